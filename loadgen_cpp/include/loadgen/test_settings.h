@@ -1,0 +1,153 @@
+// test_settings.h: what to run (TestSettings) and where to log (LogSettings).
+//
+// Source-compatible with the reference LoadGen's header: the same enums,
+// fields, names and defaults. Fields marked "extension" are ours; they have
+// defaults, so code written for the reference compiles unchanged.
+//
+//   mlperf::TestSettings s;
+//   s.scenario = mlperf::TestScenario::Server;
+//   s.server_target_qps = 100;
+//   s.FromConfig("user.conf", "resnet50", "Server");  // optional
+#ifndef LOADGEN_TEST_SETTINGS_H_
+#define LOADGEN_TEST_SETTINGS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mlperf {
+
+enum class TestScenario {
+  SingleStream,  // closed loop, one sample per query
+  MultiStream,   // closed loop, multi_stream_samples_per_query per query
+  Server,        // Poisson arrivals at server_target_qps
+  Offline,       // one query holding every sample
+};
+
+enum class TestMode {
+  SubmissionRun,        // accuracy, then performance
+  AccuracyOnly,         // every sample once, all responses logged
+  PerformanceOnly,      // timed run over one loaded set
+  FindPeakPerformance,  // Server only: search the highest passing qps
+};
+
+// One problem found while reading a configuration file (extension).
+struct ConfigDiagnostic {
+  bool is_error = true;  // false: a warning
+  std::string file;      // the file it was found in
+  int line = 0;          // 1-based; 0 when it concerns the whole file
+  std::string key;       // the key concerned, if any
+  std::string message;   // what is wrong, in words
+};
+
+struct TestSettings {
+  TestScenario scenario = TestScenario::SingleStream;
+  TestMode mode = TestMode::PerformanceOnly;
+
+  // SingleStream. The expected latency only sets how fast the reference would
+  // pre-generate queries; it shapes the query stream, not the verdict.
+  double single_stream_expected_latency_ns = 1000000;
+  double single_stream_target_latency_percentile = 0.90;
+
+  // MultiStream.
+  double multi_stream_expected_latency_ns = 8000000;
+  double multi_stream_target_latency_percentile = 0.99;
+  uint64_t multi_stream_samples_per_query = 8;
+
+  // Server.
+  double server_target_qps = 1;
+  uint64_t server_target_latency_ns = 100000000;
+  double server_target_latency_percentile = 0.99;
+  bool server_coalesce_queries = false;
+  int server_find_peak_qps_decimals_of_precision = 1;
+  double server_find_peak_qps_boundary_step_size = 1;
+  uint64_t server_max_async_queries = 0;  // 0: unlimited
+  uint64_t server_num_issue_query_threads = 0;
+
+  // Offline.
+  double offline_expected_qps = 1;
+  bool sample_concatenate_permutation = false;
+
+  // Run length.
+  uint64_t min_duration_ms = 10000;
+  uint64_t max_duration_ms = 0;  // 0: unlimited
+  uint64_t min_query_count = 100;
+  uint64_t max_query_count = 0;  // 0: unlimited
+
+  // Random seeds (std::mt19937) and accuracy-log sampling.
+  uint64_t qsl_rng_seed = 0;
+  uint64_t sample_index_rng_seed = 0;
+  uint64_t schedule_rng_seed = 0;
+  uint64_t accuracy_log_rng_seed = 0;
+  double accuracy_log_probability = 0.0;
+  uint64_t accuracy_log_sampling_target = 0;
+  bool test05 = false;
+  uint64_t test05_qsl_rng_seed = 0;
+  uint64_t test05_sample_index_rng_seed = 0;
+  uint64_t test05_schedule_rng_seed = 0;
+
+  // Audit and special modes.
+  bool print_timestamps = false;
+  bool performance_issue_unique = false;
+  bool performance_issue_same = false;
+  uint64_t performance_issue_same_index = 0;
+  uint64_t performance_sample_count_override = 0;  // 0: the QSL's
+  uint64_t accuracy_sample_count_override = 0;     // 0: the QSL's total
+
+  // Token latencies (LLMs).
+  bool use_token_latencies = false;
+  uint64_t server_ttft_latency = 100000000;
+  uint64_t server_tpot_latency = 100000000;
+  bool infer_token_latencies = false;
+  uint64_t token_latency_scaling_factor = 0;
+
+  // Extension: if samples are outstanding and none completes for this long,
+  // the test ends INVALID, reporting how many never completed. 0 disables
+  // this watchdog (max_duration_ms still bounds the run when set).
+  uint64_t watchdog_timeout_ms = 60000;
+
+  // Extension: problems found by FromConfig. The next test run with these
+  // settings writes each as an error_invalid_config (or warning) record.
+  std::vector<ConfigDiagnostic> config_diagnostics;
+
+  // Extension: whether FromConfig already applied the built-in mlperf.conf
+  // to this object (the reference tracks this once per process).
+  bool builtin_config_applied = false;
+
+  // Reads `model.scenario.key = value` lines from `path` (conf_type 1, a
+  // user.conf; the built-in mlperf.conf is applied first on the first call)
+  // or applies only the built-in mlperf.conf (conf_type 0; path ignored).
+  // Returns 0 on success, -ENOENT when the file cannot be opened, -EINVAL when
+  // a line is malformed (then no value of that file is applied). Problems are
+  // also recorded in config_diagnostics. Not thread-safe for one object.
+  int FromConfig(const std::string &path, const std::string &model,
+                 const std::string &scenario, int conf_type = 1);
+};
+
+enum class LoggingMode {
+  AsyncPoll,
+  EndOfTestOnly,
+  Synchronous,
+};
+
+// Where the log files go: outdir + "/" + prefix + [datetime + "_"] +
+// {summary,detail,accuracy,trace} + suffix + {.txt,.txt,.json,.json}.
+struct LogOutputSettings {
+  std::string outdir = ".";
+  std::string prefix = "mlperf_log_";
+  std::string suffix = "";
+  bool prefix_with_datetime = false;
+  bool copy_detail_to_stdout = false;
+  bool copy_summary_to_stdout = false;
+};
+
+struct LogSettings {
+  LogOutputSettings log_output;
+  LoggingMode log_mode = LoggingMode::AsyncPoll;
+  uint64_t log_mode_async_poll_interval_ms = 1000;
+  bool enable_trace = true;
+};
+
+}  // namespace mlperf
+
+#endif  // LOADGEN_TEST_SETTINGS_H_
