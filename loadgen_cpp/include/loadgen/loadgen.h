@@ -117,6 +117,7 @@ struct PerformanceResult {
   LatencyStats query_latency;      // MultiStream
   LatencyStats issue_lag;          // actual issue - scheduled issue time
   LatencyStats first_token;        // use_token_latencies
+  int64_t first_token_target_percentile_ns = 0;
   LatencyStats time_per_output_token;
   int64_t token_count = 0;
 };

@@ -1,0 +1,68 @@
+// clock.h: the time source of a run, injectable so tests are deterministic.
+#ifndef LOADGEN_SRC_CLOCK_H_
+#define LOADGEN_SRC_CLOCK_H_
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <thread>
+
+namespace mlperf {
+namespace internal {
+
+// Monotonic nanoseconds. Implementations must be callable from any thread.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual int64_t NowNs() = 0;
+  // Returns once NowNs() >= deadline_ns, or earlier (callers loop).
+  virtual void SleepUntilNs(int64_t deadline_ns) = 0;
+};
+
+// std::chrono::steady_clock; sleeps, then spins the last stretch so Server
+// queries are issued close to their scheduled time.
+class SteadyClock final : public Clock {
+ public:
+  int64_t NowNs() override {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+  void SleepUntilNs(int64_t deadline_ns) override {
+    constexpr int64_t kSpinNs = 60000;  // timer slack on Linux is ~50 us
+    int64_t now = NowNs();
+    if (deadline_ns - now > kSpinNs) {
+      std::this_thread::sleep_for(
+          std::chrono::nanoseconds(deadline_ns - now - kSpinNs));
+    }
+    while (NowNs() < deadline_ns) {
+      // spin: the deadline is close
+    }
+  }
+};
+
+// A clock that only moves when told: SleepUntilNs jumps to the deadline, and
+// tests (or a fake SUT) call Advance. Thread-safe.
+class ManualClock final : public Clock {
+ public:
+  explicit ManualClock(int64_t start_ns = 1000000000) : now_(start_ns) {}
+  int64_t NowNs() override { return now_.load(std::memory_order_acquire); }
+  void SleepUntilNs(int64_t deadline_ns) override {
+    int64_t cur = now_.load(std::memory_order_acquire);
+    while (cur < deadline_ns &&
+           !now_.compare_exchange_weak(cur, deadline_ns,
+                                       std::memory_order_acq_rel)) {
+    }
+  }
+  void Advance(int64_t delta_ns) {
+    now_.fetch_add(delta_ns, std::memory_order_acq_rel);
+  }
+
+ private:
+  std::atomic<int64_t> now_;
+};
+
+}  // namespace internal
+}  // namespace mlperf
+
+#endif  // LOADGEN_SRC_CLOCK_H_

@@ -1,0 +1,62 @@
+// results.h: from the raw measurements of one performance run to the
+// verdict, the statistics and the text of mlperf_log_summary.txt.
+#ifndef LOADGEN_SRC_RESULTS_H_
+#define LOADGEN_SRC_RESULTS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "loadgen/loadgen.h"
+#include "settings_internal.h"
+
+namespace mlperf {
+namespace internal {
+
+// What one performance run measured. Times are seconds from the start of
+// issuing; latencies nanoseconds.
+struct RunMeasurements {
+  EffectiveSettings settings;
+  uint64_t queries_issued = 0;
+  uint64_t samples_issued = 0;
+  uint64_t samples_never_completed = 0;
+  std::vector<int64_t> sample_latencies;  // completed samples only
+  std::vector<int64_t> query_latencies;   // MultiStream: complete queries
+  std::vector<int64_t> issue_lags;        // per query: issued - scheduled
+  std::vector<int64_t> first_token_latencies;
+  std::vector<int64_t> time_per_output_token;
+  int64_t token_count = 0;
+  double final_query_scheduled_s = 0;
+  double final_query_issued_s = 0;
+  double final_query_done_s = 0;
+  double max_latency_s = 0;
+  // Why issuing stopped before the natural end ("" when it did not).
+  std::string early_end_reason;
+};
+
+// Nearest rank: sorted[floor(n * p)]; 0 when empty. `sorted` ascending.
+int64_t Percentile(const std::vector<int64_t>& sorted, double p);
+
+// Sorts `v` in place and fills count/min/max/mean/percentiles.
+LatencyStats ComputeStats(std::vector<int64_t>* v);
+
+// The verdict and every figure of the summary. Sorts the vectors of `m`.
+PerformanceResult Summarize(RunMeasurements* m);
+
+// mlperf_log_summary.txt's results part (from the banner to the test
+// parameters), in the reference's layout.
+std::string FormatSummary(const PerformanceResult& r,
+                          const EffectiveSettings& s,
+                          const std::string& sut_name);
+
+// The "Test Parameters Used" block.
+std::string FormatTestParameters(const EffectiveSettings& s);
+
+// printf-like helpers matching the reference's number formats.
+std::string FixedString(double v, int precision = 2);
+std::string StreamString(double v);  // std::ostream default (6 significant)
+
+}  // namespace internal
+}  // namespace mlperf
+
+#endif  // LOADGEN_SRC_RESULTS_H_

@@ -1,0 +1,81 @@
+"""loadgen: the MLPerf Inference load generator.
+
+``import loadgen as lg`` offers every name of the reference's ``mlperf_loadgen``
+module with the same signatures, so existing harnesses run unchanged after
+``import loadgen as mlperf_loadgen``; plus ``run_test`` (returns the results as
+data), ``AbortTest``, ``complete_samples`` (complete many samples from arrays or
+buffers in one call), and subclassable ``SystemUnderTest`` /
+``QuerySampleLibrary`` classes.
+"""
+
+from __future__ import annotations
+
+from . import _core
+from ._core import (  # noqa: F401  (re-exported API)
+    AbortTest,
+    ConfigDiagnostic,
+    ConstructFastSUT,
+    ConstructNumpySUT,
+    ConstructQDL,
+    ConstructQSL,
+    ConstructSUT,
+    DestroyFastSUT,
+    DestroyQDL,
+    DestroyQSL,
+    DestroySUT,
+    FirstTokenComplete,
+    LatencyStats,
+    LoggingMode,
+    LogOutputSettings,
+    LogSettings,
+    PerformanceResult,
+    QuerySample,
+    QuerySampleResponse,
+    QuerySamplesComplete,
+    StartTest,
+    StartTestWithLogSettings,
+    TestMode,
+    TestResult,
+    TestScenario,
+    TestSettings,
+    complete_samples,
+    run_test,
+)
+from .api import QuerySampleLibrary, SystemUnderTest
+
+__version__: str = _core.__version__
+__doc__ = _core.__doc__
+
+__all__ = [
+    "AbortTest",
+    "ConfigDiagnostic",
+    "ConstructFastSUT",
+    "ConstructNumpySUT",
+    "ConstructQDL",
+    "ConstructQSL",
+    "ConstructSUT",
+    "DestroyFastSUT",
+    "DestroyQDL",
+    "DestroyQSL",
+    "DestroySUT",
+    "FirstTokenComplete",
+    "LatencyStats",
+    "LogOutputSettings",
+    "LogSettings",
+    "LoggingMode",
+    "PerformanceResult",
+    "QuerySample",
+    "QuerySampleLibrary",
+    "QuerySampleResponse",
+    "QuerySamplesComplete",
+    "StartTest",
+    "StartTestWithLogSettings",
+    "SystemUnderTest",
+    "TestMode",
+    "TestResult",
+    "TestScenario",
+    "TestSettings",
+    "complete_samples",
+    "run_test",
+    "__version__",
+]
