@@ -36,6 +36,14 @@ uint64_t NextPhaseTag() {
   return t == 0 ? 1 : t;
 }
 
+// Wall time for the safety timers (watchdog, abort grace, polling): these
+// must advance even when a test injects a manual clock.
+int64_t RealNowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 std::string UtcDateTime() {
   std::time_t t = std::time(nullptr);
   std::tm tm{};
@@ -181,8 +189,9 @@ bool Run::CallSafely(const char* what, const std::function<void()>& fn) {
   }
 }
 
-void Run::PollIfDue(int64_t now_ns) {
+void Run::PollIfDue() {
   if (!options_.poll) return;
+  const int64_t now_ns = RealNowNs();
   if (now_ns - last_poll_ns_ < options_.poll_interval_ms * 1000000) return;
   last_poll_ns_ = now_ns;
   CallSafely("the poll hook", options_.poll);
@@ -359,7 +368,7 @@ bool Run::WaitForCompleted(uint64_t target, bool closing) {
   const int64_t watchdog_ns =
       static_cast<int64_t>(settings_.requested.watchdog_timeout_ms) * 1000000;
   uint64_t last_seen = completed_.load(std::memory_order_acquire);
-  int64_t last_progress_ns = clock_->NowNs();
+  int64_t last_progress_ns = RealNowNs();
   const auto interval = std::chrono::milliseconds(
       std::max<int64_t>(1, std::min<int64_t>(options_.poll_interval_ms, 100)));
   while (true) {
@@ -374,14 +383,24 @@ bool Run::WaitForCompleted(uint64_t target, bool closing) {
     }
     const uint64_t now_done = completed_.load(std::memory_order_acquire);
     if (now_done >= target) return true;
-    const int64_t now = clock_->NowNs();
+    const int64_t now = RealNowNs();
     if (Aborting()) {
       // After an abort, give in-flight samples a moment to land.
       if (!closing) return false;
       const int64_t grace_end = last_progress_ns + kAbortGraceNs;
       if (now >= grace_end) return false;
     }
-    PollIfDue(now);
+    PollIfDue();
+    const int64_t max_ms = settings_.max_duration_ms;
+    if (max_ms > 0 && !Aborting() &&
+        now > phase_start_real_ns_ + max_ms * 1000000 + kMaxDurationGraceNs) {
+      AddError("error_runtime",
+               "max_duration_ms (" + std::to_string(max_ms) + " ms) passed with " +
+                   std::to_string(target - now_done) +
+                   " samples still outstanding; ending the test.");
+      RequestAbort("max_duration reached while samples were outstanding");
+      return false;
+    }
     if (now_done != last_seen) {
       last_seen = now_done;
       last_progress_ns = now;
@@ -452,7 +471,8 @@ RunMeasurements Run::IssuePhase(const EffectiveSettings& s,
   uint64_t queries = 0;
   uint64_t samples = 0;
   const int64_t start = clock_->NowNs();
-  last_poll_ns_ = start;
+  last_poll_ns_ = RealNowNs();
+  phase_start_real_ns_ = last_poll_ns_;
   int64_t last_now = start;
 
   auto register_samples = [&](std::vector<QuerySample>& q, uint64_t first,
@@ -513,7 +533,7 @@ RunMeasurements Run::IssuePhase(const EffectiveSettings& s,
         if (now >= sched_abs || Aborting()) break;
         const int64_t slice = options_.poll_interval_ms * 1000000;
         clock_->SleepUntilNs(std::min(sched_abs, now + slice));
-        PollIfDue(clock_->NowNs());
+        PollIfDue();
       }
       if (Aborting()) break;
       last_now = clock_->NowNs();
@@ -552,7 +572,7 @@ RunMeasurements Run::IssuePhase(const EffectiveSettings& s,
     CallSafely("SystemUnderTest::IssueQuery", [&] { sut_->IssueQuery(query); });
     queries += queries_in_call;
     if (accuracy) {
-      PollIfDue(clock_->NowNs());
+      PollIfDue();
       continue;
     }
 
@@ -592,7 +612,7 @@ RunMeasurements Run::IssuePhase(const EffectiveSettings& s,
                "duration_ns " + std::to_string(duration_ns));
       break;
     }
-    PollIfDue(clock_->NowNs());
+    PollIfDue();
   }
 
   detail_->Add("generated_query_count", std::to_string(gen.generated_queries()),
@@ -605,14 +625,7 @@ RunMeasurements Run::IssuePhase(const EffectiveSettings& s,
     CallSafely("SystemUnderTest::FlushQueries", [&] { sut_->FlushQueries(); });
   }
   // Wait for the tail. max_duration bounds it when set.
-  bool all_done = WaitForCompleted(samples, true);
-  if (!all_done && !Aborting()) {
-    // unreachable: WaitForCompleted returns false only on abort/watchdog
-  }
-  (void)all_done;
-  if (s.max_duration_ms != 0) {
-    (void)kMaxDurationGraceNs;
-  }
+  WaitForCompleted(samples, true);
 
   // Close the phase: later completions are counted as unknown ids.
   phase_tag_.store(0, std::memory_order_release);

@@ -71,7 +71,7 @@ class Run {
   // Callback wrappers: exceptions become an abort plus a stored exception.
   bool CallSafely(const char* what, const std::function<void()>& fn);
   bool WaitForCompleted(uint64_t target, bool closing);
-  void PollIfDue(int64_t now_ns);
+  void PollIfDue();
   bool Aborting() const { return abort_.load(std::memory_order_acquire); }
 
   // Resolves an id of the current phase to its slot index.
@@ -148,6 +148,7 @@ class Run {
   std::mutex errors_mu_;
   std::vector<std::string> error_messages_;
   int64_t last_poll_ns_ = 0;
+  int64_t phase_start_real_ns_ = 0;
 
   std::unique_ptr<DetailLog> detail_;
   std::ofstream summary_out_, detail_out_, accuracy_out_, trace_out_;
