@@ -111,7 +111,9 @@ struct TestSettings {
   std::vector<ConfigDiagnostic> config_diagnostics;
 
   // Extension: whether FromConfig already applied the built-in mlperf.conf
-  // to this object (the reference tracks this once per process).
+  // to this object (the reference tracks this once per process). Set by the
+  // first conf_type 1 call; a conf_type 0 call does not set it, because the
+  // reference counts only user.conf calls.
   bool builtin_config_applied = false;
 
   // Reads `model.scenario.key = value` lines from `path` (conf_type 1, a
