@@ -1113,7 +1113,7 @@ TestResult Run::Execute() {
                "Found Audit Config file (" + options_.audit_config_filename +
                    ") and applied its settings.");
   }
-  for (const auto& d : requested_.config_diagnostics) {
+  for (const auto& d : effective_request.config_diagnostics) {
     const std::string where =
         d.file + (d.line > 0 ? ":" + std::to_string(d.line) : std::string());
     const std::string msg = where + ": " + (d.key.empty() ? "" : d.key + ": ") + d.message;

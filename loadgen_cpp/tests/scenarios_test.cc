@@ -307,6 +307,7 @@ TEST(Errors, WatchdogEndsARunWhoseSutStopsAnswering) {
   TestSettings s;
   s.scenario = TestScenario::Offline;
   s.watchdog_timeout_ms = 200;
+  s.min_duration_ms = 1000;  // 1.1 * 1 s * 1 qps < 10: the query holds 10
   s.min_query_count = 10;
   LogSettings log;
   log.log_output.outdir = TempDir("watchdog");

@@ -309,7 +309,7 @@ std::vector<QuerySampleResponse> ResponsesFrom(const py::handle& seq, const char
       out.push_back(item.cast<QuerySampleResponse&>());
     } catch (const py::cast_error&) {
       throw py::type_error(std::string(fn) + ": item " + std::to_string(out.size()) +
-                           " is a " + std::string(py::str(item.get_type().attr("__name__"))) +
+                           " is a " + std::string(py::str(py::type::handle_of(item).attr("__name__"))) +
                            ", not a QuerySampleResponse");
     }
   }
