@@ -20,6 +20,7 @@
 
 #include "loadgen/loadgen.h"
 #include "loadgen/query_dispatch_library.h"
+#include "sample_types.h"
 
 namespace py = pybind11;
 using namespace mlperf;
@@ -56,7 +57,9 @@ class PySut : public QueryDispatchLibrary {
       case IssueStyle::kObjects: {
         py::list list(n);
         for (size_t i = 0; i < n; ++i) {
-          PyList_SET_ITEM(list.ptr(), i, py::cast(samples[i]).release().ptr());
+          PyObject* o = loadgen_py::NewQuerySample(samples[i].id, samples[i].index);
+          if (o == nullptr) throw py::error_already_set();
+          PyList_SET_ITEM(list.ptr(), i, o);
         }
         issue_(list);
         break;
@@ -292,26 +295,31 @@ ResponseCallback WrapCallback(const py::object& cb) {
   auto fn = std::make_shared<py::object>(cb);
   return [fn](QuerySampleResponse* r) {
     py::gil_scoped_acquire gil;
-    (*fn)(*r);
+    py::object o = py::reinterpret_steal<py::object>(
+        loadgen_py::NewQuerySampleResponse(r->id, r->data, r->size, r->n_tokens));
+    if (!o) throw py::error_already_set();
+    (*fn)(o);
   };
 }
 
 std::vector<QuerySampleResponse> ResponsesFrom(const py::handle& seq, const char* fn) {
-  if (!py::isinstance<py::list>(seq) && !py::isinstance<py::tuple>(seq)) {
+  PyObject* o = seq.ptr();
+  if (!PyList_Check(o) && !PyTuple_Check(o)) {
     throw py::type_error(std::string(fn) +
-                         ": responses must be a list or tuple of QuerySampleResponse");
+                         ": responses must be a list or tuple of QuerySampleResponse, not " +
+                         Py_TYPE(o)->tp_name);
   }
-  py::sequence s = py::reinterpret_borrow<py::sequence>(seq);
-  std::vector<QuerySampleResponse> out;
-  out.reserve(s.size());
-  for (auto item : s) {
-    try {
-      out.push_back(item.cast<QuerySampleResponse&>());
-    } catch (const py::cast_error&) {
-      throw py::type_error(std::string(fn) + ": item " + std::to_string(out.size()) +
-                           " is a " + std::string(py::str(py::type::handle_of(item).attr("__name__"))) +
-                           ", not a QuerySampleResponse");
+  const Py_ssize_t n = PySequence_Fast_GET_SIZE(o);
+  PyObject** items = PySequence_Fast_ITEMS(o);
+  std::vector<QuerySampleResponse> out(static_cast<size_t>(n));
+  for (Py_ssize_t i = 0; i < n; ++i) {
+    PyObject* item = items[i];
+    if (!loadgen_py::IsQuerySampleResponse(item)) {
+      throw py::type_error(std::string(fn) + ": item " + std::to_string(i) + " is a " +
+                           Py_TYPE(item)->tp_name + ", not a QuerySampleResponse");
     }
+    const auto* r = reinterpret_cast<const loadgen_py::PyQuerySampleResponse*>(item);
+    out[static_cast<size_t>(i)] = QuerySampleResponse(r->id, r->data, r->size, r->n_tokens);
   }
   return out;
 }
@@ -528,41 +536,7 @@ PYBIND11_MODULE(_core, m) {
       .def_readwrite("log_mode_async_poll_interval_ms", &LogSettings::log_mode_async_poll_interval_ms)
       .def_readwrite("enable_trace", &LogSettings::enable_trace);
 
-  py::class_<QuerySample>(m, "QuerySample")
-      .def(py::init<>())
-      .def(py::init([](ResponseId id, QuerySampleIndex index) { return QuerySample{id, index}; }))
-      .def_readwrite("id", &QuerySample::id)
-      .def_readwrite("index", &QuerySample::index)
-      .def("__repr__", [](const QuerySample& s) {
-        return "QuerySample(id=" + std::to_string(s.id) + ", index=" + std::to_string(s.index) + ")";
-      })
-      .def(py::pickle(
-          [](const QuerySample& s) { return py::make_tuple(s.id, s.index); },
-          [](const py::tuple& t) {
-            if (t.size() != 2) throw std::runtime_error("Invalid state for QuerySample");
-            return QuerySample{t[0].cast<ResponseId>(), t[1].cast<QuerySampleIndex>()};
-          }));
-
-  py::class_<QuerySampleResponse>(m, "QuerySampleResponse")
-      .def(py::init<>())
-      .def(py::init<ResponseId, uintptr_t, size_t>())
-      .def(py::init<ResponseId, uintptr_t, size_t, int64_t>())
-      .def_readwrite("id", &QuerySampleResponse::id)
-      .def_readwrite("data", &QuerySampleResponse::data)
-      .def_readwrite("size", &QuerySampleResponse::size)
-      .def_readwrite("n_tokens", &QuerySampleResponse::n_tokens)
-      .def("__repr__", [](const QuerySampleResponse& r) {
-        return "QuerySampleResponse(id=" + std::to_string(r.id) + ", data=" +
-               std::to_string(r.data) + ", size=" + std::to_string(r.size) +
-               ", n_tokens=" + std::to_string(r.n_tokens) + ")";
-      })
-      .def(py::pickle(
-          [](const QuerySampleResponse& r) { return py::make_tuple(r.id, r.data, r.size, r.n_tokens); },
-          [](const py::tuple& t) {
-            if (t.size() != 4) throw std::runtime_error("Invalid state for QuerySampleResponse");
-            return QuerySampleResponse(t[0].cast<ResponseId>(), t[1].cast<uintptr_t>(),
-                                       t[2].cast<size_t>(), t[3].cast<int64_t>());
-          }));
+  if (!loadgen_py::AddSampleTypes(m.ptr())) throw py::error_already_set();
 
   py::class_<LatencyStats>(m, "LatencyStats")
       .def_readonly("count", &LatencyStats::count)
