@@ -471,6 +471,7 @@ RunMeasurements Run::IssuePhase(const EffectiveSettings& s,
   uint64_t queries = 0;
   uint64_t samples = 0;
   const int64_t start = clock_->NowNs();
+  const auto power_begin = std::chrono::system_clock::now();
   last_poll_ns_ = RealNowNs();
   phase_start_real_ns_ = last_poll_ns_;
   int64_t last_now = start;
@@ -626,6 +627,16 @@ RunMeasurements Run::IssuePhase(const EffectiveSettings& s,
   }
   // Wait for the tail. max_duration bounds it when set.
   WaitForCompleted(samples, true);
+  // The reference reports its logger's contention counters here; our
+  // recorder has no slot swapping or retries, so they are always 0.
+  for (const char* k : {"logger_swap_request_slots_retry_count",
+                        "logger_swap_request_slots_retry_retry_count",
+                        "logger_swap_request_slots_retry_reencounter_count",
+                        "logger_start_reading_entries_retry_count",
+                        "logger_tls_total_log_cas_fail_count",
+                        "logger_tls_total_swap_buffers_slot_retry_count"}) {
+    detail_->Add(k, "0", clock_->NowNs());
+  }
 
   // Close the phase: later completions are counted as unknown ids.
   phase_tag_.store(0, std::memory_order_release);
@@ -682,6 +693,15 @@ RunMeasurements Run::IssuePhase(const EffectiveSettings& s,
   }
   m.final_query_done_s = static_cast<double>(last_query_done - start) / 1e9;
   m.max_latency_s = static_cast<double>(max_latency) / 1e9;
+  {
+    // Power measurement window: from the start of issuing to the last
+    // completion, in wall-clock time.
+    const auto power_end =
+        power_begin + std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                          std::chrono::nanoseconds(max_done - start));
+    detail_->Add("power_begin", JsonString(PowerTime(power_begin)), clock_->NowNs());
+    detail_->Add("power_end", JsonString(PowerTime(power_end)), clock_->NowNs());
+  }
   if (tokens_ && !accuracy) {
     for (uint64_t i = 0; i < samples; ++i) {
       const SampleSlot& slot = slots_.Get(i);
@@ -698,7 +718,6 @@ RunMeasurements Run::IssuePhase(const EffectiveSettings& s,
     AddError("error_runtime", std::to_string(m.samples_never_completed) +
                                   " issued samples never completed.");
   }
-  (void)max_done;
   return m;
 }
 
@@ -738,15 +757,9 @@ PerformanceResult Run::RunPerformance(const EffectiveSettings& s,
     r.invalid_reasons.push_back("The test was aborted: " + abort_reason_);
     return r;
   }
-  const auto power_begin = std::chrono::system_clock::now();
   RunMeasurements m = IssuePhase(s, set, /*accuracy=*/false);
-  const auto power_end =
-      power_begin + std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                        std::chrono::duration<double>(m.max_latency_s));
   CallSafely("QuerySampleLibrary::UnloadSamplesFromRam",
              [&] { qsl_->UnloadSamplesFromRam(set.set); });
-  detail_->Add("power_begin", JsonString(PowerTime(power_begin)), clock_->NowNs());
-  detail_->Add("power_end", JsonString(PowerTime(power_end)), clock_->NowNs());
   r = Summarize(&m);
   if (Aborting()) {
     r.valid = false;
@@ -955,9 +968,10 @@ void Run::LogResultRecords(const PerformanceResult& r, const EffectiveSettings& 
     for (const auto& w : r.invalid_reasons) why += (why.empty() ? "" : " ") + w;
     add("result_invalid_reason", JsonString(why));
   }
-  if (s.scenario != TestScenario::Offline) {
+  {
+    // The summary's lines, newlines turned into spaces (as the reference).
     std::string es;
-    for (const auto& line : r.early_stopping_lines) es += line + " ";
+    for (const auto& line : r.early_stopping_lines) es += (es.empty() ? "" : " ") + line;
     add("early_stopping_result", JsonString(es));
   }
   add("result_query_count", i64(r.queries_issued));
@@ -1102,6 +1116,7 @@ TestResult Run::Execute() {
   const int64_t t0 = clock_->NowNs();
   detail_->Add("loadgen_version", JsonString(std::string(Version()) + " (loadgen)"), t0,
                false, false, "version.cc", 1);
+  detail_->Add("loadgen_build_date_local", JsonString(BuildDate()), t0);
   detail_->Add("loadgen_build_date_utc", JsonString(BuildDate()), t0);
   detail_->Add("loadgen_git_commit_date", JsonString(""), t0);
   detail_->Add("loadgen_git_log_message", JsonString(""), t0);
