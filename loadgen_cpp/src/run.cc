@@ -139,6 +139,10 @@ void Run::OpenLogs() {
   open(accuracy_out_, result_.accuracy_path);
   open(trace_out_, result_.trace_path);
   accuracy_out_ << "[\n";
+  if (log_settings_.enable_trace) {
+    trace_out_ << "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"version\":"
+               << JsonString(std::string("loadgen ") + Version()) << "},\"traceEvents\":[\n";
+  }
 }
 
 void Run::AddError(const std::string& key, const std::string& message) {
@@ -702,6 +706,7 @@ RunMeasurements Run::IssuePhase(const EffectiveSettings& s,
     detail_->Add("power_begin", JsonString(PowerTime(power_begin)), clock_->NowNs());
     detail_->Add("power_end", JsonString(PowerTime(power_end)), clock_->NowNs());
   }
+  WriteTraceEvents(accuracy, start, samples);
   if (tokens_ && !accuracy) {
     for (uint64_t i = 0; i < samples; ++i) {
       const SampleSlot& slot = slots_.Get(i);
@@ -1081,6 +1086,152 @@ void Run::WriteDetail() {
   if (log_settings_.log_output.copy_detail_to_stdout) std::cout << text << std::flush;
 }
 
+void Run::WriteTraceEvents(bool accuracy, int64_t start_ns, uint64_t samples) {
+  if (!log_settings_.enable_trace || samples == 0) return;
+  // Bounded: at most kMaxTraceSamples sample events per phase, evenly spread
+  // over the phase when it has more.
+  constexpr uint64_t kMaxTraceSamples = 100000;
+  const uint64_t stride = samples > kMaxTraceSamples
+                              ? (samples + kMaxTraceSamples - 1) / kMaxTraceSamples
+                              : 1;
+  const int64_t origin = detail_origin_ns_;
+  std::string out;
+  out.reserve(static_cast<size_t>(std::min(samples, kMaxTraceSamples)) * 220 + 256);
+  auto sep = [&] { out += trace_events_++ == 0 ? "" : ",\n"; };
+  char buf[512];
+  sep();
+  std::snprintf(buf, sizeof(buf),
+                "{\"name\":\"%s\",\"ph\":\"X\",\"pid\":0,\"tid\":0,"
+                "\"ts\":%.3f,\"dur\":%.3f,\"args\":{\"samples\":%llu,"
+                "\"sampled_every\":%llu}}",
+                accuracy ? "AccuracyPhase" : "PerformancePhase",
+                static_cast<double>(start_ns - origin) / 1e3,
+                static_cast<double>(clock_->NowNs() - start_ns) / 1e3,
+                static_cast<unsigned long long>(samples),
+                static_cast<unsigned long long>(stride));
+  out += buf;
+  for (uint64_t i = 0; i < samples; i += stride) {
+    const SampleSlot& slot = slots_.Get(i);
+    const uint64_t qi = i / phase_spq_;
+    const QueryRecord& q = queries_.Get(qi);
+    const int64_t done = slot.done_ns.load(std::memory_order_acquire);
+    const bool completed = done != kPendingNs;
+    sep();
+    std::snprintf(buf, sizeof(buf),
+                  "{\"name\":\"Sample\",\"ph\":\"X\",\"pid\":0,\"tid\":1,"
+                  "\"ts\":%.3f,\"dur\":%.3f,\"args\":{\"sample_seq\":%llu,"
+                  "\"query_seq\":%llu,\"sample_idx\":%u,\"issue_start_ns\":%lld,"
+                  "\"complete_ns\":%lld}}",
+                  static_cast<double>(q.scheduled_ns - origin) / 1e3,
+                  completed ? static_cast<double>(done - q.scheduled_ns) / 1e3 : 0.0,
+                  static_cast<unsigned long long>(phase_seq_base_ + i),
+                  static_cast<unsigned long long>(qi), slot.qsl_index,
+                  static_cast<long long>(q.issued_ns - q.scheduled_ns),
+                  completed ? static_cast<long long>(done - q.scheduled_ns) : -1LL);
+    out += buf;
+  }
+  trace_out_ << out;
+}
+
+void Run::WriteSummaryJson() {
+  std::ofstream f(LogPath("summary", ".json"), std::ios::out | std::ios::trunc);
+  if (!f.good()) {
+    std::cerr << "loadgen: cannot write " << LogPath("summary", ".json") << "\n";
+    return;
+  }
+  auto stats = [](const LatencyStats& st) {
+    std::string o = "{\"count\": " + std::to_string(st.count) +
+                    ", \"min_ns\": " + std::to_string(st.min_ns) +
+                    ", \"max_ns\": " + std::to_string(st.max_ns) +
+                    ", \"mean_ns\": " + std::to_string(st.mean_ns) + ", \"percentiles\": {";
+    for (size_t i = 0; i < st.percentiles.size(); ++i) {
+      o += (i ? ", " : "") + JsonString(FixedString(st.percentiles[i] * 100)) + ": " +
+           std::to_string(st.percentile_ns[i]);
+    }
+    return o + "}}";
+  };
+  auto strings = [](const std::vector<std::string>& v) {
+    std::string o = "[";
+    for (size_t i = 0; i < v.size(); ++i) o += (i ? ", " : "") + JsonString(v[i]);
+    return o + "]";
+  };
+  std::string o = "{\n  \"schema\": \"loadgen.summary/1\",\n";
+  o += "  \"loadgen_version\": " + JsonString(Version()) + ",\n";
+  o += "  \"test_datetime\": " + JsonString(datetime_) + ",\n";
+  o += "  \"sut_name\": " + JsonString(sut_name_) + ",\n";
+  o += "  \"qsl_name\": " + JsonString(qsl_name_) + ",\n";
+  o += "  \"scenario\": " + JsonString(ToString(settings_.scenario)) + ",\n";
+  o += "  \"mode\": " + JsonString(ToString(settings_.mode)) + ",\n";
+  o += "  \"aborted\": " + JsonBool(result_.aborted) + ",\n";
+  o += "  \"abort_reason\": " + JsonString(result_.abort_reason) + ",\n";
+  o += "  \"num_errors\": " + std::to_string(result_.num_errors) + ",\n";
+  o += "  \"num_warnings\": " + std::to_string(result_.num_warnings) + ",\n";
+  o += "  \"errors\": " + strings(result_.errors) + ",\n";
+  o += "  \"accuracy\": {\"ran\": " + JsonBool(result_.has_accuracy) +
+       ", \"samples_issued\": " + std::to_string(result_.accuracy_samples_issued) +
+       ", \"samples_completed\": " + std::to_string(result_.accuracy_samples_completed) +
+       "},\n";
+  if (settings_.mode == TestMode::FindPeakPerformance) {
+    o += "  \"peak_qps\": " + JsonNumber(result_.peak_qps) + ",\n";
+  }
+  o += "  \"performance\": [";
+  for (size_t k = 0; k < result_.performance.size(); ++k) {
+    const PerformanceResult& r = result_.performance[k];
+    o += k ? ",\n    {" : "\n    {";
+    o += "\"result\": " + JsonString(r.valid ? "VALID" : "INVALID");
+    o += ", \"invalid_reasons\": " + strings(r.invalid_reasons);
+    o += ", \"min_duration_met\": " + JsonBool(r.min_duration_met);
+    o += ", \"min_queries_met\": " + JsonBool(r.min_queries_met);
+    o += ", \"perf_constraints_met\": " + JsonBool(r.perf_constraints_met);
+    o += ", \"early_stopping_met\": " + JsonBool(r.early_stopping_met);
+    o += ", \"early_stopping\": " + strings(r.early_stopping_lines);
+    o += ", \"metric_name\": " + JsonString(r.metric_name);
+    o += ", \"metric\": " + JsonNumber(r.metric);
+    o += ", \"target_qps\": " + JsonNumber(r.target_qps);
+    o += ", \"queries_issued\": " + std::to_string(r.queries_issued);
+    o += ", \"samples_issued\": " + std::to_string(r.samples_issued);
+    o += ", \"samples_completed\": " + std::to_string(r.samples_completed);
+    o += ", \"samples_never_completed\": " + std::to_string(r.samples_never_completed);
+    o += ", \"qps_with_loadgen_overhead\": " + JsonNumber(r.qps_with_loadgen_overhead);
+    o += ", \"qps_without_loadgen_overhead\": " + JsonNumber(r.qps_without_loadgen_overhead);
+    o += ", \"scheduled_samples_per_sec\": " + JsonNumber(r.scheduled_samples_per_sec);
+    o += ", \"completed_samples_per_sec\": " + JsonNumber(r.completed_samples_per_sec);
+    o += ", \"samples_per_sec\": " + JsonNumber(r.samples_per_sec);
+    o += ", \"overlatency_query_count\": " + std::to_string(r.overlatency_query_count);
+    o += ", \"early_stopping_latency_ss_ns\": " + std::to_string(r.early_stopping_latency_ss);
+    o += ", \"early_stopping_latency_ms_ns\": " + std::to_string(r.early_stopping_latency_ms);
+    o += ", \"final_query_scheduled_s\": " + JsonNumber(r.final_query_scheduled_s);
+    o += ", \"final_query_issued_s\": " + JsonNumber(r.final_query_issued_s);
+    o += ", \"final_query_done_s\": " + JsonNumber(r.final_query_done_s);
+    o += ", \"sample_latency\": " + stats(r.sample_latency);
+    o += ", \"query_latency\": " + stats(r.query_latency);
+    o += ", \"issue_lag\": " + stats(r.issue_lag);
+    if (settings_.use_token_latencies) {
+      o += ", \"first_token_latency\": " + stats(r.first_token);
+      o += ", \"time_per_output_token\": " + stats(r.time_per_output_token);
+      o += ", \"token_count\": " + std::to_string(r.token_count);
+    }
+    o += "}";
+  }
+  o += result_.performance.empty() ? "],\n" : "\n  ],\n";
+  const EffectiveSettings& e = settings_;
+  o += "  \"settings\": {\"samples_per_query\": " + std::to_string(e.samples_per_query) +
+       ", \"target_qps\": " + JsonNumber(e.target_qps) +
+       ", \"target_latency_ns\": " + std::to_string(e.target_latency_ns) +
+       ", \"target_latency_percentile\": " + JsonNumber(e.target_latency_percentile) +
+       ", \"min_duration_ms\": " + std::to_string(e.min_duration_ms) +
+       ", \"max_duration_ms\": " + std::to_string(e.max_duration_ms) +
+       ", \"min_query_count\": " + std::to_string(e.min_query_count) +
+       ", \"max_query_count\": " + std::to_string(e.max_query_count) +
+       ", \"qsl_rng_seed\": " + std::to_string(e.qsl_rng_seed) +
+       ", \"sample_index_rng_seed\": " + std::to_string(e.sample_index_rng_seed) +
+       ", \"schedule_rng_seed\": " + std::to_string(e.schedule_rng_seed) +
+       ", \"performance_sample_count\": " + std::to_string(e.performance_sample_count) +
+       ", \"accuracy_sample_count\": " + std::to_string(e.accuracy_sample_count) + "}\n";
+  o += "}\n";
+  f << o;
+}
+
 // ---------------------------------------------------------------------------
 
 TestResult Run::Execute() {
@@ -1094,6 +1245,7 @@ TestResult Run::Execute() {
   datetime_ = UtcDateTime();
   OpenLogs();
   detail_ = std::make_unique<DetailLog>(origin);
+  detail_origin_ns_ = origin;
 
   // audit.config, when present, overrides the settings (compliance tests).
   TestSettings effective_request = requested_;
@@ -1208,12 +1360,10 @@ TestResult Run::Execute() {
   summary_out_.flush();
   if (log_settings_.log_output.copy_summary_to_stdout) std::cout << summary.str() << std::flush;
   if (log_settings_.enable_trace) {
-    // A minimal, strict-JSON Chrome trace: one span per phase is enough for
-    // now; per-sample tracing comes with the log writer (docs/logs.md).
-    trace_out_ << "{\"traceEvents\":[],\"displayTimeUnit\":\"ns\",\"otherData\":"
-                  "{\"version\":\"loadgen " << Version() << "\"}}\n";
+    trace_out_ << (trace_events_ == 0 ? "" : "\n") << "]}\n";
   }
   trace_out_.flush();
+  WriteSummaryJson();
   {
     std::lock_guard<std::mutex> lock(errors_mu_);
     result_.errors = error_messages_;

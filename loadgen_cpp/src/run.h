@@ -84,6 +84,8 @@ class Run {
   void OpenLogs();
   void WriteDetail();
   void WriteAccuracyEntries();
+  void WriteTraceEvents(bool accuracy, int64_t start_ns, uint64_t samples);
+  void WriteSummaryJson();
   void LogSettingsRecords();
   void LogResultRecords(const PerformanceResult& r, const EffectiveSettings& s);
   std::string LogPath(const std::string& kind, const std::string& ext) const;
@@ -151,6 +153,8 @@ class Run {
   int64_t phase_start_real_ns_ = 0;
 
   std::unique_ptr<DetailLog> detail_;
+  int64_t detail_origin_ns_ = 0;
+  uint64_t trace_events_ = 0;
   std::ofstream summary_out_, detail_out_, accuracy_out_, trace_out_;
   std::string summary_text_;
   TestResult result_;
