@@ -21,6 +21,7 @@
 #include "loadgen/loadgen.h"
 #include "loadgen/query_dispatch_library.h"
 #include "sample_types.h"
+#include "config.h"
 
 namespace py = pybind11;
 using namespace mlperf;
@@ -673,5 +674,36 @@ PYBIND11_MODULE(_core, m) {
                                                 IssueStyle::kNumpy, "PyNumpySUT"));
         },
         "Construct a SUT whose issue callback receives (ids, indices) as uint64 numpy arrays.");
+  m.def("builtin_mlperf_conf", [] { return std::string(internal::BuiltinMlperfConf()); },
+        "The text of the mlperf.conf compiled into LoadGen.");
+  m.def("known_config_keys", &internal::KnownConfigKeys,
+        "Every key (last part of model.scenario.key) that FromConfig reads.");
+  m.def("explain_config",
+        [](const std::string& user_conf, const std::string& model, const std::string& scenario,
+           const std::string& audit) {
+          internal::ConfigExplanation ex =
+              internal::ExplainConfig(user_conf, model, scenario, audit);
+          py::list fields;
+          for (const auto& f : ex.fields) {
+            py::dict d;
+            d["field"] = f.field;
+            d["value"] = f.value;
+            d["file"] = f.file;
+            d["line"] = f.line;
+            d["key"] = f.key;
+            d["written_value"] = f.written_value;
+            d["where"] = f.Where();
+            fields.append(d);
+          }
+          py::dict out;
+          out["settings"] = ex.settings;
+          out["user_conf_rc"] = ex.user_conf_rc;
+          out["audit_config_rc"] = ex.audit_config_rc;
+          out["fields"] = fields;
+          return out;
+        },
+        py::arg("user_conf"), py::arg("model"), py::arg("scenario"), py::arg("audit_config") = "",
+        "Replay FromConfig (and an audit.config) and report, per TestSettings field, the "
+        "effective value and the file:line that set it.");
   m.attr("__version__") = Version();
 }
