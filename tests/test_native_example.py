@@ -27,8 +27,14 @@ def _run(cmd: list[str], timeout: float | None = None) -> subprocess.CompletedPr
     return proc
 
 
+def _which(tool: str) -> str | None:
+    # The test extra installs cmake and ninja beside this interpreter, which
+    # is not on PATH when a virtual environment is used without activating it.
+    return shutil.which(tool) or shutil.which(tool, path=str(Path(sys.executable).parent))
+
+
 def _cmake() -> str:
-    cmake = shutil.which("cmake")
+    cmake = _which("cmake")
     if cmake is None:
         pytest.skip("cmake is not installed, so the C++ example cannot be built")
     cxx = os.environ.get("CXX") or shutil.which("c++") or shutil.which("g++") or shutil.which("clang++")
@@ -38,7 +44,8 @@ def _cmake() -> str:
 
 
 def _generator() -> list[str]:
-    return ["-G", "Ninja"] if shutil.which("ninja") else []
+    ninja = _which("ninja")
+    return ["-G", "Ninja", f"-DCMAKE_MAKE_PROGRAM={ninja}"] if ninja else []
 
 
 def _cmake_dir() -> str:
