@@ -1,0 +1,139 @@
+"""``python -m loadgen``: where the C++ package lies, and a demo run.
+
+    python -m loadgen --cmake-dir        # pass to cmake as -Dloadgen_DIR=...
+    python -m loadgen --include-dir      # holds loadgen/loadgen.h
+    python -m loadgen --version
+    python -m loadgen demo [--scenario Server]
+
+Commands are subparsers registered in ``_COMMANDS``; the top-level flags
+answer questions about the installation and take no command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NoReturn
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+# The layout that cmake/LoadgenInstall.cmake installs into the wheel.
+_CMAKE_DIR = _PACKAGE_DIR / "lib" / "cmake" / "loadgen"
+_INCLUDE_DIR = _PACKAGE_DIR / "include"
+_SCENARIOS = ("SingleStream", "MultiStream", "Server", "Offline")
+
+
+class _Parser(argparse.ArgumentParser):
+    """Reports a usage error in one line on stderr and exits with status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _print_dir(path: Path, marker: str) -> int:
+    if not (path / marker).is_file():
+        print(
+            f"python -m loadgen: error: {path / marker} is missing; the C++ package is only "
+            "installed by a wheel build (pip install .), not by an editable or source checkout",
+            file=sys.stderr,
+        )
+        return 1
+    print(path)
+    return 0
+
+
+# --- Commands ---------------------------------------------------------------
+
+
+def _add_demo(subparsers: argparse._SubParsersAction[_Parser]) -> None:
+    p = subparsers.add_parser(
+        "demo",
+        help="run a short test of a simulated SUT and print the summary",
+        description="Runs a short performance test of a SUT that completes samples at a steady "
+        "rate, writes the MLPerf logs into OUTDIR, and prints the summary. Exits 0 when the "
+        "result is VALID, 1 otherwise.",
+    )
+    p.add_argument("--scenario", choices=_SCENARIOS, default="SingleStream")
+    p.add_argument("--duration-ms", type=int, default=2000, help="min_duration_ms (default 2000)")
+    p.add_argument(
+        "--sut-rate",
+        type=float,
+        default=20000.0,
+        metavar="SAMPLES_PER_S",
+        help="the simulated SUT's throughput (default 20000)",
+    )
+    p.add_argument("--outdir", type=Path, default=Path("loadgen_demo"), help="default ./loadgen_demo")
+    p.set_defaults(func=_run_demo)
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from ._demo import run_demo
+
+    if args.duration_ms <= 0:
+        print("python -m loadgen demo: error: --duration-ms must be > 0", file=sys.stderr)
+        return 2
+    if args.sut_rate <= 0:
+        print("python -m loadgen demo: error: --sut-rate must be > 0", file=sys.stderr)
+        return 2
+    result = run_demo(args.scenario, args.outdir, args.duration_ms, args.sut_rate)
+    summary = Path(result.summary_path)
+    if summary.is_file():
+        sys.stdout.write(summary.read_text())
+    print(f"\nLogs: {args.outdir.resolve()}")
+    print(f"Result: {'VALID' if result.valid else 'INVALID'}")
+    return 0 if result.valid else 1
+
+
+# Each entry adds one subcommand; its parser sets `func(args) -> exit status`.
+_COMMANDS: Sequence[Callable[[argparse._SubParsersAction[_Parser]], None]] = (_add_demo,)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="python -m loadgen",
+        description="The MLPerf Inference load generator: installation paths and tools.",
+    )
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--cmake-dir",
+        action="store_true",
+        help="print the directory holding loadgenConfig.cmake (for -Dloadgen_DIR= or CMAKE_PREFIX_PATH)",
+    )
+    where.add_argument(
+        "--include-dir",
+        action="store_true",
+        help="print the directory holding loadgen/loadgen.h (reference-style includes need its "
+        "loadgen/ subdirectory too)",
+    )
+    where.add_argument("--version", action="store_true", help="print the version")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for add in _COMMANDS:
+        add(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    flags = args.cmake_dir or args.include_dir or args.version
+    if flags and args.command is not None:
+        parser.error(f"--cmake-dir, --include-dir and --version take no command ('{args.command}')")
+    if args.cmake_dir:
+        return _print_dir(_CMAKE_DIR, "loadgenConfig.cmake")
+    if args.include_dir:
+        return _print_dir(_INCLUDE_DIR, "loadgen/loadgen.h")
+    if args.version:
+        from . import __version__
+
+        print(__version__)
+        return 0
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    status: int = args.func(args)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
