@@ -4,6 +4,8 @@
     python -m loadgen --include-dir      # holds loadgen/loadgen.h
     python -m loadgen --version
     python -m loadgen demo [--scenario Server]
+    python -m loadgen config show --model resnet50 --scenario Server [--user-conf user.conf]
+    python -m loadgen config mlperf-conf   # print the built-in mlperf.conf
 
 Commands are subparsers registered in ``_COMMANDS``; the top-level flags
 answer questions about the installation and take no command.
@@ -85,8 +87,60 @@ def _run_demo(args: argparse.Namespace) -> int:
     return 0 if result.valid else 1
 
 
+def _add_config(subparsers: argparse._SubParsersAction[_Parser]) -> None:
+    p = subparsers.add_parser(
+        "config",
+        help="show the effective test settings and where each value came from",
+        description="Inspect LoadGen configuration: the built-in mlperf.conf, a user.conf and an "
+        "audit.config, applied as a harness and StartTest apply them.",
+    )
+    sub = p.add_subparsers(dest="config_command", metavar="CONFIG_COMMAND", required=True)
+    show = sub.add_parser(
+        "show",
+        help="print every TestSettings field, its value and the file:line that set it",
+    )
+    show.add_argument("--model", required=True, help="model name as in mlperf.conf, e.g. resnet50")
+    show.add_argument("--scenario", required=True, choices=_SCENARIOS)
+    show.add_argument("--user-conf", type=Path, help="a user.conf applied after mlperf.conf")
+    show.add_argument("--audit-conf", type=Path, help="an audit.config applied last")
+    show.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    show.set_defaults(func=_run_config_show)
+    builtin = sub.add_parser("mlperf-conf", help="print the built-in mlperf.conf")
+    builtin.set_defaults(func=_run_config_builtin)
+
+
+def _run_config_show(args: argparse.Namespace) -> int:
+    import json
+    import warnings
+
+    from . import config
+
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", config.ConfigWarning)
+            fields = config.explain(args.model, args.scenario, args.user_conf, args.audit_conf)
+            config.load_settings(args.model, args.scenario, args.user_conf, args.audit_conf)
+    except (OSError, ValueError) as e:
+        print(f"python -m loadgen config show: error: {e}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(fields, indent=1))
+    else:
+        print(config.format_explanation(fields))
+    for w in caught:
+        print(f"warning: {w.message}", file=sys.stderr)
+    return 0
+
+
+def _run_config_builtin(args: argparse.Namespace) -> int:
+    from . import config
+
+    sys.stdout.write(config.builtin_mlperf_conf())
+    return 0
+
+
 # Each entry adds one subcommand; its parser sets `func(args) -> exit status`.
-_COMMANDS: Sequence[Callable[[argparse._SubParsersAction[_Parser]], None]] = (_add_demo,)
+_COMMANDS: Sequence[Callable[[argparse._SubParsersAction[_Parser]], None]] = (_add_demo, _add_config)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -136,4 +190,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except BrokenPipeError:  # e.g. piped into `head`
+        sys.stdout = open(__import__("os").devnull, "w")
+        sys.exit(0)
