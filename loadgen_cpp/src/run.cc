@@ -464,13 +464,15 @@ RunMeasurements Run::IssuePhase(const EffectiveSettings& s,
       SampleSlot& slot = slots_.Get(first + k);
       slot.qsl_index = static_cast<uint32_t>(q[k].index);
       uint32_t flags = 0;
-      if (accuracy) {
-        flags = kLogResponse;
-      } else if (draw_sampling_values_) {
+      // Every sample of the test takes one draw, accuracy samples included,
+      // so the performance part of a SubmissionRun samples the same
+      // responses as the reference.
+      if (draw_sampling_values_) {
         double v = sequence_dist_(sequence_rng_) + log_offset;
         if (v >= 1.0) v -= 1.0;
-        if (v <= log_prob) flags = kLogResponse;
+        if (!accuracy && v <= log_prob) flags = kLogResponse;
       }
+      if (accuracy) flags = kLogResponse;
       slot.flags = flags;
       slot.done_ns.store(kPendingNs, std::memory_order_relaxed);
       if (tokens_) {
