@@ -113,3 +113,33 @@ def summary_error_count(summary: str) -> int:
     if m is None:
         raise AssertionError(f"no error count line in the summary:\n{summary}")
     return int(m.group(1))
+
+
+def quick_settings(lg, scenario: str, mode: str = "PerformanceOnly", **fields: Any):
+    """TestSettings for a short in-process run: 50 ms, fixed seeds, and a
+    watchdog of 10 s so a LoadGen bug fails the test instead of stalling it.
+    ``fields`` override anything."""
+    ts = lg.TestSettings()
+    ts.scenario = getattr(lg.TestScenario, scenario)
+    ts.mode = getattr(lg.TestMode, mode)
+    ts.min_duration_ms = 50
+    ts.min_query_count = 100
+    ts.single_stream_expected_latency_ns = 100000
+    ts.multi_stream_expected_latency_ns = 800000
+    ts.server_target_qps = 2000
+    ts.offline_expected_qps = 1000
+    ts.qsl_rng_seed = 1
+    ts.sample_index_rng_seed = 2
+    ts.schedule_rng_seed = 3
+    if hasattr(ts, "watchdog_timeout_ms"):
+        ts.watchdog_timeout_ms = 10000
+    for key, value in fields.items():
+        setattr(ts, key, value)
+    return ts
+
+
+def log_settings_in(lg, outdir: Path, trace: bool = False):
+    ls = lg.LogSettings()
+    ls.log_output.outdir = str(outdir)
+    ls.enable_trace = trace
+    return ls
