@@ -1154,7 +1154,17 @@ TestResult Run::Execute() {
   WriteAccuracyEntries();
   accuracy_out_ << (acc_first_entry_ ? "" : "\n") << "]\n";
   accuracy_out_.flush();
-  result_.num_errors = detail_->errors();
+  // AddError logs only the first kMaxKeptErrors records; the rest still count.
+  const int64_t raised = error_count_.load(std::memory_order_relaxed);
+  const int64_t unlogged =
+      raised > static_cast<int64_t>(kMaxKeptErrors) ? raised - static_cast<int64_t>(kMaxKeptErrors) : 0;
+  if (unlogged > 0) {
+    detail_->Add("generic_message",
+                 JsonString(std::to_string(unlogged) +
+                            " further errors were counted but not logged one by one."),
+                 clock_->NowNs());
+  }
+  result_.num_errors = detail_->errors() + unlogged;
   result_.num_warnings = detail_->warnings();
   detail_->Add("num_errors", std::to_string(result_.num_errors), clock_->NowNs());
   detail_->Add("num_warnings", std::to_string(result_.num_warnings), clock_->NowNs());
