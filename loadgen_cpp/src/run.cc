@@ -382,6 +382,14 @@ bool Run::WaitForCompleted(uint64_t target, bool closing) {
       if (now >= grace_end) return false;
     }
     PollIfDue(now);
+    if (phase_deadline_ns_ != 0 && now > phase_deadline_ns_ && !Aborting()) {
+      AddError("error_runtime",
+               "Max test duration (" + std::to_string(settings_.max_duration_ms) +
+                   " ms) passed while " + std::to_string(target - now_done) +
+                   " samples were outstanding; ending the test.");
+      RequestAbort("max_duration_ms passed with samples outstanding");
+      return false;
+    }
     if (now_done != last_seen) {
       last_seen = now_done;
       last_progress_ns = now;
@@ -453,6 +461,10 @@ RunMeasurements Run::IssuePhase(const EffectiveSettings& s,
   uint64_t samples = 0;
   const int64_t start = clock_->NowNs();
   last_poll_ns_ = start;
+  phase_deadline_ns_ =
+      (!accuracy && s.max_duration_ms != 0)
+          ? start + static_cast<int64_t>(s.max_duration_ms) * 1000000 + kMaxDurationGraceNs
+          : 0;
   int64_t last_now = start;
 
   auto register_samples = [&](std::vector<QuerySample>& q, uint64_t first,
@@ -612,9 +624,6 @@ RunMeasurements Run::IssuePhase(const EffectiveSettings& s,
     // unreachable: WaitForCompleted returns false only on abort/watchdog
   }
   (void)all_done;
-  if (s.max_duration_ms != 0) {
-    (void)kMaxDurationGraceNs;
-  }
 
   // Close the phase: later completions are counted as unknown ids.
   phase_tag_.store(0, std::memory_order_release);

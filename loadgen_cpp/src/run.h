@@ -148,6 +148,9 @@ class Run {
   std::mutex errors_mu_;
   std::vector<std::string> error_messages_;
   int64_t last_poll_ns_ = 0;
+  // Performance phases with max_duration_ms: waiting for completions ends
+  // (INVALID) at this time; 0 when unbounded. Set by IssuePhase.
+  int64_t phase_deadline_ns_ = 0;
 
   std::unique_ptr<DetailLog> detail_;
   std::ofstream summary_out_, detail_out_, accuracy_out_, trace_out_;
