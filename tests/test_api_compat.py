@@ -263,15 +263,3 @@ def test_function_signature_matches_reference(name):
 def test_from_config_signature_matches_reference():
     assert signature(loadgen.TestSettings.FromConfig) == signature(ref.TestSettings.FromConfig)
     assert docstring_text(loadgen.TestSettings.FromConfig) == docstring_text(ref.TestSettings.FromConfig)
-
-
-def test_non_callable_to_construct_sut_raises_type_error():
-    with pytest.raises(TypeError):
-        loadgen.ConstructSUT(1, 2)
-    with pytest.raises(TypeError):
-        loadgen.ConstructQSL(10, 10, "load", None)
-
-
-def test_negative_sample_count_to_construct_qsl_raises_type_error():
-    with pytest.raises(TypeError):
-        loadgen.ConstructQSL(-1, 1, lambda s: None, lambda s: None)
