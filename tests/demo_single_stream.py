@@ -97,12 +97,18 @@ log_settings.log_output.copy_summary_to_stdout = False
 log_settings.enable_trace = False
 
 sut = mlperf_loadgen.ConstructSUT(issue_queries, flush_queries)
-qsl = mlperf_loadgen.ConstructQSL(TOTAL_SAMPLES, PERFORMANCE_SAMPLES, load_samples_to_ram, unload_samples_from_ram)
+qsl = mlperf_loadgen.ConstructQSL(
+    TOTAL_SAMPLES, PERFORMANCE_SAMPLES, load_samples_to_ram, unload_samples_from_ram
+)
 mlperf_loadgen.StartTestWithLogSettings(sut, qsl, settings, log_settings)
 work.put(None)
 worker.join()
 mlperf_loadgen.DestroyQSL(qsl)
 mlperf_loadgen.DestroySUT(sut)
 
-print("RESULT " + json.dumps({"module": mlperf_loadgen.__name__.split(".")[0],
-                              "loaded": loaded_count, "unloaded_all": not dataset}))
+print(
+    "RESULT "
+    + json.dumps(
+        {"module": mlperf_loadgen.__name__.split(".")[0], "loaded": loaded_count, "unloaded_all": not dataset}
+    )
+)

@@ -4,8 +4,9 @@ reference ``mlperf_loadgen`` and prints what the SUT and QSL saw.
 usage: python diff_worker.py {ours|ref} CONFIG_JSON OUTDIR
 
 CONFIG_JSON: {"scenario": name, "mode": name, "total": int, "perf": int,
-"settings": {TestSettings field: value}}. The SUT completes every sample
-synchronously inside issue_queries, with 4 bytes of data derived from the QSL
+"settings": {TestSettings field: value}, "busy_us": int}. The SUT completes
+every sample synchronously inside issue_queries (after busy-waiting busy_us
+microseconds per call, to make a Server late), with 4 bytes of data derived from the QSL
 index (so accuracy logs can be compared byte for byte). Output: one line
 ``RESULT {"phases": [...], "loads": [...], "unloads": [...]}`` where each phase
 is the list of queries (lists of QSL indices) issued before one flush.
@@ -17,6 +18,7 @@ import array
 import json
 import os
 import sys
+import time
 
 
 def main() -> None:
@@ -30,7 +32,13 @@ def main() -> None:
     loads: list[list[int]] = []
     unloads: list[list[int]] = []
 
+    busy_ns = config.get("busy_us", 0) * 1000
+
     def issue(samples):
+        if busy_ns:
+            end = time.perf_counter_ns() + busy_ns
+            while time.perf_counter_ns() < end:
+                pass
         indices = [s.index for s in samples]
         phases[-1].append(indices)
         # The response data is read during the call only (both LoadGens copy it).

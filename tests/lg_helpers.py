@@ -51,6 +51,7 @@ def run_python(
     script.write_text(textwrap.dedent(code))
     return subprocess.run(
         [sys.executable, str(script), *args],
+        check=False,
         cwd=cwd,
         env=child_env(),
         capture_output=True,
@@ -64,7 +65,7 @@ def child_result(proc: subprocess.CompletedProcess[str]) -> Any:
     child's output when it crashed or printed none."""
     for line in reversed(proc.stdout.splitlines()):
         if line.startswith(RESULT_PREFIX):
-            return json.loads(line[len(RESULT_PREFIX):])
+            return json.loads(line[len(RESULT_PREFIX) :])
     raise AssertionError(
         f"child exited with {proc.returncode} and printed no result\n"
         f"--- stdout (tail)\n{proc.stdout[-3000:]}\n--- stderr (tail)\n{proc.stderr[-3000:]}"
@@ -76,7 +77,7 @@ def read_detail(path: Path) -> list[dict[str, Any]]:
     records = []
     for line in Path(path).read_text().splitlines():
         if line.startswith(":::MLLOG "):
-            records.append(json.loads(line[len(":::MLLOG "):]))
+            records.append(json.loads(line[len(":::MLLOG ") :]))
     return records
 
 

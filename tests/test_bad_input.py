@@ -9,19 +9,15 @@ timeout; a hang fails the test with subprocess.TimeoutExpired.
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import select
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import pytest
-
 import loadgen as lg
+import pytest
 from lg_helpers import (
     DETAIL,
     SUMMARY,
@@ -106,7 +102,9 @@ INVALID_SETTINGS = [
 ]
 
 
-def rejected(tmp_path: Path, scenario: str, fields: dict, total: int = 100, perf: int = 40, mode="PerformanceOnly"):
+def rejected(
+    tmp_path: Path, scenario: str, fields: dict, total: int = 100, perf: int = 40, mode="PerformanceOnly"
+):
     """Runs StartTest with these settings in a child; returns what it raised
     and which callbacks ran."""
     code = f"""
@@ -124,8 +122,9 @@ except Exception as e:
     return child_result(proc)
 
 
-@pytest.mark.parametrize(("scenario", "field", "value"), INVALID_SETTINGS,
-                         ids=[f"{f}={v}" for _, f, v in INVALID_SETTINGS])
+@pytest.mark.parametrize(
+    ("scenario", "field", "value"), INVALID_SETTINGS, ids=[f"{f}={v}" for _, f, v in INVALID_SETTINGS]
+)
 def test_invalid_setting_raises_value_error_naming_field_and_value_before_any_callback(
     scenario, field, value, tmp_path
 ):
@@ -140,7 +139,9 @@ def test_invalid_setting_raises_value_error_naming_field_and_value_before_any_ca
 
 
 def test_issue_unique_and_issue_same_together_are_rejected(tmp_path):
-    out = rejected(tmp_path, "SingleStream", dict(performance_issue_unique=True, performance_issue_same=True))
+    out = rejected(
+        tmp_path, "SingleStream", {"performance_issue_unique": True, "performance_issue_same": True}
+    )
     assert out["exc"] == "ValueError", out
     assert "performance_issue_unique" in out["msg"] and "performance_issue_same" in out["msg"]
     assert out["calls"] == []
@@ -276,8 +277,8 @@ result(first=r1.valid, second=r2.valid, second_errors=r2.num_errors)
 # many samples never completed. ("watchdog": the no-progress timer; "max":
 # watchdog off, max_duration_ms bounds the run.)
 STALL_BOUNDS = {
-    "watchdog": dict(watchdog_timeout_ms=500),
-    "max-duration": dict(watchdog_timeout_ms=0, max_duration_ms=1000),
+    "watchdog": {"watchdog_timeout_ms": 500},
+    "max-duration": {"watchdog_timeout_ms": 0, "max_duration_ms": 1000},
 }
 
 
@@ -354,7 +355,9 @@ INTERRUPTED_RUNS = {
 
 @pytest.mark.parametrize(("scenario", "answer"), INTERRUPTED_RUNS.values(), ids=INTERRUPTED_RUNS.keys())
 def test_sigint_ends_a_long_test_promptly_with_keyboard_interrupt(scenario, answer, tmp_path):
-    code = PRELUDE + f"""
+    code = (
+        PRELUDE
+        + f"""
 started = []
 def issue(samples):
     if not started:
@@ -370,10 +373,17 @@ try:
 except KeyboardInterrupt:
     result(outcome="KeyboardInterrupt", summary=os.path.exists("logs/mlperf_log_summary.txt"))
 """
+    )
     script = tmp_path / "long.py"
     script.write_text(code)
-    proc = subprocess.Popen([sys.executable, str(script)], cwd=tmp_path, env=child_env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        env=child_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         ready, _, _ = select.select([proc.stdout], [], [], 30)
         assert ready and proc.stdout.readline().strip() == "STARTED", "the test never started"

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from lg_helpers import ACCURACY, DETAIL, child_env, child_result, detail_values, read_accuracy, read_detail
 
 pytest.importorskip("mlperf_loadgen")
@@ -28,22 +27,22 @@ pytest.importorskip("mlperf_loadgen")
 WORKER = Path(__file__).with_name("diff_worker.py")
 TIMEOUT_S = 60
 
-BASE = dict(
-    qsl_rng_seed=12345,
-    sample_index_rng_seed=777,
-    schedule_rng_seed=99,
-    min_duration_ms=100,
-    min_query_count=50,
-    single_stream_expected_latency_ns=1000000,
-    multi_stream_expected_latency_ns=2000000,
-    server_target_qps=500,
-    offline_expected_qps=1000,
-)
-OFFICIAL_V60_SEEDS = dict(
-    qsl_rng_seed=1780908523862526354,
-    sample_index_rng_seed=14771362308971278857,
-    schedule_rng_seed=18209322760996052031,
-)
+BASE = {
+    "qsl_rng_seed": 12345,
+    "sample_index_rng_seed": 777,
+    "schedule_rng_seed": 99,
+    "min_duration_ms": 100,
+    "min_query_count": 50,
+    "single_stream_expected_latency_ns": 1000000,
+    "multi_stream_expected_latency_ns": 2000000,
+    "server_target_qps": 500,
+    "offline_expected_qps": 1000,
+}
+OFFICIAL_V60_SEEDS = {
+    "qsl_rng_seed": 1780908523862526354,
+    "sample_index_rng_seed": 14771362308971278857,
+    "schedule_rng_seed": 18209322760996052031,
+}
 SCENARIOS = ["SingleStream", "MultiStream", "Server", "Offline"]
 
 
@@ -55,19 +54,21 @@ class Case:
     total: int = 100
     perf: int = 40
     label: str = ""
+    busy_us: int = 0  # the SUT's service time per issue call
 
     @property
     def id(self) -> str:
         return f"{self.scenario}-{self.mode}" + (f"-{self.label}" if self.label else "")
 
     def config(self) -> dict[str, Any]:
-        return dict(
-            scenario=self.scenario,
-            mode=self.mode,
-            total=self.total,
-            perf=self.perf,
-            settings={**BASE, **self.extra},
-        )
+        return {
+            "scenario": self.scenario,
+            "mode": self.mode,
+            "total": self.total,
+            "perf": self.perf,
+            "busy_us": self.busy_us,
+            "settings": {**BASE, **self.extra},
+        }
 
 
 def cases() -> list[Case]:
@@ -75,37 +76,59 @@ def cases() -> list[Case]:
     for scen in SCENARIOS:
         for mode in ["PerformanceOnly", "AccuracyOnly", "SubmissionRun"]:
             out.append(Case(scen, mode))
-        out.append(Case(scen, "PerformanceOnly", dict(sample_concatenate_permutation=True), label="equal-issue"))
-        out.append(Case(scen, "PerformanceOnly", dict(performance_issue_unique=True), label="issue-unique"))
+        out.append(
+            Case(scen, "PerformanceOnly", {"sample_concatenate_permutation": True}, label="equal-issue")
+        )
+        out.append(Case(scen, "PerformanceOnly", {"performance_issue_unique": True}, label="issue-unique"))
         out.append(
             Case(
                 scen,
                 "PerformanceOnly",
-                dict(performance_issue_same=True, performance_issue_same_index=3),
+                {"performance_issue_same": True, "performance_issue_same_index": 3},
                 label="issue-same",
             )
         )
         for mode in ["PerformanceOnly", "AccuracyOnly"]:
             out.append(Case(scen, mode, dict(OFFICIAL_V60_SEEDS), label="v6.0-seeds"))
         out.append(
-            Case(scen, "PerformanceOnly", dict(performance_sample_count_override=25), label="perf-override-25")
+            Case(scen, "PerformanceOnly", {"performance_sample_count_override": 25}, label="perf-override-25")
         )
         out.append(Case(scen, "PerformanceOnly", total=30, perf=64, label="perf-count-above-total"))
     for mode in ["PerformanceOnly", "AccuracyOnly"]:
-        out.append(Case("MultiStream", mode, dict(multi_stream_samples_per_query=3), label="spq3"))
+        out.append(Case("MultiStream", mode, {"multi_stream_samples_per_query": 3}, label="spq3"))
     out.append(Case("SingleStream", "AccuracyOnly", total=40, perf=16, label="three-sets"))
     out.append(
-        Case("SingleStream", "PerformanceOnly", dict(qsl_rng_seed=1, sample_index_rng_seed=2), label="small-seeds")
+        Case(
+            "SingleStream",
+            "PerformanceOnly",
+            {"qsl_rng_seed": 1, "sample_index_rng_seed": 2},
+            label="small-seeds",
+        )
     )
-    out.append(Case("Server", "PerformanceOnly", dict(server_coalesce_queries=True), label="coalesce"))
-    out.append(Case("Server", "PerformanceOnly", dict(server_target_qps=2000, min_query_count=100), label="2000qps"))
+    out.append(Case("Server", "PerformanceOnly", {"server_coalesce_queries": True}, label="coalesce"))
+    out.append(
+        Case(
+            "Server",
+            "PerformanceOnly",
+            {"server_coalesce_queries": True, "server_target_qps": 2000},
+            busy_us=2000,
+            label="coalesce-late-sut",
+        )
+    )
+    out.append(
+        Case(
+            "Server", "PerformanceOnly", {"server_target_qps": 2000, "min_query_count": 100}, label="2000qps"
+        )
+    )
     return out
 
 
 def sampling_cases() -> list[Case]:
-    sampled = dict(accuracy_log_probability=0.3, accuracy_log_rng_seed=720381539243781796)
+    sampled = {"accuracy_log_probability": 0.3, "accuracy_log_rng_seed": 720381539243781796}
     out = [Case(scen, "PerformanceOnly", dict(sampled), label="acc-log-sampling") for scen in SCENARIOS]
-    out += [Case(scen, "SubmissionRun", dict(sampled), label="acc-log-sampling") for scen in ["Server", "Offline"]]
+    out += [
+        Case(scen, "SubmissionRun", dict(sampled), label="acc-log-sampling") for scen in ["Server", "Offline"]
+    ]
     return out
 
 
@@ -173,7 +196,9 @@ def check_same_stream(case: Case, ours: dict[str, Any], ref: dict[str, Any]) -> 
             assert [s for q in mine for s in q] == [s for q in theirs for s in q], f"phase {i}"
         elif perf and case.scenario in ("SingleStream", "MultiStream"):
             assert len(mine) >= len(theirs), f"phase {i}: we issued fewer queries than the reference"
-            assert mine[: len(theirs)] == theirs, f"phase {i}: the reference's queries are not a prefix of ours"
+            assert mine[: len(theirs)] == theirs, (
+                f"phase {i}: the reference's queries are not a prefix of ours"
+            )
         else:
             assert mine == theirs, f"phase {i}"
 
@@ -189,6 +214,9 @@ def test_same_loads_samples_and_query_sizes_as_reference(case, tmp_path):
     out = run_both(case, tmp_path)
     (ours, ours_dir), (ref, ref_dir) = out["ours"], out["ref"]
     check_same_stream(case, ours, ref)
+    if case.busy_us:  # the case is meant to make the Server coalesce
+        assert max(len(q) for q in ours["phases"][-1]) > 1
+        assert max(len(q) for q in ref["phases"][-1]) > 1
     if case.scenario == "Server" or case.mode == "AccuracyOnly":
         check_schedule(case, ours_dir, ref_dir)
     if case.mode != "PerformanceOnly":

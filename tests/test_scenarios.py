@@ -5,6 +5,7 @@ complete_samples, token latencies) and log naming work.
 
 from __future__ import annotations
 
+import json
 import math
 import queue
 import re
@@ -15,10 +16,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import loadgen as lg
 import numpy as np
 import pytest
-
-import loadgen as lg
 from lg_helpers import (
     ACCURACY,
     DETAIL,
@@ -71,11 +71,15 @@ def recorder():
 # queries for early stopping (SS 64, MS 662, Server 459 at p99) and, for
 # Offline, no minimum duration (an instant SUT cannot fill one).
 VALID_SETTINGS = {
-    "SingleStream": dict(),
-    "MultiStream": dict(min_query_count=662),
-    "Server": dict(server_target_qps=5000, min_duration_ms=100, min_query_count=500,
-                   server_target_latency_ns=1000000000),
-    "Offline": dict(min_duration_ms=0, min_query_count=500),
+    "SingleStream": {},
+    "MultiStream": {"min_query_count": 662},
+    "Server": {
+        "server_target_qps": 5000,
+        "min_duration_ms": 100,
+        "min_query_count": 500,
+        "server_target_latency_ns": 1000000000,
+    },
+    "Offline": {"min_duration_ms": 0, "min_query_count": 500},
 }
 
 
@@ -132,9 +136,14 @@ def test_find_peak_performance_brackets_the_peak_within_the_requested_precision(
     qsl = lg.ConstructQSL(100, 40, lambda s: None, lambda s: None)
     try:
         settings = quick_settings(
-            lg, "Server", "FindPeakPerformance",
-            server_target_qps=100, min_duration_ms=100, min_query_count=1,
-            server_target_latency_ns=20_000_000, server_find_peak_qps_decimals_of_precision=0,
+            lg,
+            "Server",
+            "FindPeakPerformance",
+            server_target_qps=100,
+            min_duration_ms=100,
+            min_query_count=1,
+            server_target_latency_ns=50_000_000,
+            server_find_peak_qps_decimals_of_precision=0,
         )
         result = lg.run_test(sut, qsl, settings, log_settings_in(lg, tmp_path))
     finally:
@@ -161,7 +170,10 @@ def test_offline_query_holds_max_of_min_query_count_and_expected_samples(
     min_duration_ms, expected_qps, min_query_count, samples, recorder, tmp_path
 ):
     settings = quick_settings(
-        lg, "Offline", min_duration_ms=min_duration_ms, offline_expected_qps=expected_qps,
+        lg,
+        "Offline",
+        min_duration_ms=min_duration_ms,
+        offline_expected_qps=expected_qps,
         min_query_count=min_query_count,
     )
     result = run(recorder, settings, tmp_path)
@@ -181,7 +193,7 @@ def test_multistream_queries_hold_samples_per_query_contiguous_samples(spq, reco
     assert len(padded) == 40 + spq - 1
     for q in recorder.queries:
         start = padded.index(q[0])
-        assert q == padded[start:start + spq]
+        assert q == padded[start : start + spq]
 
 
 @pytest.mark.parametrize("scenario", ["SingleStream", "Server", "Offline"])
@@ -199,7 +211,7 @@ def test_accuracy_mode_issues_every_sample_once_in_sets_of_performance_count(sce
     # Each set is issued while it is loaded, in load order.
     start = 0
     for loaded in rec.loads:
-        assert sorted(issued[start:start + len(loaded)]) == sorted(loaded)
+        assert sorted(issued[start : start + len(loaded)]) == sorted(loaded)
         start += len(loaded)
     assert rec.flushes == 3
 
@@ -212,8 +224,8 @@ def test_accuracy_log_has_each_index_once_when_four_threads_complete_concurrentl
     def worker(inbox):
         while (samples := inbox.get()) is not None:
             for k in range(0, len(samples), 7):
-                batch = samples[k:k + 7]
-                chunks = [values[s.index:s.index + 1] for s in batch]  # kept alive for the call
+                batch = samples[k : k + 7]
+                chunks = [values[s.index : s.index + 1] for s in batch]  # kept alive for the call
                 lg.QuerySamplesComplete(
                     [lg.QuerySampleResponse(s.id, c.ctypes.data, c.nbytes) for s, c in zip(batch, chunks)]
                 )
@@ -229,7 +241,9 @@ def test_accuracy_log_has_each_index_once_when_four_threads_complete_concurrentl
     sut = lg.ConstructSUT(issue, lambda: None)
     qsl = lg.ConstructQSL(total, 1000, lambda s: None, lambda s: None)
     try:
-        result = lg.run_test(sut, qsl, quick_settings(lg, "Offline", "AccuracyOnly"), log_settings_in(lg, tmp_path))
+        result = lg.run_test(
+            sut, qsl, quick_settings(lg, "Offline", "AccuracyOnly"), log_settings_in(lg, tmp_path)
+        )
     finally:
         for inbox in inboxes:
             inbox.put(None)
@@ -265,7 +279,7 @@ def test_log_files_are_named_by_log_output_settings(with_datetime, recorder, tmp
 
 
 def test_default_log_settings_write_the_four_files_into_the_cwd(tmp_path):
-    code = f"""
+    code = """
 import loadgen as lg
 def issue(s):
     lg.QuerySamplesComplete([lg.QuerySampleResponse(x.id, 0, 0) for x in s])
@@ -276,11 +290,21 @@ ts.min_duration_ms = 10
 ts.min_query_count = 10
 lg.StartTest(sut, qsl, ts)
 """
-    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=child_env(),
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        check=False,
+        cwd=tmp_path,
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "mlperf_log_accuracy.json", "mlperf_log_detail.txt", "mlperf_log_summary.txt", "mlperf_log_trace.json"
+        "mlperf_log_accuracy.json",
+        "mlperf_log_detail.txt",
+        "mlperf_log_summary.txt",
+        "mlperf_log_trace.json",
     ]
 
 
@@ -301,7 +325,9 @@ def test_run_test_result_agrees_with_the_summary(scenario, recorder, tmp_path):
     assert yes_no[summary_value(summary, "  Min queries satisfied")] == perf.min_queries_met
     assert yes_no[summary_value(summary, "  Early stopping satisfied")] == perf.early_stopping_met
     if scenario == "Server":
-        assert yes_no[summary_value(summary, "  Performance constraints satisfied")] == perf.perf_constraints_met
+        assert (
+            yes_no[summary_value(summary, "  Performance constraints satisfied")] == perf.perf_constraints_met
+        )
     assert summary_error_count(summary) == result.num_errors
     headline = summary_value(summary, perf.metric_name)
     assert math.isclose(float(headline), perf.metric, rel_tol=1e-5, abs_tol=0.006)
@@ -381,7 +407,9 @@ def expected_hex(how: str, index: int) -> str:
 @pytest.mark.parametrize("how", ["ids", "bytes-list", "numpy-even", "offsets"])
 def test_subclass_sut_and_complete_samples_log_the_given_data(style, how, tmp_path):
     sut, qsl = CompletingSUT(style, how), EchoQSL(50, 20)
-    result = lg.run_test(sut, qsl, quick_settings(lg, "Offline", "AccuracyOnly"), log_settings_in(lg, tmp_path))
+    result = lg.run_test(
+        sut, qsl, quick_settings(lg, "Offline", "AccuracyOnly"), log_settings_in(lg, tmp_path)
+    )
     assert result.num_errors == 0, result.errors
     assert [len(s) for s in qsl.loaded] == [20, 20, 10]
     assert sut.flushed == 3
@@ -394,8 +422,12 @@ def test_subclass_sut_and_complete_samples_log_the_given_data(style, how, tmp_pa
 
 
 def test_subclass_sut_runs_a_valid_performance_test(tmp_path):
-    result = lg.run_test(CompletingSUT("numpy", "ids"), EchoQSL(100, 40), quick_settings(lg, "SingleStream"),
-                         log_settings_in(lg, tmp_path))
+    result = lg.run_test(
+        CompletingSUT("numpy", "ids"),
+        EchoQSL(100, 40),
+        quick_settings(lg, "SingleStream"),
+        log_settings_in(lg, tmp_path),
+    )
     assert result.valid
 
 
@@ -429,7 +461,9 @@ class TokenSUT:
 
     def issue(self, samples):
         first = self.buf[:2]
-        lg.FirstTokenComplete([lg.QuerySampleResponse(s.id, first.ctypes.data, first.nbytes) for s in samples])
+        lg.FirstTokenComplete(
+            [lg.QuerySampleResponse(s.id, first.ctypes.data, first.nbytes) for s in samples]
+        )
         lg.QuerySamplesComplete(
             [lg.QuerySampleResponse(s.id, self.buf.ctypes.data, self.buf.nbytes, 5) for s in samples]
         )
@@ -441,8 +475,9 @@ def test_token_latencies_give_first_token_stats(scenario, tmp_path):
     sut = lg.ConstructSUT(tok.issue, lambda: None)
     qsl = lg.ConstructQSL(100, 40, lambda s: None, lambda s: None)
     try:
-        result = lg.run_test(sut, qsl, quick_settings(lg, scenario, use_token_latencies=True),
-                             log_settings_in(lg, tmp_path))
+        result = lg.run_test(
+            sut, qsl, quick_settings(lg, scenario, use_token_latencies=True), log_settings_in(lg, tmp_path)
+        )
     finally:
         lg.DestroySUT(sut)
         lg.DestroyQSL(qsl)
@@ -462,8 +497,12 @@ def test_token_latencies_add_token_count_to_the_accuracy_log(scenario, tmp_path)
     sut = lg.ConstructSUT(tok.issue, lambda: None)
     qsl = lg.ConstructQSL(30, 30, lambda s: None, lambda s: None)
     try:
-        result = lg.run_test(sut, qsl, quick_settings(lg, scenario, "AccuracyOnly", use_token_latencies=True),
-                             log_settings_in(lg, tmp_path))
+        result = lg.run_test(
+            sut,
+            qsl,
+            quick_settings(lg, scenario, "AccuracyOnly", use_token_latencies=True),
+            log_settings_in(lg, tmp_path),
+        )
     finally:
         lg.DestroySUT(sut)
         lg.DestroyQSL(qsl)
@@ -485,8 +524,19 @@ def test_reference_style_demo_script_runs(module, tmp_path):
     if module == "mlperf_loadgen":
         pytest.importorskip("mlperf_loadgen")
     proc = subprocess.run(
-        [sys.executable, str(DEMO), "--outdir", str(tmp_path), *(["--reference"] if module != "loadgen" else [])],
-        cwd=tmp_path, env=child_env(), capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            str(DEMO),
+            "--outdir",
+            str(tmp_path),
+            *(["--reference"] if module != "loadgen" else []),
+        ],
+        check=False,
+        cwd=tmp_path,
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = child_result(proc)
@@ -496,3 +546,67 @@ def test_reference_style_demo_script_runs(module, tmp_path):
     summary = (tmp_path / SUMMARY).read_text()
     assert summary_value(summary, "Result is") == "VALID"
     assert summary_value(summary, "SUT name") == "PySUT"
+
+
+@pytest.mark.parametrize(
+    ("mode", "probability"), [("AccuracyOnly", 0.0), ("PerformanceOnly", 0.0), ("PerformanceOnly", 0.5)]
+)
+def test_response_callback_runs_once_per_logged_response(mode, probability, tmp_path):
+    callbacks = []
+    data = np.arange(4, dtype=np.uint8)
+
+    def issue(samples):
+        lg.QuerySamplesComplete(
+            [lg.QuerySampleResponse(s.id, data.ctypes.data, data.nbytes) for s in samples],
+            lambda r: callbacks.append((r.id, r.size)),
+        )
+
+    sut = lg.ConstructSUT(issue, lambda: None)
+    qsl = lg.ConstructQSL(60, 60, lambda s: None, lambda s: None)
+    try:
+        result = lg.run_test(
+            sut,
+            qsl,
+            quick_settings(
+                lg, "SingleStream", mode, accuracy_log_probability=probability, accuracy_log_rng_seed=5
+            ),
+            log_settings_in(lg, tmp_path),
+        )
+    finally:
+        lg.DestroySUT(sut)
+        lg.DestroyQSL(qsl)
+    logged = read_accuracy(tmp_path / ACCURACY)
+    assert len(callbacks) == len(logged)
+    assert all(size == 4 for _, size in callbacks)
+    if mode == "AccuracyOnly":
+        assert len(logged) == 60
+    elif probability == 0.0:
+        assert logged == []
+        assert (tmp_path / ACCURACY).read_text() == "[\n]\n"  # as the reference writes it
+    else:
+        issued = result.performance[0].samples_issued
+        assert 0 < len(logged) < issued
+
+
+def test_copy_summary_to_stdout_prints_the_summary(recorder, tmp_path, capfd):
+    ls = log_settings_in(lg, tmp_path)
+    ls.log_output.copy_summary_to_stdout = True
+    lg.run_test(recorder.sut, recorder.qsl, quick_settings(lg, "SingleStream"), ls)
+    printed = capfd.readouterr().out
+    assert "Result is : VALID" in printed
+    assert (tmp_path / SUMMARY).read_text().strip() in printed
+
+
+@pytest.mark.parametrize("trace", [False, True])
+def test_trace_file_is_empty_when_disabled_and_json_when_enabled(trace, recorder, tmp_path):
+    result = lg.run_test(
+        recorder.sut,
+        recorder.qsl,
+        quick_settings(lg, "SingleStream"),
+        log_settings_in(lg, tmp_path, trace=trace),
+    )
+    text = Path(result.trace_path).read_text()
+    if not trace:
+        assert text == ""
+    else:
+        assert "traceEvents" in json.loads(text)

@@ -8,10 +8,8 @@ from __future__ import annotations
 import queue
 import threading
 
-import numpy as np
-import pytest
-
 import loadgen as lg
+import pytest
 from lg_helpers import log_settings_in, quick_settings
 
 
@@ -71,8 +69,9 @@ def test_start_test_releases_the_gil_while_it_waits(tmp_path):
     sut = lg.ConstructSUT(issue, lambda: None)
     qsl = lg.ConstructQSL(100, 40, lambda s: None, lambda s: None)
     try:
-        settings = quick_settings(lg, "SingleStream", min_query_count=200, min_duration_ms=50,
-                                  watchdog_timeout_ms=3000)
+        settings = quick_settings(
+            lg, "SingleStream", min_query_count=200, min_duration_ms=50, watchdog_timeout_ms=3000
+        )
         result = lg.run_test(sut, qsl, settings, log_settings_in(lg, tmp_path))
     finally:
         stop.set()
@@ -87,7 +86,9 @@ def test_start_test_releases_the_gil_while_it_waits(tmp_path):
     assert seen_at_issue[-1] > seen_at_issue[0]
 
 
-@pytest.mark.parametrize("use_complete_samples", [False, True], ids=["QuerySamplesComplete", "complete_samples"])
+@pytest.mark.parametrize(
+    "use_complete_samples", [False, True], ids=["QuerySamplesComplete", "complete_samples"]
+)
 @pytest.mark.parametrize("scenario", ["Server", "Offline"])
 def test_completions_from_eight_threads_at_once_are_all_counted(scenario, use_complete_samples, tmp_path):
     pool = WorkerPoolSUT(threads=8, use_complete_samples=use_complete_samples)
@@ -100,8 +101,14 @@ def test_completions_from_eight_threads_at_once_are_all_counted(scenario, use_co
     sut = lg.ConstructSUT(issue, lambda: None)
     qsl = lg.ConstructQSL(1000, 500, lambda s: None, lambda s: None)
     try:
-        settings = quick_settings(lg, scenario, server_target_qps=20000, offline_expected_qps=100000,
-                                  min_duration_ms=100, min_query_count=2000)
+        settings = quick_settings(
+            lg,
+            scenario,
+            server_target_qps=20000,
+            offline_expected_qps=100000,
+            min_duration_ms=100,
+            min_query_count=2000,
+        )
         result = lg.run_test(sut, qsl, settings, log_settings_in(lg, tmp_path))
     finally:
         pool.stop()
@@ -125,14 +132,18 @@ def test_callbacks_run_on_the_thread_that_called_start_test(tmp_path):
 
     sut = lg.ConstructSUT(issue, lambda: seen["flush"].add(threading.get_ident()))
     qsl = lg.ConstructQSL(
-        50, 20, lambda s: seen["load"].add(threading.get_ident()), lambda s: seen["unload"].add(threading.get_ident())
+        50,
+        20,
+        lambda s: seen["load"].add(threading.get_ident()),
+        lambda s: seen["unload"].add(threading.get_ident()),
     )
     starter: dict[str, object] = {}
 
     def start():
         starter["ident"] = threading.get_ident()
-        starter["result"] = lg.run_test(sut, qsl, quick_settings(lg, "SingleStream", "SubmissionRun"),
-                                        log_settings_in(lg, tmp_path))
+        starter["result"] = lg.run_test(
+            sut, qsl, quick_settings(lg, "SingleStream", "SubmissionRun"), log_settings_in(lg, tmp_path)
+        )
 
     t = threading.Thread(target=start)
     t.start()
