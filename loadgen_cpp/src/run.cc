@@ -248,6 +248,9 @@ void Run::Complete(const QuerySampleResponse* responses, size_t count,
                    const ResponseCallback& cb) {
   const int64_t now = clock_->NowNs();
   uint64_t done = 0;
+  // A throwing callback must not leave claimed samples uncounted or the rest
+  // of the batch unclaimed: finish the batch, then rethrow the first error.
+  std::exception_ptr cb_error;
   for (size_t i = 0; i < count; ++i) {
     const QuerySampleResponse& r = responses[i];
     uint64_t index;
@@ -262,12 +265,17 @@ void Run::Complete(const QuerySampleResponse* responses, size_t count,
                   r.n_tokens);
       if (cb) {
         QuerySampleResponse copy = r;
-        cb(&copy);
+        try {
+          cb(&copy);
+        } catch (...) {
+          if (!cb_error) cb_error = std::current_exception();
+        }
       }
     }
     ++done;
   }
   FinishCompletions(done);
+  if (cb_error) std::rethrow_exception(cb_error);
 }
 
 void Run::FirstToken(const QuerySampleResponse* responses, size_t count,
@@ -278,6 +286,7 @@ void Run::FirstToken(const QuerySampleResponse* responses, size_t count,
              "FirstTokenComplete called but use_token_latencies is false; ignored.");
     return;
   }
+  std::exception_ptr cb_error;  // as in Complete
   for (size_t i = 0; i < count; ++i) {
     const QuerySampleResponse& r = responses[i];
     uint64_t index;
@@ -307,10 +316,15 @@ void Run::FirstToken(const QuerySampleResponse* responses, size_t count,
           Hex(reinterpret_cast<const uint8_t*>(r.data), r.data ? r.size : 0));
       if (cb) {
         QuerySampleResponse copy = r;
-        cb(&copy);
+        try {
+          cb(&copy);
+        } catch (...) {
+          if (!cb_error) cb_error = std::current_exception();
+        }
       }
     }
   }
+  if (cb_error) std::rethrow_exception(cb_error);
 }
 
 void Run::CompleteIds(const ResponseId* ids, size_t count) {
