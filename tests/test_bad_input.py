@@ -19,11 +19,13 @@ from pathlib import Path
 import loadgen as lg
 import pytest
 from lg_helpers import (
+    ACCURACY,
     DETAIL,
     SUMMARY,
     child_env,
     child_result,
     detail_errors,
+    read_accuracy,
     read_detail,
     run_python,
     summary_error_count,
@@ -512,3 +514,33 @@ def test_object_without_sut_methods_is_rejected_with_type_error(tmp_path):
             lg.run_test(object(), qsl, lg.TestSettings())
     finally:
         lg.DestroyQSL(qsl)
+
+
+@pytest.mark.parametrize("scenario", ["SingleStream", "Offline"])
+def test_exception_in_response_callback_reaches_the_caller_and_every_sample_still_completes(scenario, tmp_path):
+    code = f"""
+class CallbackError(Exception):
+    pass
+
+def response_cb(response):
+    raise CallbackError("from the response callback")
+
+caught = []
+def issue(samples):
+    try:
+        lg.QuerySamplesComplete([lg.QuerySampleResponse(s.id, 0, 0) for s in samples], response_cb)
+    except CallbackError:
+        caught.append(len(samples))
+sut = lg.ConstructSUT(issue, lambda: None)
+qsl = lg.ConstructQSL(30, 30, lambda s: None, lambda s: None)
+r = lg.run_test(sut, qsl, settings({scenario!r}, "AccuracyOnly"), logs())
+result(caught=sum(caught), calls=len(caught), issued=r.accuracy_samples_issued,
+       completed=r.accuracy_samples_completed, aborted=r.aborted, errors=list(r.errors))
+"""
+    proc = child(code, tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = child_result(proc)
+    assert out["caught"] == out["issued"] == 30  # every call raised, once
+    assert out["completed"] == 30
+    assert not out["aborted"], out["errors"]
+    assert len(read_accuracy(tmp_path / "logs" / ACCURACY)) == 30
