@@ -259,6 +259,12 @@ void Run::Complete(const QuerySampleResponse* responses, size_t count,
     if (tokens_) {
       TokenSlot& ts = token_slots_->Get(index);
       ts.n_tokens = r.n_tokens;
+      if (settings_.scenario != TestScenario::Offline &&
+          ts.first_token_ns.load(std::memory_order_acquire) == kPendingNs) {
+        // As the reference: every scenario but Offline needs the first token first.
+        AddError("error_runtime", "Sample completed before its first token was reported (id " +
+                                      std::to_string(r.id) + ").");
+      }
     }
     if (slot->flags & kLogResponse) {
       LogResponse(index, *slot, reinterpret_cast<const uint8_t*>(r.data), r.size,
@@ -350,7 +356,15 @@ void Run::CompleteBuffer(const ResponseId* ids, size_t count,
     SampleSlot* slot = Claim(ids[i], now, &index);
     if (slot == nullptr) continue;
     const int64_t nt = n_tokens ? n_tokens[i] : 0;
-    if (tokens_) token_slots_->Get(index).n_tokens = nt;
+    if (tokens_) {
+      TokenSlot& ts = token_slots_->Get(index);
+      ts.n_tokens = nt;
+      if (settings_.scenario != TestScenario::Offline &&
+          ts.first_token_ns.load(std::memory_order_acquire) == kPendingNs) {
+        AddError("error_runtime", "Sample completed before its first token was reported (id " +
+                                      std::to_string(ids[i]) + ").");
+      }
+    }
     if (slot->flags & kLogResponse) {
       const uint8_t* p = data ? data + offsets[i] : nullptr;
       const size_t n = data ? static_cast<size_t>(offsets[i + 1] - offsets[i]) : 0;
