@@ -517,7 +517,9 @@ def test_object_without_sut_methods_is_rejected_with_type_error(tmp_path):
 
 
 @pytest.mark.parametrize("scenario", ["SingleStream", "Offline"])
-def test_exception_in_response_callback_reaches_the_caller_and_every_sample_still_completes(scenario, tmp_path):
+def test_exception_in_response_callback_reaches_the_caller_and_every_sample_still_completes(
+    scenario, tmp_path
+):
     code = f"""
 class CallbackError(Exception):
     pass
@@ -544,3 +546,35 @@ result(caught=sum(caught), calls=len(caught), issued=r.accuracy_samples_issued,
     assert out["completed"] == 30
     assert not out["aborted"], out["errors"]
     assert len(read_accuracy(tmp_path / "logs" / ACCURACY)) == 30
+
+
+COMPLETE_WITH_TOKENS = {
+    "QuerySamplesComplete": "lg.QuerySamplesComplete([lg.QuerySampleResponse(s.id, 0, 0, 5) for s in samples])",
+    "complete_samples": "lg.complete_samples([s.id for s in samples], n_tokens=[5] * len(samples))",
+}
+
+
+@pytest.mark.parametrize("complete", COMPLETE_WITH_TOKENS.values(), ids=COMPLETE_WITH_TOKENS.keys())
+@pytest.mark.parametrize("scenario", ["SingleStream", "MultiStream", "Server", "Offline"])
+def test_completion_before_first_token_is_an_error_except_in_offline(scenario, complete, tmp_path):
+    # With use_token_latencies the SUT must report the first token first (the
+    # reference logs one error per such sample; in SingleStream it segfaults).
+    # Offline does not require first tokens.
+    code = f"""
+def issue(samples):
+    {complete}
+sut = lg.ConstructSUT(issue, lambda: None)
+qsl = lg.ConstructQSL(100, 40, lambda s: None, lambda s: None)
+r = lg.run_test(sut, qsl, settings({scenario!r}, use_token_latencies=True, multi_stream_samples_per_query=4), logs())
+p = r.performance[0]
+result(samples=p.samples_completed, errors=r.num_errors, messages=list(r.errors[:3]))
+"""
+    proc = child(code, tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = child_result(proc)
+    assert out["samples"] > 0
+    if scenario == "Offline":
+        assert out["errors"] == 0, out["messages"]
+    else:
+        assert out["errors"] == out["samples"], out["messages"]
+        assert all("first token" in m for m in out["messages"])

@@ -456,22 +456,28 @@ def test_fast_and_numpy_suts_receive_ids_and_indices(construct, tmp_path):
 class TokenSUT:
     """Reports the first token, then completes with n_tokens = 5."""
 
-    def __init__(self):
+    def __init__(self, complete_with: str = "QuerySamplesComplete"):
         self.buf = np.arange(16, dtype=np.uint8)
+        self.complete_with = complete_with
 
     def issue(self, samples):
         first = self.buf[:2]
         lg.FirstTokenComplete(
             [lg.QuerySampleResponse(s.id, first.ctypes.data, first.nbytes) for s in samples]
         )
+        if self.complete_with == "complete_samples":
+            n = len(samples)
+            lg.complete_samples([s.id for s in samples], np.tile(self.buf, n), n_tokens=[5] * n)
+            return
         lg.QuerySamplesComplete(
             [lg.QuerySampleResponse(s.id, self.buf.ctypes.data, self.buf.nbytes, 5) for s in samples]
         )
 
 
+@pytest.mark.parametrize("complete_with", ["QuerySamplesComplete", "complete_samples"])
 @pytest.mark.parametrize("scenario", ["SingleStream", "Server"])
-def test_token_latencies_give_first_token_stats(scenario, tmp_path):
-    tok = TokenSUT()
+def test_token_latencies_give_first_token_stats(scenario, complete_with, tmp_path):
+    tok = TokenSUT(complete_with)
     sut = lg.ConstructSUT(tok.issue, lambda: None)
     qsl = lg.ConstructQSL(100, 40, lambda s: None, lambda s: None)
     try:
