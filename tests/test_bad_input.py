@@ -89,6 +89,7 @@ INVALID_SETTINGS = [
     ("SingleStream", "single_stream_expected_latency_ns", -1000.0),
     ("MultiStream", "multi_stream_expected_latency_ns", 0.0),
     ("MultiStream", "multi_stream_samples_per_query", 0),
+    ("MultiStream", "multi_stream_samples_per_query", 41),  # more than the 40 loadable samples
     ("SingleStream", "single_stream_target_latency_percentile", 0.0),
     ("SingleStream", "single_stream_target_latency_percentile", 1.0),
     ("SingleStream", "single_stream_target_latency_percentile", 1.5),
@@ -371,9 +372,14 @@ qsl = lg.ConstructQSL(100, 40, lambda s: None, lambda s: None)
 ts = settings({scenario!r}, min_duration_ms=600000, server_target_qps=5, watchdog_timeout_ms=0)
 try:
     lg.StartTestWithLogSettings(sut, qsl, ts, logs())
-    result(outcome="returned")
+    outcome = "returned"
 except KeyboardInterrupt:
-    result(outcome="KeyboardInterrupt", summary=os.path.exists("logs/mlperf_log_summary.txt"))
+    outcome = "KeyboardInterrupt"
+summary = os.path.getsize("logs/mlperf_log_summary.txt") > 0
+# The process can run another test afterwards.
+sut2 = lg.ConstructSUT(complete, lambda: None)
+after = lg.run_test(sut2, qsl, settings(), logs("after"))
+result(outcome=outcome, summary=summary, after_valid=after.valid)
 """
     )
     script = tmp_path / "long.py"
@@ -396,7 +402,7 @@ except KeyboardInterrupt:
             proc.kill()
             proc.communicate()
     out = child_result(subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr))
-    assert out == {"outcome": "KeyboardInterrupt", "summary": True}
+    assert out == {"outcome": "KeyboardInterrupt", "summary": True, "after_valid": True}
     assert proc.returncode == 0
 
 
@@ -578,3 +584,27 @@ result(samples=p.samples_completed, errors=r.num_errors, messages=list(r.errors[
     else:
         assert out["errors"] == out["samples"], out["messages"]
         assert all("first token" in m for m in out["messages"])
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: lg.complete_samples([1, 2], [b"a"]),  # one buffer for two ids
+        lambda: lg.complete_samples([1, 2, 3], b"abcd"),  # 4 bytes do not split over 3 ids
+        lambda: lg.complete_samples([1, 2], b"abcd", offsets=[0, 2]),  # needs len(ids) + 1 offsets
+        lambda: lg.complete_samples([1, 2], b"abcd", offsets=[0, 3, 2]),  # decreasing
+        lambda: lg.complete_samples([1, 2], b"abcd", offsets=[0, 2, 9]),  # beyond the data
+        lambda: lg.complete_samples([1, 2], n_tokens=[5]),  # one count for two ids
+    ],
+    ids=[
+        "too-few-buffers",
+        "uneven-split",
+        "short-offsets",
+        "decreasing-offsets",
+        "offsets-past-end",
+        "short-n-tokens",
+    ],
+)
+def test_complete_samples_rejects_inconsistent_arguments_with_value_error(call):
+    with pytest.raises(ValueError):
+        call()

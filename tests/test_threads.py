@@ -156,3 +156,30 @@ def test_callbacks_run_on_the_thread_that_called_start_test(tmp_path):
     for name, idents in seen.items():
         assert idents == {starter["ident"]}, name
     assert threading.get_ident() != starter["ident"]
+
+
+def test_abort_test_from_another_thread_ends_the_test_invalid(tmp_path):
+    # The SUT never answers; a helper thread calls AbortTest once the first
+    # query is out. Without the abort only the watchdog (20 s) would end the test.
+    first_issue = threading.Event()
+
+    def aborter():
+        first_issue.wait()
+        lg.AbortTest()
+
+    helper = threading.Thread(target=aborter)
+    helper.start()
+    sut = lg.ConstructSUT(lambda samples: first_issue.set(), lambda: None)
+    qsl = lg.ConstructQSL(100, 40, lambda s: None, lambda s: None)
+    try:
+        settings = quick_settings(lg, "SingleStream", min_duration_ms=600000, watchdog_timeout_ms=20000)
+        result = lg.run_test(sut, qsl, settings, log_settings_in(lg, tmp_path))
+    finally:
+        first_issue.set()
+        helper.join()
+        lg.DestroySUT(sut)
+        lg.DestroyQSL(qsl)
+    assert result.aborted
+    assert "AbortTest" in result.abort_reason
+    assert not result.valid
+    assert result.performance[0].samples_never_completed == 1
