@@ -261,6 +261,9 @@ void Run::Complete(const QuerySampleResponse* responses, size_t count,
                    const ResponseCallback& cb) {
   const int64_t now = clock_->NowNs();
   uint64_t done = 0;
+  // A throwing callback must not leave claimed samples uncounted or the rest
+  // of the batch unclaimed: finish the batch, then rethrow the first error.
+  std::exception_ptr cb_error;
   for (size_t i = 0; i < count; ++i) {
     const QuerySampleResponse& r = responses[i];
     uint64_t index;
@@ -269,18 +272,29 @@ void Run::Complete(const QuerySampleResponse* responses, size_t count,
     if (tokens_) {
       TokenSlot& ts = token_slots_->Get(index);
       ts.n_tokens = r.n_tokens;
+      if (settings_.scenario != TestScenario::Offline &&
+          ts.first_token_ns.load(std::memory_order_acquire) == kPendingNs) {
+        // As the reference: every scenario but Offline needs the first token first.
+        AddError("error_runtime", "Sample completed before its first token was reported (id " +
+                                      std::to_string(r.id) + ").");
+      }
     }
     if (slot->flags & kLogResponse) {
       LogResponse(index, *slot, reinterpret_cast<const uint8_t*>(r.data), r.size,
                   r.n_tokens);
       if (cb) {
         QuerySampleResponse copy = r;
-        cb(&copy);
+        try {
+          cb(&copy);
+        } catch (...) {
+          if (!cb_error) cb_error = std::current_exception();
+        }
       }
     }
     ++done;
   }
   FinishCompletions(done);
+  if (cb_error) std::rethrow_exception(cb_error);
 }
 
 void Run::FirstToken(const QuerySampleResponse* responses, size_t count,
@@ -291,6 +305,7 @@ void Run::FirstToken(const QuerySampleResponse* responses, size_t count,
              "FirstTokenComplete called but use_token_latencies is false; ignored.");
     return;
   }
+  std::exception_ptr cb_error;  // as in Complete
   for (size_t i = 0; i < count; ++i) {
     const QuerySampleResponse& r = responses[i];
     uint64_t index;
@@ -320,10 +335,15 @@ void Run::FirstToken(const QuerySampleResponse* responses, size_t count,
           Hex(reinterpret_cast<const uint8_t*>(r.data), r.data ? r.size : 0));
       if (cb) {
         QuerySampleResponse copy = r;
-        cb(&copy);
+        try {
+          cb(&copy);
+        } catch (...) {
+          if (!cb_error) cb_error = std::current_exception();
+        }
       }
     }
   }
+  if (cb_error) std::rethrow_exception(cb_error);
 }
 
 void Run::CompleteIds(const ResponseId* ids, size_t count) {
@@ -349,7 +369,15 @@ void Run::CompleteBuffer(const ResponseId* ids, size_t count,
     SampleSlot* slot = Claim(ids[i], now, &index);
     if (slot == nullptr) continue;
     const int64_t nt = n_tokens ? n_tokens[i] : 0;
-    if (tokens_) token_slots_->Get(index).n_tokens = nt;
+    if (tokens_) {
+      TokenSlot& ts = token_slots_->Get(index);
+      ts.n_tokens = nt;
+      if (settings_.scenario != TestScenario::Offline &&
+          ts.first_token_ns.load(std::memory_order_acquire) == kPendingNs) {
+        AddError("error_runtime", "Sample completed before its first token was reported (id " +
+                                      std::to_string(ids[i]) + ").");
+      }
+    }
     if (slot->flags & kLogResponse) {
       const uint8_t* p = data ? data + offsets[i] : nullptr;
       const size_t n = data ? static_cast<size_t>(offsets[i + 1] - offsets[i]) : 0;
@@ -396,7 +424,7 @@ bool Run::WaitForCompleted(uint64_t target, bool closing) {
     }
     PollIfDue();
     const int64_t max_ms = settings_.max_duration_ms;
-    if (max_ms > 0 && !Aborting() &&
+    if (max_ms > 0 && !phase_accuracy_ && !Aborting() &&
         now > phase_start_real_ns_ + max_ms * 1000000 + kMaxDurationGraceNs) {
       AddError("error_runtime",
                "max_duration_ms (" + std::to_string(max_ms) + " ms) passed with " +
@@ -489,13 +517,15 @@ RunMeasurements Run::IssuePhase(const EffectiveSettings& s,
       SampleSlot& slot = slots_.Get(first + k);
       slot.qsl_index = static_cast<uint32_t>(q[k].index);
       uint32_t flags = 0;
-      if (accuracy) {
-        flags = kLogResponse;
-      } else if (draw_sampling_values_) {
+      // Every sample of the test takes one draw, accuracy samples included,
+      // so the performance part of a SubmissionRun samples the same
+      // responses as the reference.
+      if (draw_sampling_values_) {
         double v = sequence_dist_(sequence_rng_) + log_offset;
         if (v >= 1.0) v -= 1.0;
-        if (v <= log_prob) flags = kLogResponse;
+        if (!accuracy && v <= log_prob) flags = kLogResponse;
       }
+      if (accuracy) flags = kLogResponse;
       slot.flags = flags;
       slot.done_ns.store(kPendingNs, std::memory_order_relaxed);
       if (tokens_) {
@@ -1332,7 +1362,17 @@ TestResult Run::Execute() {
   WriteAccuracyEntries();
   accuracy_out_ << (acc_first_entry_ ? "" : "\n") << "]\n";
   accuracy_out_.flush();
-  result_.num_errors = detail_->errors();
+  // AddError logs only the first kMaxKeptErrors records; the rest still count.
+  const int64_t raised = error_count_.load(std::memory_order_relaxed);
+  const int64_t unlogged =
+      raised > static_cast<int64_t>(kMaxKeptErrors) ? raised - static_cast<int64_t>(kMaxKeptErrors) : 0;
+  if (unlogged > 0) {
+    detail_->Add("generic_message",
+                 JsonString(std::to_string(unlogged) +
+                            " further errors were counted but not logged one by one."),
+                 clock_->NowNs());
+  }
+  result_.num_errors = detail_->errors() + unlogged;
   result_.num_warnings = detail_->warnings();
   detail_->Add("num_errors", std::to_string(result_.num_errors), clock_->NowNs());
   detail_->Add("num_warnings", std::to_string(result_.num_warnings), clock_->NowNs());

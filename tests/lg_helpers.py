@@ -1,0 +1,146 @@
+"""Helpers shared by the pytest suite: subprocess runners and log readers.
+
+The suite tests the *installed* ``loadgen`` wheel. Anything that could hang or
+crash the interpreter runs in a child process with a timeout, so a broken
+LoadGen fails one test instead of stalling or killing the whole session.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+RESULT_PREFIX = "RESULT "
+
+# The file names LoadGen writes with the default LogOutputSettings.
+SUMMARY = "mlperf_log_summary.txt"
+DETAIL = "mlperf_log_detail.txt"
+ACCURACY = "mlperf_log_accuracy.json"
+TRACE = "mlperf_log_trace.json"
+
+
+def child_env() -> dict[str, str]:
+    """The environment for child interpreters: no PYTHONPATH, so ``import
+    loadgen`` finds the installed wheel, never a source tree."""
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    env["PYTHONFAULTHANDLER"] = "1"  # a crash prints a traceback
+    return env
+
+
+def run_python(
+    code: str,
+    cwd: Path,
+    *,
+    timeout: float = 60,
+    args: tuple[str, ...] = (),
+    name: str = "child.py",
+) -> subprocess.CompletedProcess[str]:
+    """Runs ``code`` (dedented) as a script in a fresh interpreter in ``cwd``.
+
+    Raises subprocess.TimeoutExpired (which fails the test) if it runs longer
+    than ``timeout`` seconds.
+    """
+    script = Path(cwd) / name
+    script.write_text(textwrap.dedent(code))
+    return subprocess.run(
+        [sys.executable, str(script), *args],
+        check=False,
+        cwd=cwd,
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def child_result(proc: subprocess.CompletedProcess[str]) -> Any:
+    """The JSON a child printed on its last ``RESULT `` line; fails with the
+    child's output when it crashed or printed none."""
+    for line in reversed(proc.stdout.splitlines()):
+        if line.startswith(RESULT_PREFIX):
+            return json.loads(line[len(RESULT_PREFIX) :])
+    raise AssertionError(
+        f"child exited with {proc.returncode} and printed no result\n"
+        f"--- stdout (tail)\n{proc.stdout[-3000:]}\n--- stderr (tail)\n{proc.stderr[-3000:]}"
+    )
+
+
+def read_detail(path: Path) -> list[dict[str, Any]]:
+    """The records of a detail log (``:::MLLOG {json}`` lines), in order."""
+    records = []
+    for line in Path(path).read_text().splitlines():
+        if line.startswith(":::MLLOG "):
+            records.append(json.loads(line[len(":::MLLOG ") :]))
+    return records
+
+
+def detail_values(records: list[dict[str, Any]], key: str) -> list[Any]:
+    """Every value logged under ``key``, in order."""
+    return [r["value"] for r in records if r["key"] == key]
+
+
+def detail_errors(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r for r in records if r["metadata"]["is_error"]]
+
+
+def read_accuracy(path: Path) -> list[dict[str, Any]]:
+    """The entries of an accuracy log (a JSON array)."""
+    return json.loads(Path(path).read_text())
+
+
+def summary_value(summary: str, label: str) -> str:
+    """The text after ``label`` and its colon on a summary line, e.g.
+    summary_value(text, "Result is") -> "VALID"."""
+    m = re.search(rf"^{re.escape(label)}\s*:\s*(.*)$", summary, re.MULTILINE)
+    if m is None:
+        raise AssertionError(f"no line '{label} : ...' in the summary:\n{summary}")
+    return m.group(1).strip()
+
+
+def summary_error_count(summary: str) -> int:
+    """The error count from a summary's closing lines."""
+    if "No errors encountered during test." in summary:
+        return 0
+    if "1 ERROR encountered." in summary:
+        return 1
+    m = re.search(r"^(\d+) ERRORS encountered\.", summary, re.MULTILINE)
+    if m is None:
+        raise AssertionError(f"no error count line in the summary:\n{summary}")
+    return int(m.group(1))
+
+
+def quick_settings(lg, scenario: str, mode: str = "PerformanceOnly", **fields: Any):
+    """TestSettings for a short in-process run: 50 ms, fixed seeds, and a
+    watchdog of 10 s so a LoadGen bug fails the test instead of stalling it.
+    ``fields`` override anything."""
+    ts = lg.TestSettings()
+    ts.scenario = getattr(lg.TestScenario, scenario)
+    ts.mode = getattr(lg.TestMode, mode)
+    ts.min_duration_ms = 50
+    ts.min_query_count = 100
+    ts.single_stream_expected_latency_ns = 100000
+    ts.multi_stream_expected_latency_ns = 800000
+    ts.server_target_qps = 2000
+    ts.offline_expected_qps = 1000
+    ts.qsl_rng_seed = 1
+    ts.sample_index_rng_seed = 2
+    ts.schedule_rng_seed = 3
+    if hasattr(ts, "watchdog_timeout_ms"):
+        ts.watchdog_timeout_ms = 10000
+    for key, value in fields.items():
+        setattr(ts, key, value)
+    return ts
+
+
+def log_settings_in(lg, outdir: Path, trace: bool = False):
+    ls = lg.LogSettings()
+    ls.log_output.outdir = str(outdir)
+    ls.enable_trace = trace
+    return ls
