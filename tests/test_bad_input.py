@@ -608,3 +608,26 @@ result(samples=p.samples_completed, errors=r.num_errors, messages=list(r.errors[
 def test_complete_samples_rejects_inconsistent_arguments_with_value_error(call):
     with pytest.raises(ValueError):
         call()
+
+
+def test_a_flood_of_bad_ids_does_not_hide_why_the_run_is_invalid(tmp_path):
+    # 300 unknown ids exceed the per-sample error records kept (100), yet the
+    # records saying that samples never completed and that the watchdog ended
+    # the test must still reach the detail log, and every error is counted.
+    code = """
+def issue(samples):
+    lg.QuerySamplesComplete([lg.QuerySampleResponse(10**9 + i, 0, 0) for i in range(300)])
+    lg.QuerySamplesComplete([lg.QuerySampleResponse(s.id, 0, 0) for s in samples[:-2]])
+sut = lg.ConstructSUT(issue, lambda: None)
+qsl = lg.ConstructQSL(100, 40, lambda s: None, lambda s: None)
+r = lg.run_test(sut, qsl, settings("Offline", watchdog_timeout_ms=300), logs())
+detail = open("logs/mlperf_log_detail.txt").read()
+result(errors=r.num_errors, never=r.performance[0].samples_never_completed,
+       never_logged="never completed" in detail, watchdog_logged="Watchdog" in detail,
+       unknown_records=detail.count("unknown response id"))
+"""
+    out = child_result(child(code, tmp_path))
+    assert out["never"] == 2
+    assert out["errors"] >= 302
+    assert out["never_logged"] and out["watchdog_logged"]
+    assert out["unknown_records"] == 100

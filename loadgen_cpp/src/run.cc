@@ -146,14 +146,26 @@ void Run::OpenLogs() {
 }
 
 void Run::AddError(const std::string& key, const std::string& message) {
-  const int64_t n = error_count_.fetch_add(1, std::memory_order_relaxed);
+  error_count_.fetch_add(1, std::memory_order_relaxed);
+  {
+    std::lock_guard<std::mutex> lock(errors_mu_);
+    error_messages_.push_back(message);
+  }
+  if (detail_) detail_->Add(key, JsonString(message), clock_->NowNs(), true, false);
+}
+
+void Run::AddSampleError(const std::string& message) {
+  // A misbehaving SUT can report millions of these: all are counted, the
+  // first kMaxKeptErrors are kept and logged one by one.
+  const int64_t n = sample_error_count_.fetch_add(1, std::memory_order_relaxed);
+  error_count_.fetch_add(1, std::memory_order_relaxed);
   if (static_cast<size_t>(n) < kMaxKeptErrors) {
     {
       std::lock_guard<std::mutex> lock(errors_mu_);
       error_messages_.push_back(message);
     }
     if (detail_) {
-      detail_->Add(key, JsonString(message), clock_->NowNs(), true, false);
+      detail_->Add("error_runtime", JsonString(message), clock_->NowNs(), true, false);
     }
   }
 }
@@ -218,16 +230,15 @@ bool Run::Resolve(ResponseId id, uint64_t* index) {
 
 SampleSlot* Run::Claim(ResponseId id, int64_t now_ns, uint64_t* index) {
   if (!Resolve(id, index)) {
-    AddError("error_runtime",
-             "QuerySamplesComplete: unknown response id " + std::to_string(id) +
-                 " (not issued by the running test phase); ignored.");
+    AddSampleError("QuerySamplesComplete: unknown response id " + std::to_string(id) +
+                   " (not issued by the running test phase); ignored.");
     return nullptr;
   }
   SampleSlot& slot = slots_.Get(*index);
   int64_t expected = kPendingNs;
   if (!slot.done_ns.compare_exchange_strong(expected, now_ns,
                                             std::memory_order_acq_rel)) {
-    AddError("error_runtime", "Attempted to complete a sample twice (id " +
+    AddSampleError("Attempted to complete a sample twice (id " +
                                   std::to_string(id) + ").");
     return nullptr;
   }
@@ -275,7 +286,7 @@ void Run::Complete(const QuerySampleResponse* responses, size_t count,
       if (settings_.scenario != TestScenario::Offline &&
           ts.first_token_ns.load(std::memory_order_acquire) == kPendingNs) {
         // As the reference: every scenario but Offline needs the first token first.
-        AddError("error_runtime", "Sample completed before its first token was reported (id " +
+        AddSampleError("Sample completed before its first token was reported (id " +
                                       std::to_string(r.id) + ").");
       }
     }
@@ -301,8 +312,7 @@ void Run::FirstToken(const QuerySampleResponse* responses, size_t count,
                      const ResponseCallback& cb) {
   const int64_t now = clock_->NowNs();
   if (!tokens_) {
-    AddError("error_runtime",
-             "FirstTokenComplete called but use_token_latencies is false; ignored.");
+    AddSampleError("FirstTokenComplete called but use_token_latencies is false; ignored.");
     return;
   }
   std::exception_ptr cb_error;  // as in Complete
@@ -310,20 +320,20 @@ void Run::FirstToken(const QuerySampleResponse* responses, size_t count,
     const QuerySampleResponse& r = responses[i];
     uint64_t index;
     if (!Resolve(r.id, &index)) {
-      AddError("error_runtime", "FirstTokenComplete: unknown response id " +
+      AddSampleError("FirstTokenComplete: unknown response id " +
                                     std::to_string(r.id) + "; ignored.");
       continue;
     }
     SampleSlot& slot = slots_.Get(index);
     if (slot.done_ns.load(std::memory_order_acquire) != kPendingNs) {
-      AddError("error_runtime", "FirstTokenComplete after QuerySamplesComplete "
+      AddSampleError("FirstTokenComplete after QuerySamplesComplete "
                                 "for id " + std::to_string(r.id) + ".");
       continue;
     }
     TokenSlot& ts = token_slots_->Get(index);
     int64_t expected = kPendingNs;
     if (!ts.first_token_ns.compare_exchange_strong(expected, now)) {
-      AddError("error_runtime", "First token reported twice for id " +
+      AddSampleError("First token reported twice for id " +
                                     std::to_string(r.id) + ".");
       continue;
     }
@@ -374,7 +384,7 @@ void Run::CompleteBuffer(const ResponseId* ids, size_t count,
       ts.n_tokens = nt;
       if (settings_.scenario != TestScenario::Offline &&
           ts.first_token_ns.load(std::memory_order_acquire) == kPendingNs) {
-        AddError("error_runtime", "Sample completed before its first token was reported (id " +
+        AddSampleError("Sample completed before its first token was reported (id " +
                                       std::to_string(ids[i]) + ").");
       }
     }
@@ -743,7 +753,7 @@ RunMeasurements Run::IssuePhase(const EffectiveSettings& s,
       if (slot.done_ns.load() == kPendingNs) continue;
       const int64_t nt = token_slots_->Get(i).n_tokens;
       if (nt < 2) {
-        AddError("error_runtime", "Sample " + std::to_string(phase_seq_base_ + i) +
+        AddSampleError("Sample " + std::to_string(phase_seq_base_ + i) +
                                       " reported n_tokens = " + std::to_string(nt) +
                                       " (token latencies need at least 2).");
       }
@@ -1362,10 +1372,10 @@ TestResult Run::Execute() {
   WriteAccuracyEntries();
   accuracy_out_ << (acc_first_entry_ ? "" : "\n") << "]\n";
   accuracy_out_.flush();
-  // AddError logs only the first kMaxKeptErrors records; the rest still count.
-  const int64_t raised = error_count_.load(std::memory_order_relaxed);
-  const int64_t unlogged =
-      raised > static_cast<int64_t>(kMaxKeptErrors) ? raised - static_cast<int64_t>(kMaxKeptErrors) : 0;
+  // AddSampleError logs only the first kMaxKeptErrors records; the rest count.
+  const int64_t sample_errors = sample_error_count_.load(std::memory_order_relaxed);
+  const int64_t unlogged = std::max<int64_t>(
+      0, sample_errors - static_cast<int64_t>(kMaxKeptErrors));
   if (unlogged > 0) {
     detail_->Add("generic_message",
                  JsonString(std::to_string(unlogged) +

@@ -57,6 +57,9 @@ class Run {
   // Records an error of the run (thread-safe; keeps the first few messages).
   void AddError(const std::string& key, const std::string& message);
   void AddWarning(const std::string& key, const std::string& message);
+  // An error about one sample (unknown or duplicate id, token misuse):
+  // counted always, logged for the first few only.
+  void AddSampleError(const std::string& message);
 
  private:
   enum class SlotCheck { kOk, kUnknown, kDuplicate };
@@ -147,6 +150,7 @@ class Run {
   std::string abort_reason_;
   std::exception_ptr exception_;
   std::atomic<int64_t> error_count_{0};
+  std::atomic<int64_t> sample_error_count_{0};
   std::mutex errors_mu_;
   std::vector<std::string> error_messages_;
   int64_t last_poll_ns_ = 0;
