@@ -284,6 +284,12 @@ def test_flags_override_configuration_like_the_reference_harness():
     assert ts.mode == lg.TestMode.AccuracyOnly
 
 
+def test_time_does_not_cap_the_offline_query_that_must_outlast_it():
+    ts = make_settings(RunOptions(scenario="Offline", time_s=2.5), "resnet50", None, 50000, 1024).settings
+    assert ts.min_duration_ms == 2500
+    assert ts.max_duration_ms == 0
+
+
 def test_performance_sample_count_is_capped_at_the_data_set_size():
     plan = make_settings(RunOptions(scenario="Offline"), "resnet50", None, 64, 64)
     assert plan.settings.performance_sample_count_override == 64

@@ -55,7 +55,11 @@ def build_parser(
         help="use only the first COUNT samples; also sets LoadGen's min and max query count",
     )
     p.add_argument(
-        "--time", type=float, dest="time_s", metavar="SECONDS", help="LoadGen min and max duration"
+        "--time",
+        type=float,
+        dest="time_s",
+        metavar="SECONDS",
+        help="LoadGen min and max duration (Offline: min only)",
     )
     p.add_argument("--qps", type=float, help="Server target QPS and Offline expected QPS")
     p.add_argument(

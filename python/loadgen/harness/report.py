@@ -169,12 +169,18 @@ def report_to_json(report: RunReport) -> dict[str, Any]:
     return d
 
 
+def run_kind(r: RunReport) -> str:
+    if r.mode == "AccuracyOnly":
+        return "accuracy run: every sample once"
+    return "official settings" if r.official else "SHORT RUN (not an official result)"
+
+
 def format_report(r: RunReport) -> str:
     rows: list[tuple[str, str]] = [
         ("benchmark", r.benchmark),
         ("scenario", r.scenario + ("" if r.mode == "PerformanceOnly" else f" ({r.mode})")),
         ("backend", f"{r.backend} {r.backend_version}, {r.workers}"),
-        ("run", "official settings" if r.official else "SHORT RUN (not an official result)"),
+        ("run", run_kind(r)),
     ]
     p = r.performance
     if p is not None:
@@ -187,7 +193,8 @@ def format_report(r: RunReport) -> str:
         what = "query latency" if p.scenario == "MultiStream" else "latency"
         order = ["min", "p50", "p90", "p95", "p97", "p99", "p99.9", "max"]
         rows.append((f"{what} (ms)", "  ".join(f"{k} {lat[k]:.2f}" for k in order if k in lat)))
-        rows.append(("completed", f"{p.samples_completed} samples in {p.queries_issued} queries"))
+        queries = f"{p.queries_issued} {'query' if p.queries_issued == 1 else 'queries'}"
+        rows.append(("completed", f"{p.samples_completed} samples in {queries}"))
     if r.peak_qps is not None:
         rows.append(("peak QPS", f"{r.peak_qps:.3f}"))
     if r.accuracy is not None:

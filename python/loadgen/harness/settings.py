@@ -128,6 +128,7 @@ def make_settings(
     if not opts.official:
         ts.min_duration_ms = SHORT_MIN_DURATION_MS
         ts.min_query_count = SHORT_MIN_QUERY_COUNT
+    if not opts.official and not opts.accuracy:
         notes.append(
             f"SHORT RUN, not an official result: min_duration {SHORT_MIN_DURATION_MS / 1000:g} s and "
             f"min_query_count {SHORT_MIN_QUERY_COUNT} replace the rules' values; the rules' early "
@@ -140,7 +141,11 @@ def make_settings(
         ts.max_query_count = opts.count
     if opts.time_s is not None:
         ts.min_duration_ms = int(opts.time_s * 1000)
-        ts.max_duration_ms = int(opts.time_s * 1000)
+        # Offline issues its one query at once, so max_duration cannot stop
+        # issuing; in our LoadGen it would instead end the run while that
+        # query (sized to outlast min_duration) is still being answered.
+        if opts.scenario != "Offline":
+            ts.max_duration_ms = int(opts.time_s * 1000)
     if opts.qps is not None:
         ts.server_target_qps = opts.qps
         ts.offline_expected_qps = opts.qps
