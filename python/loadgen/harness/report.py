@@ -206,7 +206,8 @@ def format_report(r: RunReport) -> str:
     if r.error:
         rows.append(("error", r.error))
     for e in r.loadgen_errors:
-        rows.append(("loadgen error", e))
+        routine = "Ending early: Max" in e  # the stop that --time / --count asked for
+        rows.append(("loadgen", e + (" (the limit set by --time/--count)" if routine else "")))
     rows.append(("logs", r.output_dir))
     for name, path in r.logs.items():
         rows.append(("", f"{name}: {path}"))
