@@ -205,9 +205,15 @@ def format_report(r: RunReport) -> str:
         rows.append(("aborted", r.aborted))
     if r.error:
         rows.append(("error", r.error))
+    # LoadGen logs "Ending early: Max test duration / query count reached" as
+    # an error; it is the stop that --time / --count asked for.
+    routine = [e for e in r.loadgen_errors if "Ending early: Max" in e]
     for e in r.loadgen_errors:
-        routine = "Ending early: Max" in e  # the stop that --time / --count asked for
-        rows.append(("loadgen", e + (" (the limit set by --time/--count)" if routine else "")))
+        if e not in routine:
+            rows.append(("loadgen error", e))
+    if routine:
+        runs = "1 run" if len(routine) == 1 else f"{len(routine)} runs"
+        rows.append(("loadgen", f"{runs} stopped at the max duration / max query count (--time / --count)"))
     rows.append(("logs", r.output_dir))
     for name, path in r.logs.items():
         rows.append(("", f"{name}: {path}"))
