@@ -115,7 +115,8 @@ class MLPerfResNet50(nn.Module):
 
     def __init__(self, net: ResNet50) -> None:
         super().__init__()
-        self.net = net.to(memory_format=torch.channels_last)
+        # Module.to accepts memory_format at run time; its type stubs do not say so.
+        self.net = net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         logits = self.net(x.contiguous(memory_format=torch.channels_last))

@@ -145,7 +145,7 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
     log(f"running {spec.name} {opts.scenario} ({report.mode}), logs in {out_dir}")
     try:
         if opts.progress:
-            with Progress(lambda: (sut.issued, sut.completed)):
+            with Progress(lambda: (sut.queries, sut.issued, sut.completed)):
                 result = _core.run_test(sut, qsl, plan.settings, ls, opts.audit_conf)
         else:
             result = _core.run_test(sut, qsl, plan.settings, ls, opts.audit_conf)

@@ -10,24 +10,27 @@ import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, TextIO
+from typing import TYPE_CHECKING, Any, Callable, TextIO
 
-from typing_extensions import Self
+if TYPE_CHECKING:  # typing.Self is 3.11+; typing_extensions is not a dependency at run time
+    from typing_extensions import Self
 
 from .accuracy import AccuracyResult
 
 
 class Progress:
-    """Prints queries issued/completed and the current rate every ``interval_s``.
+    """Prints queries and samples issued, samples completed and the current
+    rate every ``interval_s``.
 
-    ``counts`` returns (samples issued, samples completed). On a terminal the
+    ``counts`` returns (queries issued, samples issued, samples completed). On
+    a terminal the
     line is rewritten in place; otherwise a line is printed every
     ``interval_s * 10`` (so CI logs stay short).
     """
 
     def __init__(
         self,
-        counts: Callable[[], tuple[int, int]],
+        counts: Callable[[], tuple[int, int, int]],
         stream: TextIO = sys.stderr,
         interval_s: float = 0.5,
         label: str = "",
@@ -50,7 +53,7 @@ class Progress:
         self._thread.join()
 
     def _line(self, t0: float, window: list[tuple[float, int]]) -> str:
-        issued, completed = self.counts()
+        queries, issued, completed = self.counts()
         now = time.monotonic()
         window.append((now, completed))
         while len(window) > 2 and now - window[0][0] > 3.0:
@@ -58,13 +61,13 @@ class Progress:
         (ta, ca) = window[0]
         rate = (completed - ca) / (now - ta) if now > ta else 0.0
         return (
-            f"{self.label}[{now - t0:6.1f} s] samples issued {issued}, completed {completed}, "
-            f"{rate:.1f} samples/s"
+            f"{self.label}[{now - t0:6.1f} s] queries issued {queries}; samples issued {issued}, "
+            f"completed {completed}; {rate:.1f} samples/s"
         )
 
     def _run(self) -> None:
         t0 = time.monotonic()
-        window: list[tuple[float, int]] = []
+        window: list[tuple[float, int]] = [(t0, self.counts()[2])]
         ticks = 0
         while not self._stop.wait(self.interval_s):
             ticks += 1

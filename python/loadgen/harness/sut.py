@@ -92,7 +92,9 @@ class HarnessSUT(api.SystemUnderTest):
         self.postprocess = postprocess
         self.max_batchsize = max_batchsize
         self.name = name
-        self.issued = 0  # samples received; written on LoadGen's issuing thread only
+        # Written on LoadGen's issuing thread only.
+        self.queries = 0  # issue_queries calls
+        self.issued = 0  # samples received
         self.error: BaseException | None = None
         self._error_lock = threading.Lock()
         self._runners: list[_BatchRunner] = []
@@ -135,6 +137,7 @@ class InlineSUT(HarnessSUT):
     # class's one list of QuerySample objects.
     def issue_queries(self, ids: np.ndarray, indices: np.ndarray) -> None:  # type: ignore[override]
         n = len(ids)
+        self.queries += 1
         self.issued += n
         bs = self.max_batchsize
         for start in range(0, n, bs):
@@ -164,6 +167,7 @@ class ThreadedSUT(HarnessSUT):
     # class's one list of QuerySample objects.
     def issue_queries(self, ids: np.ndarray, indices: np.ndarray) -> None:  # type: ignore[override]
         n = len(ids)
+        self.queries += 1
         self.issued += n
         bs = self.max_batchsize
         with self._cv:
