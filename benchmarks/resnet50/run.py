@@ -1,0 +1,147 @@
+"""ResNet50-v1.5 on ImageNet: the MLPerf Inference benchmark through the shared harness.
+
+    python benchmarks/resnet50/run.py --scenario Offline
+    python benchmarks/resnet50/run.py --scenario SingleStream --accuracy --output out/ss-acc
+    python benchmarks/resnet50/run.py --dataset-path /data/imagenet/val \\
+        --model resnet50_v1.onnx --scenario Offline --official
+
+Without ``--dataset-path`` and ``--model`` it runs on the embedded default
+(synthetic.py). Flags: ``--help``; the harness: docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+if __package__ in (None, ""):
+    # Run as a script: make the benchmark folder importable as package `resnet50`.
+    sys.path.insert(0, str(HERE.parent))
+
+from loadgen.harness import BenchmarkSpec, RunOptions, RunReport, main
+
+from resnet50 import accuracy, synthetic
+from resnet50.dataset import ImageNetVal
+
+INPUT_NAME = "input_tensor:0"
+ARGMAX_OUTPUT = "ArgMax:0"
+
+
+def postprocess(outputs: list[np.ndarray]) -> np.ndarray:
+    """ArgMax over 1001 classes -> ImageNet label (class 0 is background), as
+    one float32 per sample: the reference harness's response."""
+    return (outputs[0].reshape(-1, 1) - 1).astype(np.float32)
+
+
+def build_torch_model(path: str) -> Any:
+    from resnet50.model import build_torch_model as build
+
+    return build(path)
+
+
+def make_dataset(opts: RunOptions) -> ImageNetVal:
+    assert opts.dataset_path is not None and opts.cache_dir is not None
+    return ImageNetVal(opts.dataset_path, opts.cache_dir, count=opts.count)
+
+
+def prepare(opts: RunOptions) -> RunOptions:
+    """Fill in the embedded default data set and model where none was given."""
+    cache_dir = opts.cache_dir or str(synthetic.default_cache_dir())
+    notes = list(opts.extra.get("notes", []))
+    dataset_path, model = opts.dataset_path, opts.model
+    if dataset_path is None:
+        n = int(opts.extra.get("synthetic_images") or synthetic.DEFAULT_VAL_COUNT)
+        assets = synthetic.ensure_default_assets(
+            cache_dir, n_val=n, log=lambda s: print(s, file=sys.stderr, flush=True)
+        )
+        dataset_path = str(assets.data_dir)
+        if model is None:
+            model = {"onnxruntime": str(assets.onnx_model), "torch": str(assets.torch_state_dict)}.get(
+                opts.backend
+            )
+            notes.append(
+                f"data: the embedded synthetic data set ({n} images, labels = the fixed-seed FP32 reference "
+                f"model's own predictions): a pipeline and equivalence check, not an ImageNet result"
+            )
+        else:
+            notes.append(
+                "data: the embedded synthetic data set with your --model: its labels come from "
+                "the embedded model, so accuracy here says nothing about your model"
+            )
+    elif model is None and opts.backend != "null":
+        raise ValueError(
+            "--dataset-path was given without --model: give the ONNX file (onnxruntime) "
+            "or the ResNet50 state dict (torch) to run on it"
+        )
+    return replace(
+        opts,
+        dataset_path=dataset_path,
+        model=model,
+        cache_dir=cache_dir,
+        extra={**opts.extra, "notes": notes},
+    )
+
+
+def hint(report: RunReport, opts: RunOptions) -> list[str]:
+    """Why a short run on a small machine may be INVALID, and what would fix it."""
+    p = report.performance
+    if p is None or p.valid or opts.official:
+        return []
+    hints = []
+    if p.scenario == "MultiStream":
+        per_query_s = p.latency_ms.get("mean", 0.0) / 1000.0
+        hints.append(
+            f"MultiStream needs at least 662 queries for its 99th-percentile early-stopping estimate; "
+            f"at {per_query_s:.2f} s per query that is about {662 * per_query_s:.0f} s. Run with "
+            f"--time {max(20, int(662 * per_query_s * 1.1) + 1)} (or --official) for a VALID result."
+        )
+    elif p.scenario == "Server":
+        hints.append(
+            "Server is VALID only if 99% of queries meet the latency bound (15 ms for resnet50) and enough "
+            "queries ran for early stopping (about 460 with none late). On a few CPU cores one ResNet50 "
+            "image takes longer than 15 ms; for a demonstration (not an official result) relax the bound "
+            "and lengthen the run, e.g. --max-latency 1 --qps 10 --time 60."
+        )
+    elif p.scenario == "Offline" and any("expected QPS" in r for r in p.invalid_reasons):
+        hints.append(
+            f"The Offline query ran out before min_duration: this machine is faster than "
+            f"resnet50.Offline.target_qps in user.conf; set it (or --qps) near {p.metric:.0f}."
+        )
+    return hints
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--synthetic-images",
+        type=int,
+        default=synthetic.DEFAULT_VAL_COUNT,
+        help="size of the embedded synthetic data set (when no --dataset-path)",
+    )
+
+
+SPEC = BenchmarkSpec(
+    name="ResNet50-v1.5",
+    config_model="resnet50",
+    user_conf=str(HERE / "user.conf"),
+    make_dataset=make_dataset,
+    postprocess=postprocess,
+    accuracy=accuracy.score_for_harness,
+    prepare=prepare,
+    inputs=(INPUT_NAME,),
+    outputs=(ARGMAX_OUTPUT,),
+    torch_model_factory=build_torch_model,
+    null_outputs=(((), "int64"),),
+    performance_sample_count=1024,
+    default_max_batchsize=32,
+    hint=hint,
+)
+
+
+if __name__ == "__main__":
+    sys.exit(main(SPEC, add_arguments=add_arguments))

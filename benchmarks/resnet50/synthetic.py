@@ -1,0 +1,141 @@
+"""The embedded default: a synthetic data set and a fixed-seed model.
+
+Made once per cache folder, in ImageNet's layout, so that the whole real
+pipeline runs on it (JPEG decoding, preprocessing, the on-disk cache, both
+backends, the accuracy script):
+
+    <cache>/synthetic-v1-<n_val>/
+        synthetic_val_00000001.JPEG ...     the validation images
+        val_map.txt                          "<file> <label>" lines
+        calibration/synthetic_cal_*.JPEG     the calibration images
+        cal_image_list.txt                   their paths, relative to the folder
+        resnet50_v1.5_seed0.pt               the FP32 reference model (a ResNet50 state dict)
+        resnet50_v1.5_seed0.onnx             the same weights with the MLPerf interface
+        dataset.json                         what this is; written last (marks it complete)
+
+The labels are the FP32 reference model's own top-1 predictions (torch, FP32),
+so that model scores 100 % by construction and the quality target is 99 % of
+that. This checks the pipeline and the equivalence of backends; it is not an
+ImageNet result. The model's BatchNorm statistics and classifier bias are
+calibrated on the calibration images only (see ``model.make_fixed_seed_model``),
+as the rules' calibration set is meant to be used.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import dataset as ds
+
+VERSION = 1
+SEED = 0
+DEFAULT_VAL_COUNT = 64
+DEFAULT_CAL_COUNT = 16
+MODEL_STEM = f"resnet50_v1.5_seed{SEED}"
+
+
+@dataclass(frozen=True)
+class DefaultAssets:
+    data_dir: Path
+    onnx_model: Path
+    torch_state_dict: Path
+    calibration_list: Path
+    val_count: int
+
+
+def default_cache_dir() -> Path:
+    env = os.environ.get("LOADGEN_CACHE_DIR")
+    base = Path(env) if env else Path.home() / ".cache" / "loadgen"
+    return base / "resnet50"
+
+
+def _assets(folder: Path, n_val: int) -> DefaultAssets:
+    return DefaultAssets(
+        folder,
+        folder / f"{MODEL_STEM}.onnx",
+        folder / f"{MODEL_STEM}.pt",
+        folder / "cal_image_list.txt",
+        n_val,
+    )
+
+
+def ensure_default_assets(
+    cache_dir: str | Path, n_val: int = DEFAULT_VAL_COUNT, n_cal: int = DEFAULT_CAL_COUNT, log=print
+) -> DefaultAssets:
+    """The default data set and models under ``cache_dir``, made if missing.
+
+    Needs torch, onnx and opencv the first time. Built in a temporary folder
+    and renamed into place, so an interrupted build leaves nothing half-made.
+    """
+    folder = Path(cache_dir) / f"synthetic-v{VERSION}-{n_val}"
+    if (folder / "dataset.json").is_file():
+        return _assets(folder, n_val)
+    try:
+        import torch
+
+        from . import model as resnet
+    except ImportError as e:
+        raise ImportError(
+            f"making the embedded default data set and model needs torch and onnx ({e}); "
+            f"pip install 'loadgen[benchmarks]', or give --dataset-path and --model"
+        ) from e
+
+    log(f"making the embedded default (once): {n_val} synthetic images and a fixed-seed ResNet50 in {folder}")
+    tmp = folder.with_name(folder.name + f".tmp{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        val_files = ds.write_synthetic_images(tmp, "synthetic_val", n_val, seed=SEED + 1)
+        cal_files = ds.write_synthetic_images(tmp / "calibration", "synthetic_cal", n_cal, seed=SEED + 2)
+        cal_list = [f"calibration/{f}" for f in cal_files]
+        (tmp / "cal_image_list.txt").write_text("".join(f + "\n" for f in cal_list), encoding="utf-8")
+
+        def batch(files: list[str]) -> np.ndarray:
+            return np.stack([ds.preprocess(ds.load_image(tmp / f)) for f in files])
+
+        net = resnet.make_fixed_seed_model(batch(cal_list), seed=SEED)
+        torch.save(net.state_dict(), tmp / f"{MODEL_STEM}.pt")
+        resnet.export_onnx(net.state_dict(), tmp / f"{MODEL_STEM}.onnx")
+
+        # Labels: the FP32 reference's predictions, on the images as the
+        # harness will feed them (decoded from the written JPEGs).
+        with torch.no_grad():
+            logits = net(torch.from_numpy(batch(val_files)))
+        top1 = torch.argmax(logits, dim=1).numpy()
+        top2 = torch.topk(logits, 2, dim=1).values.numpy()
+        labels = top1 - 1  # class 0 is background
+        (tmp / "val_map.txt").write_text(
+            "".join(f"{f} {int(lab)}\n" for f, lab in zip(val_files, labels)), encoding="utf-8"
+        )
+        margin = top2[:, 0] - top2[:, 1]
+        info = {
+            "what": "synthetic ImageNet-layout data set for ResNet50-v1.5; labels are the FP32 reference "
+            "model's own top-1 predictions (a pipeline and equivalence check, not an ImageNet result)",
+            "version": VERSION,
+            "seed": SEED,
+            "val_images": n_val,
+            "calibration_images": n_cal,
+            "reference_top1": 100.0,
+            "reference_model": f"{MODEL_STEM}.pt",
+            "onnx_model": f"{MODEL_STEM}.onnx",
+            "distinct_labels": len(set(labels.tolist())),
+            "smallest_top1_margin": float(margin.min()),
+            "median_top1_margin": float(np.median(margin)),
+            "background_predictions": int((labels < 0).sum()),
+        }
+        (tmp / "dataset.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+        try:
+            tmp.rename(folder)
+        except OSError:
+            # Another process finished first; use its copy.
+            shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return _assets(folder, n_val)

@@ -1,0 +1,189 @@
+"""A benchmark's description (``BenchmarkSpec``) and the one run flow for all.
+
+spec -> prepare(opts) -> dataset, backend -> warm-up -> QSL + SUT
+     -> loadgen.run_test (progress line) -> accuracy hook -> RunReport
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Callable
+
+from .. import _core
+from .accuracy import AccuracyResult
+from .backend import BackendOptions, create_backend
+from .dataset import Dataset
+from .qsl import DatasetQSL
+from .report import PerformanceSummary, Progress, RunReport, report_to_json
+from .settings import RunOptions, cpu_count, make_settings
+from .sut import HarnessSUT, InlineSUT, Postprocess, ThreadedSUT
+
+
+@dataclass
+class BenchmarkSpec:
+    """Everything the harness needs to know about one benchmark.
+
+    name: shown to the user ("ResNet50-v1.5").
+    config_model: the model name in mlperf.conf ("resnet50").
+    user_conf: the benchmark's user.conf (used unless --user-conf is given).
+    make_dataset(opts): the Dataset for ``opts.dataset_path`` (and ``opts.count``).
+    postprocess(outputs): a batch's backend outputs -> response data (timed).
+    accuracy(accuracy_log_path, dataset, opts): scores an accuracy log.
+    prepare(opts): fills defaults before anything loads, e.g. makes the
+        embedded data set and model when no --dataset-path/--model is given;
+        returns the options to use (and may add notes through ``opts.extra["notes"]``).
+    inputs/outputs: the model's tensor names, in the order postprocess expects.
+    torch_model_factory(path): the torch module for a model file.
+    null_outputs: per-sample shape and dtype of each output, for the null backend.
+    performance_sample_count: the QSL's count (capped by the data set size).
+    default_max_batchsize, default_threads: used when the flags are not given
+        (threads: one worker per core if None).
+    hint(report, opts): extra advice to print after a run (e.g. why a short
+        run on a slow machine is INVALID).
+    """
+
+    name: str
+    config_model: str
+    user_conf: str | None
+    make_dataset: Callable[[RunOptions], Dataset]
+    postprocess: Postprocess
+    accuracy: Callable[[str, Dataset, RunOptions], AccuracyResult] | None = None
+    prepare: Callable[[RunOptions], RunOptions] | None = None
+    inputs: Sequence[str] = ()
+    outputs: Sequence[str] = ()
+    torch_model_factory: Callable[[str], Any] | None = None
+    null_outputs: Sequence[tuple[tuple[int, ...], str]] = ()
+    performance_sample_count: int = 1024
+    default_max_batchsize: int = 32
+    default_threads: int | None = None  # None: one worker per core, as the reference
+    hint: Callable[[RunReport, RunOptions], list[str]] | None = None
+
+
+def default_output_dir(spec: BenchmarkSpec, opts: RunOptions) -> str:
+    suffix = "-accuracy" if opts.accuracy else ""
+    return os.path.join("output", f"{spec.config_model}-{opts.backend}-{opts.scenario}{suffix}")
+
+
+def warmup(dataset: Dataset, backend: Any, batch_sizes: Sequence[int]) -> None:
+    """A few predictions on sample 0 before the test (untimed): first-call costs
+    (allocations, kernel selection) stay out of the measured latencies."""
+    if not batch_sizes:
+        return
+    dataset.load([0])
+    try:
+        for bs in batch_sizes:
+            backend.predict(dataset.get_batch([0] * bs))
+    finally:
+        dataset.unload([0])
+
+
+def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], None] = print) -> RunReport:
+    """Runs one test and returns its report. Raises for setup errors (missing
+    files, bad settings); failures during the test are in the report."""
+    t_start = time.monotonic()
+    if spec.prepare is not None:
+        opts = spec.prepare(opts)
+    max_bs = opts.max_batchsize or spec.default_max_batchsize
+    threads = opts.threads or spec.default_threads or cpu_count()
+    inline = opts.scenario == "SingleStream"
+    workers = 1 if inline else threads
+    intra = max(1, cpu_count() // workers)
+    opts = replace(opts, max_batchsize=max_bs, threads=threads)
+    out_dir = opts.output or default_output_dir(spec, opts)
+    os.makedirs(out_dir, exist_ok=True)
+
+    dataset = spec.make_dataset(opts)
+    qsl_perf = min(dataset.total_count, opts.performance_sample_count or spec.performance_sample_count)
+    plan = make_settings(
+        opts, spec.config_model, opts.user_conf or spec.user_conf, dataset.total_count, qsl_perf
+    )
+    notes = list(opts.extra.get("notes", [])) + plan.notes
+
+    backend = create_backend(opts.backend)
+    log(f"loading {opts.backend} model {opts.model or '(none)'}")
+    backend.load(
+        BackendOptions(
+            model_path=opts.model,
+            inputs=spec.inputs,
+            outputs=spec.outputs,
+            intra_op_threads=intra,
+            model_factory=spec.torch_model_factory,
+            null_outputs=spec.null_outputs,
+        )
+    )
+    sizes = [1] + [min(max_bs, 8)] * max(0, opts.warmup_batches - 1) if opts.warmup_batches else []
+    warmup(dataset, backend, sizes)
+
+    qsl = DatasetQSL(dataset, qsl_perf)
+    sut: HarnessSUT
+    if inline:
+        sut = InlineSUT(dataset, backend, spec.postprocess)
+    else:
+        sut = ThreadedSUT(dataset, backend, spec.postprocess, max_bs, threads)
+
+    ls = _core.LogSettings()
+    ls.log_output.outdir = out_dir
+    ls.log_output.copy_summary_to_stdout = False
+    report = RunReport(
+        benchmark=spec.name,
+        scenario=opts.scenario,
+        mode=plan.settings.mode.name,
+        backend=opts.backend,
+        backend_version=backend.version,
+        workers=("inline (SingleStream)" if inline else f"{threads} worker(s)")
+        + f" x {intra} thread(s), max batch {1 if inline else max_bs}",
+        official=opts.official,
+        output_dir=out_dir,
+        notes=notes,
+        warnings=plan.warnings,
+    )
+    log(f"running {spec.name} {opts.scenario} ({report.mode}), logs in {out_dir}")
+    try:
+        if opts.progress:
+            with Progress(lambda: (sut.queries, sut.issued, sut.completed)):
+                result = _core.run_test(sut, qsl, plan.settings, ls, opts.audit_conf)
+        else:
+            result = _core.run_test(sut, qsl, plan.settings, ls, opts.audit_conf)
+    finally:
+        sut.close()
+    if sut.error is not None:
+        report.error = f"{type(sut.error).__name__}: {sut.error}"
+    if result.aborted:
+        report.aborted = result.abort_reason
+    report.loadgen_errors = list(result.errors)
+    if result.performance:
+        report.performance = PerformanceSummary.from_result(result.performance[-1])
+    if plan.settings.mode == _core.TestMode.FindPeakPerformance:
+        report.peak_qps = float(result.peak_qps)
+    report.logs = {
+        k: v
+        for k, v in (
+            ("summary", result.summary_path),
+            ("detail", result.detail_path),
+            ("accuracy", result.accuracy_path),
+        )
+        if v
+    }
+
+    if opts.accuracy:
+        report.accuracy_samples = int(result.accuracy_samples_completed)
+        if spec.accuracy is not None and result.accuracy_path and report.error is None:
+            acc = spec.accuracy(result.accuracy_path, dataset, opts)
+            report.accuracy = acc
+            acc_txt = os.path.join(out_dir, "accuracy.txt")
+            with open(acc_txt, "w", encoding="utf-8") as f:
+                f.write(acc.line + "\n" + acc.target_line() + "\n")
+            report.logs["accuracy.txt"] = acc_txt
+    if spec.hint is not None:
+        report.hints = spec.hint(report, opts)
+    report.wall_s = time.monotonic() - t_start
+    results_json = os.path.join(out_dir, "results.json")
+    Path(results_json).write_text(json.dumps(report_to_json(report), indent=2) + "\n", encoding="utf-8")
+    report.logs["results.json"] = results_json
+    backend.close()
+    return report

@@ -1,0 +1,161 @@
+"""The command line every benchmark's run.py shares.
+
+Flag names are the reference harness's where it has them (``--scenario``,
+``--accuracy``, ``--find-peak-performance``, ``--backend``, ``--model``,
+``--dataset-path``, ``--count``, ``--time``, ``--qps``, ``--max-latency``,
+``--samples-per-query``, ``--max-batchsize``, ``--threads``,
+``--performance-sample-count``, ``--user-conf``, ``--audit-conf``,
+``--output``); its underscore spellings (``--user_conf``) are accepted too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Callable
+
+from .backend import registered_backends
+from .benchmark import BenchmarkSpec, run_benchmark
+from .report import format_report
+from .settings import SCENARIOS, RunOptions
+
+
+def build_parser(
+    spec: BenchmarkSpec, add_arguments: Callable[[argparse.ArgumentParser], None] | None = None
+) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        description=f"MLPerf Inference {spec.name} benchmark (model '{spec.config_model}' in mlperf.conf).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("--scenario", choices=SCENARIOS, default="SingleStream", help="LoadGen scenario")
+    p.add_argument(
+        "--accuracy",
+        action="store_true",
+        help="accuracy mode: run every sample once, then score mlperf_log_accuracy.json",
+    )
+    p.add_argument(
+        "--find-peak-performance",
+        action="store_true",
+        help="search the highest Server QPS that meets the latency bound",
+    )
+    p.add_argument(
+        "--official",
+        action="store_true",
+        help="use the rules' durations and query counts (default: a short run of about 10 s)",
+    )
+    p.add_argument(
+        "--backend", choices=registered_backends(), default="onnxruntime", help="inference backend"
+    )
+    p.add_argument("--model", help="model file (default: the embedded default model)")
+    p.add_argument("--dataset-path", help="data set folder (default: the embedded synthetic data set)")
+    p.add_argument(
+        "--count",
+        type=int,
+        help="use only the first COUNT samples; also sets LoadGen's min and max query count",
+    )
+    p.add_argument(
+        "--time",
+        type=float,
+        dest="time_s",
+        metavar="SECONDS",
+        help="LoadGen min and max duration (Offline: min only)",
+    )
+    p.add_argument("--qps", type=float, help="Server target QPS and Offline expected QPS")
+    p.add_argument(
+        "--max-latency",
+        type=float,
+        dest="max_latency_s",
+        metavar="SECONDS",
+        help="Server latency bound and MultiStream expected latency",
+    )
+    p.add_argument("--samples-per-query", type=int, help="MultiStream samples per query")
+    p.add_argument("--max-batchsize", type=int, help=f"largest batch (default {spec.default_max_batchsize})")
+    p.add_argument(
+        "--threads",
+        type=int,
+        help=f"worker threads for MultiStream/Server/Offline (default "
+        f"{spec.default_threads or 'one per core'}); each gets cores/threads intra-op threads",
+    )
+    p.add_argument(
+        "--performance-sample-count",
+        type=int,
+        help=f"samples loaded at once in performance mode (default "
+        f"min(data set size, {spec.performance_sample_count}))",
+    )
+    p.add_argument(
+        "--user-conf",
+        "--user_conf",
+        dest="user_conf",
+        help=f"user.conf (default: the benchmark's, {spec.user_conf})",
+    )
+    p.add_argument(
+        "--audit-conf",
+        "--audit_conf",
+        dest="audit_conf",
+        default="audit.config",
+        help="audit.config for compliance tests (read only if it exists)",
+    )
+    p.add_argument("--output", help="folder for the logs (default: output/<model>-<backend>-<scenario>)")
+    p.add_argument("--cache-dir", help="where preprocessed data and the embedded default go")
+    p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress line")
+    if add_arguments is not None:
+        add_arguments(p)
+    return p
+
+
+_COMMON = {
+    "scenario",
+    "accuracy",
+    "find_peak_performance",
+    "official",
+    "backend",
+    "model",
+    "dataset_path",
+    "count",
+    "time_s",
+    "qps",
+    "max_latency_s",
+    "samples_per_query",
+    "max_batchsize",
+    "threads",
+    "performance_sample_count",
+    "user_conf",
+    "audit_conf",
+    "output",
+    "cache_dir",
+    "progress",
+}
+
+
+def options_from_args(ns: argparse.Namespace) -> RunOptions:
+    d = vars(ns)
+    extra = {k: v for k, v in d.items() if k not in _COMMON}
+    return RunOptions(**{k: v for k, v in d.items() if k in _COMMON}, extra=extra)
+
+
+def main(
+    spec: BenchmarkSpec,
+    argv: Sequence[str] | None = None,
+    add_arguments: Callable[[argparse.ArgumentParser], None] | None = None,
+) -> int:
+    """Parses ``argv``, runs, prints the report. Exit status: 0 when the run is
+    VALID (accuracy: the quality target is met), 1 when not, 2 for bad usage
+    or setup, 130 on Ctrl-C."""
+    parser = build_parser(spec, add_arguments)
+    ns = parser.parse_args(argv)
+    try:
+        opts = options_from_args(ns)
+    except ValueError as e:
+        parser.error(str(e))
+    try:
+        report = run_benchmark(spec, opts, log=lambda s: print(s, file=sys.stderr, flush=True))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except (ValueError, OSError, ImportError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    sys.stdout.write(format_report(report))
+    sys.stdout.flush()
+    return 0 if report.ok else 1

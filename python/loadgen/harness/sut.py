@@ -1,0 +1,211 @@
+"""SUTs that drive a Backend over a Dataset.
+
+* ``InlineSUT`` (SingleStream): runs each query inside ``issue_queries``, on
+  LoadGen's issuing thread, and completes it before returning.
+* ``ThreadedSUT`` (MultiStream, Server, Offline): ``issue_queries`` cuts the
+  query into batches of at most ``max_batchsize`` samples and queues them; a
+  pool of worker threads takes batches (a worker that finds several small
+  ones queued, as in Server, merges them up to ``max_batchsize``), predicts,
+  and calls ``loadgen.complete_samples`` itself.
+
+Both use the numpy issue style (ids and indices as two uint64 arrays) and
+hand responses to LoadGen as one array per batch, one row per sample, which
+``complete_samples`` splits without a per-sample Python object.
+
+A failure in the dataset, backend or post-processing does not hang the test:
+the batch's samples are completed without data, the test is aborted (so it
+ends INVALID), and the first exception is kept in ``error`` for the caller.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+from collections.abc import Sequence
+from typing import Any, Callable, Union
+
+import numpy as np
+
+from .. import _core, api
+from .backend import Backend
+from .dataset import Dataset
+
+# Turns a batch's outputs into response data: an array whose first axis is the
+# batch (row i is sample i's response bytes), a list of bytes-like (one per
+# sample), or None (no response data).
+ResponseData = Union[np.ndarray, Sequence[Any], None]
+Postprocess = Callable[[list[np.ndarray]], ResponseData]
+
+
+class _BatchRunner:
+    """get_batch -> predict -> postprocess -> complete, for one batch."""
+
+    def __init__(
+        self,
+        dataset: Dataset,
+        backend: Backend,
+        postprocess: Postprocess,
+        on_error: Callable[[BaseException], None],
+    ) -> None:
+        self.dataset = dataset
+        self.backend = backend
+        self.postprocess = postprocess
+        self.on_error = on_error
+        self.completed = 0  # written by the one thread that owns this runner
+
+    def run(self, ids: np.ndarray, indices: np.ndarray) -> None:
+        n = len(ids)
+        try:
+            outputs = self.backend.predict(self.dataset.get_batch(indices.tolist()))
+            data = self.postprocess(outputs)
+            if isinstance(data, np.ndarray) and (data.ndim == 0 or data.shape[0] != n):
+                raise ValueError(
+                    f"postprocess returned an array of shape {data.shape} for a batch of {n}: "
+                    f"the first axis must be the batch"
+                )
+        except BaseException as e:  # noqa: BLE001 - reported through on_error
+            self.on_error(e)
+            _core.complete_samples(ids)
+            self.completed += n
+            return
+        if data is None:
+            _core.complete_samples(ids)
+        elif isinstance(data, np.ndarray):
+            _core.complete_samples(ids, np.ascontiguousarray(data))
+        else:
+            _core.complete_samples(ids, list(data))
+        self.completed += n
+
+
+class HarnessSUT(api.SystemUnderTest):
+    """Common state: counters for the progress display, the first error."""
+
+    issue_style = "numpy"
+
+    def __init__(
+        self, dataset: Dataset, backend: Backend, postprocess: Postprocess, max_batchsize: int, name: str
+    ) -> None:
+        if max_batchsize < 1:
+            raise ValueError(f"max_batchsize = {max_batchsize}: must be >= 1")
+        self.dataset = dataset
+        self.backend = backend
+        self.postprocess = postprocess
+        self.max_batchsize = max_batchsize
+        self.name = name
+        # Written on LoadGen's issuing thread only.
+        self.queries = 0  # issue_queries calls
+        self.issued = 0  # samples received
+        self.error: BaseException | None = None
+        self._error_lock = threading.Lock()
+        self._runners: list[_BatchRunner] = []
+
+    def _new_runner(self) -> _BatchRunner:
+        r = _BatchRunner(self.dataset, self.backend, self.postprocess, self._record_error)
+        self._runners.append(r)
+        return r
+
+    def _record_error(self, e: BaseException) -> None:
+        with self._error_lock:
+            first = self.error is None
+            if first:
+                self.error = e
+        if first:
+            _core.AbortTest()
+
+    @property
+    def completed(self) -> int:
+        """Samples completed so far (a sum of per-thread counters; may lag by a batch)."""
+        return sum(r.completed for r in self._runners)
+
+    def flush_queries(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class InlineSUT(HarnessSUT):
+    """Predicts inside ``issue_queries``; for SingleStream."""
+
+    def __init__(
+        self, dataset: Dataset, backend: Backend, postprocess: Postprocess, max_batchsize: int = 1
+    ) -> None:
+        super().__init__(dataset, backend, postprocess, max_batchsize, "harness-inline-sut")
+        self._runner = self._new_runner()
+
+    # With issue_style "numpy" LoadGen passes (ids, indices), not the base
+    # class's one list of QuerySample objects.
+    def issue_queries(self, ids: np.ndarray, indices: np.ndarray) -> None:  # type: ignore[override]
+        n = len(ids)
+        self.queries += 1
+        self.issued += n
+        bs = self.max_batchsize
+        for start in range(0, n, bs):
+            self._runner.run(ids[start : start + bs], indices[start : start + bs])
+
+
+class ThreadedSUT(HarnessSUT):
+    """A pool of ``threads`` workers taking batches of up to ``max_batchsize``."""
+
+    def __init__(
+        self, dataset: Dataset, backend: Backend, postprocess: Postprocess, max_batchsize: int, threads: int
+    ) -> None:
+        if threads < 1:
+            raise ValueError(f"threads = {threads}: must be >= 1")
+        super().__init__(dataset, backend, postprocess, max_batchsize, "harness-threaded-sut")
+        self._queue: collections.deque[tuple[np.ndarray, np.ndarray]] = collections.deque()
+        self._cv = threading.Condition()
+        self._stopping = False
+        self._workers = []
+        for i in range(threads):
+            runner = self._new_runner()
+            t = threading.Thread(target=self._work, args=(runner,), name=f"harness-worker-{i}", daemon=True)
+            self._workers.append(t)
+            t.start()
+
+    # With issue_style "numpy" LoadGen passes (ids, indices), not the base
+    # class's one list of QuerySample objects.
+    def issue_queries(self, ids: np.ndarray, indices: np.ndarray) -> None:  # type: ignore[override]
+        n = len(ids)
+        self.queries += 1
+        self.issued += n
+        bs = self.max_batchsize
+        with self._cv:
+            for start in range(0, n, bs):
+                self._queue.append((ids[start : start + bs], indices[start : start + bs]))
+            self._cv.notify(min(len(self._workers), -(-n // bs)))
+
+    def _take(self) -> tuple[np.ndarray, np.ndarray] | None:
+        with self._cv:
+            while not self._queue:
+                if self._stopping:
+                    return None
+                self._cv.wait()
+            ids, idx = self._queue.popleft()
+            if len(ids) < self.max_batchsize and self._queue:
+                # Merge small queued pieces (Server's one-sample queries).
+                parts_ids, parts_idx, total = [ids], [idx], len(ids)
+                while self._queue and total + len(self._queue[0][0]) <= self.max_batchsize:
+                    more_ids, more_idx = self._queue.popleft()
+                    parts_ids.append(more_ids)
+                    parts_idx.append(more_idx)
+                    total += len(more_ids)
+                if len(parts_ids) > 1:
+                    ids, idx = np.concatenate(parts_ids), np.concatenate(parts_idx)
+            return ids, idx
+
+    def _work(self, runner: _BatchRunner) -> None:
+        while True:
+            item = self._take()
+            if item is None:
+                return
+            runner.run(*item)
+
+    def close(self, timeout_s: float = 30.0) -> None:
+        """Stop the workers (dropping queued batches); waits up to ``timeout_s`` per worker."""
+        with self._cv:
+            self._stopping = True
+            self._queue.clear()  # left over only when the test was aborted
+            self._cv.notify_all()
+        for t in self._workers:
+            t.join(timeout_s)
