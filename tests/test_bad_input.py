@@ -631,3 +631,27 @@ result(errors=r.num_errors, never=r.performance[0].samples_never_completed,
     assert out["errors"] >= 302
     assert out["never_logged"] and out["watchdog_logged"]
     assert out["unknown_records"] == 100
+
+
+def test_a_sut_still_answering_after_max_duration_is_waited_for(tmp_path):
+    # max_duration stops issuing, but a tail that keeps completing is waited
+    # for, as the reference does (an Offline query always outlives it).
+    code = """
+import threading, time
+def issue(samples):
+    def work():
+        for i in range(0, len(samples), 20):
+            time.sleep(0.2)
+            complete(samples[i:i + 20])
+    threading.Thread(target=work).start()
+sut = lg.ConstructSUT(issue, lambda: None)
+qsl = lg.ConstructQSL(100, 40, lambda s: None, lambda s: None)
+r = lg.run_test(sut, qsl, settings("Offline", min_query_count=200, min_duration_ms=500, offline_expected_qps=1,
+                                   max_duration_ms=500, watchdog_timeout_ms=5000), logs())
+p = r.performance[0]
+result(aborted=r.aborted, never=p.samples_never_completed, valid=p.valid, done=p.samples_completed)
+"""
+    out = child_result(child(code, tmp_path))
+    assert out["aborted"] is False
+    assert out["never"] == 0 and out["done"] == 200
+    assert out["valid"] is True

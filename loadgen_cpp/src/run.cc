@@ -433,21 +433,25 @@ bool Run::WaitForCompleted(uint64_t target, bool closing) {
       if (now >= grace_end) return false;
     }
     PollIfDue();
-    const int64_t max_ms = settings_.max_duration_ms;
-    if (max_ms > 0 && !phase_accuracy_ && !Aborting() &&
-        now > phase_start_real_ns_ + max_ms * 1000000 + kMaxDurationGraceNs) {
-      AddError("error_runtime",
-               "max_duration_ms (" + std::to_string(max_ms) + " ms) passed with " +
-                   std::to_string(target - now_done) +
-                   " samples still outstanding; ending the test.");
-      RequestAbort("max_duration reached while samples were outstanding");
-      return false;
-    }
     if (now_done != last_seen) {
       last_seen = now_done;
       last_progress_ns = now;
-    } else if (watchdog_ns > 0 && now - last_progress_ns > watchdog_ns &&
-               !Aborting()) {
+    }
+    // Past max_duration, a SUT that is still answering is waited for (the
+    // reference waits for the tail too); one that has stalled for the grace
+    // period is stopped there instead of at the (longer) watchdog.
+    const int64_t max_ms = settings_.max_duration_ms;
+    if (max_ms > 0 && !phase_accuracy_ && !Aborting() &&
+        now > phase_start_real_ns_ + max_ms * 1000000 + kMaxDurationGraceNs &&
+        now - last_progress_ns > kMaxDurationGraceNs) {
+      AddError("error_runtime",
+               "max_duration_ms (" + std::to_string(max_ms) + " ms) passed and no sample "
+               "completed for 1 s while " + std::to_string(target - now_done) +
+                   " were outstanding; ending the test.");
+      RequestAbort("max_duration reached while samples were outstanding");
+      return false;
+    }
+    if (watchdog_ns > 0 && now - last_progress_ns > watchdog_ns && !Aborting()) {
       AddError("error_runtime",
                "Watchdog: no sample completed for " +
                    std::to_string(settings_.requested.watchdog_timeout_ms) +
