@@ -103,7 +103,8 @@ struct TestSettings {
 
   // Extension: if samples are outstanding and none completes for this long,
   // the test ends INVALID, reporting how many never completed. 0 disables
-  // this watchdog (max_duration_ms still bounds the run when set).
+  // this watchdog. When max_duration_ms is set, a SUT that has made no
+  // progress for 1 s after it is stopped the same way, whatever this says.
   uint64_t watchdog_timeout_ms = 60000;
 
   // Extension: problems found by FromConfig. The next test run with these
