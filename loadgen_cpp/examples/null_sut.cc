@@ -108,7 +108,7 @@ constexpr char kUsage[] =
     "  --user-conf PATH    apply a user.conf after the options above\n"
     "  --model NAME        the model name looked up in --user-conf "
     "(default null)\n"
-    "  --no-trace          do not write mlperf_log_trace.json\n"
+    "  --no-trace          leave mlperf_log_trace.json empty\n"
     "  --require-valid     exit 3 unless the result is VALID\n";
 
 [[noreturn]] void UsageError(const std::string& message) {
