@@ -158,6 +158,7 @@ class Run:
     error: str = ""
     wall_s: float = 0.0  # the StartTest call (RunTest for native)
     peak_rss_mib: float = 0.0  # the process's maximum resident set
+    rss_before_test_mib: float | None = None  # Python: resident set when StartTest began
     valid: bool | None = None
     query_count: int = 0
     samples_per_s: float | None = None  # Offline: samples / wall_s
@@ -245,15 +246,20 @@ def run_case(case: Case, workdir: Path, native_exe: Path | None, server_ms: int,
             if line.startswith("wall_s:"):
                 child["wall_s"] = float(line.split(":", 1)[1])
     else:
-        child = json.loads(text.strip().splitlines()[-1])
+        try:
+            child = json.loads(text.strip().splitlines()[-1])
+        except (IndexError, json.JSONDecodeError):
+            child = {}
     detail_path = outdir / "mlperf_log_detail.txt"
     if "wall_s" not in child or not detail_path.is_file():
-        run.error = "no wall time or no detail log"
+        run.error = f"no wall time or no detail log in {outdir}"
         return run
     values = _detail_values(detail_path)
 
     run.ok = True
     run.wall_s = float(child["wall_s"])
+    if "rss_before_kib" in child:
+        run.rss_before_test_mib = child["rss_before_kib"] / 1024
     run.valid = values.get("result_validity") == "VALID"
     run.query_count = int(_number(values, "result_query_count") or 0)
     run.issue_lag_p99_ns = _number(values, "result_issue_lag_99.00_percentile_ns")
