@@ -8,8 +8,9 @@
 //
 //   loadgen_null_sut Server --qps 2000 --duration-ms 1000 --outdir logs
 //
-// It prints the wall time of the RunTest call ("wall_s:"), which is what
-// benchmarks/loadgen/bench.py reads besides the summary.
+// It prints the wall time of the RunTest call ("wall_s:") and, on Linux, the
+// process's peak resident memory ("peak_rss_kib:"), which is what
+// benchmarks/loadgen/bench.py reads besides the logs.
 //
 // Exit status: 0 when the test ran (whatever its verdict; with
 // --require-valid, only when it was VALID), 1 when LoadGen refused to run or
@@ -21,6 +22,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <fstream>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -197,6 +199,23 @@ Options ParseArgs(int argc, char** argv) {
   return o;
 }
 
+// The peak resident set of this program in KiB, or -1 where unknown. It
+// reads VmHWM rather than getrusage's ru_maxrss, which on Linux keeps the
+// high-water mark of the process that spawned this one across exec.
+long long PeakRssKib() {
+  std::ifstream status("/proc/self/status");
+  std::string key;
+  while (status >> key) {
+    if (key == "VmHWM:") {
+      long long kib = -1;
+      status >> kib;
+      return kib;
+    }
+    status.ignore(1 << 20, '\n');
+  }
+  return -1;
+}
+
 const char* ScenarioName(mlperf::TestScenario s) {
   switch (s) {
     case mlperf::TestScenario::SingleStream: return "SingleStream";
@@ -246,6 +265,9 @@ int main(int argc, char** argv) {
 
   std::printf("scenario: %s\n", ScenarioName(o.scenario));
   std::printf("wall_s: %.6f\n", wall.count());
+  if (const long long kib = PeakRssKib(); kib >= 0) {
+    std::printf("peak_rss_kib: %lld\n", kib);
+  }
   bool valid = !result.aborted;
   if (result.has_accuracy) {
     std::printf("accuracy samples: %lld issued, %lld completed\n",
