@@ -157,7 +157,11 @@ class Run:
     ok: bool = False
     error: str = ""
     wall_s: float = 0.0  # the StartTest call (RunTest for native)
-    peak_rss_mib: float = 0.0  # the process's maximum resident set
+    # The process's own peak resident set (VmHWM). wait4's ru_maxrss, kept
+    # as a fallback, never reads below this driver's resident set at spawn,
+    # because Linux carries the high-water mark across fork and exec.
+    peak_rss_mib: float = 0.0
+    ru_maxrss_mib: float = 0.0
     rss_before_test_mib: float | None = None  # Python: resident set when StartTest began
     valid: bool | None = None
     query_count: int = 0
@@ -233,7 +237,7 @@ def run_case(case: Case, workdir: Path, native_exe: Path | None, server_ms: int,
     with open(stdout_path, "w") as out, open(outdir / "stderr.txt", "w") as err:
         proc = subprocess.Popen(_command(case, outdir, native_exe, server_ms), stdout=out, stderr=err)
         code, usage, timed_out = _wait_with_rusage(proc, timeout_s)
-    run.peak_rss_mib = usage.ru_maxrss / 1024  # Linux reports KiB
+    run.ru_maxrss_mib = run.peak_rss_mib = usage.ru_maxrss / 1024  # Linux reports KiB
     if timed_out or code != 0:
         tail = (outdir / "stderr.txt").read_text(errors="replace")[-400:]
         run.error = f"timed out after {timeout_s:.0f} s" if timed_out else f"exit status {code}: {tail}"
@@ -243,8 +247,9 @@ def run_case(case: Case, workdir: Path, native_exe: Path | None, server_ms: int,
     child: dict[str, Any] = {}
     if case.impl == "native":
         for line in text.splitlines():
-            if line.startswith("wall_s:"):
-                child["wall_s"] = float(line.split(":", 1)[1])
+            key, _, value = line.partition(":")
+            if key in ("wall_s", "peak_rss_kib"):
+                child[key] = float(value)
     else:
         try:
             child = json.loads(text.strip().splitlines()[-1])
@@ -258,8 +263,10 @@ def run_case(case: Case, workdir: Path, native_exe: Path | None, server_ms: int,
 
     run.ok = True
     run.wall_s = float(child["wall_s"])
-    if "rss_before_kib" in child:
+    if child.get("rss_before_kib") is not None:
         run.rss_before_test_mib = child["rss_before_kib"] / 1024
+    if child.get("peak_rss_kib") is not None:
+        run.peak_rss_mib = child["peak_rss_kib"] / 1024
     run.valid = values.get("result_validity") == "VALID"
     run.query_count = int(_number(values, "result_query_count") or 0)
     run.issue_lag_p99_ns = _number(values, "result_issue_lag_99.00_percentile_ns")

@@ -13,8 +13,8 @@ count (Offline), the target qps (Server) or the duration in ms (SingleStream,
 MultiStream); see bench.py for the settings.
 
 Prints one JSON line on stdout: the wall time of the StartTest call, the
-resident memory just before it, and the SUT's own clock readings (first
-issue, flush). The logs in ``outdir`` carry the rest; bench.py reads them.
+resident memory just before it and the peak, and the SUT's own clock
+readings (first issue, flush). The logs in ``outdir`` carry the rest; bench.py reads them.
 """
 
 from __future__ import annotations
@@ -36,12 +36,16 @@ MULTI_STREAM_SAMPLES_PER_QUERY = 8
 QSL_SIZE = 1024
 
 
-def _rss_kib() -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
+def _status_kib(field: str) -> int | None:
+    """A memory figure of /proc/self/status (VmRSS, VmHWM), in KiB; None off Linux."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
 
 
 def _settings(lg: Any, scenario: str, size: int, server_duration_ms: int) -> Any:
@@ -143,7 +147,7 @@ def main() -> None:
         sut = lg.ConstructSUT(handle, flush)
     qsl = lg.ConstructQSL(QSL_SIZE, QSL_SIZE, lambda indices: None, lambda indices: None)
 
-    rss_before_kib = _rss_kib()
+    rss_before_kib = _status_kib("VmRSS")
     t0 = time.perf_counter_ns()
     lg.StartTestWithLogSettings(sut, qsl, settings, log)
     wall_ns = time.perf_counter_ns() - t0
@@ -154,6 +158,7 @@ def main() -> None:
     out: dict[str, Any] = {
         "wall_s": wall_ns / 1e9,
         "rss_before_kib": rss_before_kib,
+        "peak_rss_kib": _status_kib("VmHWM"),
         # The SUT's view of the run: first query in, and the flush that
         # follows the last issue (completions are immediate, so for a
         # synchronous SUT this is the last completion too).
