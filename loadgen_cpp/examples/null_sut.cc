@@ -8,14 +8,21 @@
 //
 //   loadgen_null_sut Server --qps 2000 --duration-ms 1000 --outdir logs
 //
+// It prints the wall time of the RunTest call ("wall_s:") and, on Linux, the
+// process's peak resident memory ("peak_rss_kib:"), which is what
+// benchmarks/loadgen/bench.py reads besides the logs.
+//
 // Exit status: 0 when the test ran (whatever its verdict; with
 // --require-valid, only when it was VALID), 1 when LoadGen refused to run or
 // failed, 2 for a bad command line, 3 for an INVALID result under
 // --require-valid.
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <fstream>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -32,16 +39,25 @@ namespace {
 // Completes each sample as soon as it is issued, with no response data.
 class NullSut : public mlperf::SystemUnderTest {
  public:
+  // Responses are handed over in batches of at most this many, so the
+  // buffer stays small however large a query is (an Offline query holds
+  // every sample of the test): the SUT's memory is then constant and the
+  // growth of the process with the sample count is LoadGen's own.
+  static constexpr size_t kMaxBatch = size_t{1} << 16;
+
   const std::string& Name() override { return name_; }
 
   void IssueQuery(const std::vector<mlperf::QuerySample>& samples) override {
     // IssueQuery is never called concurrently (system_under_test.h), so one
     // reused buffer is safe and keeps allocation off the issue path.
-    responses_.clear();
-    for (const mlperf::QuerySample& s : samples) {
-      responses_.emplace_back(s.id, /*data=*/0, /*size=*/0);
+    for (size_t begin = 0; begin < samples.size(); begin += kMaxBatch) {
+      const size_t end = std::min(samples.size(), begin + kMaxBatch);
+      responses_.clear();
+      for (size_t i = begin; i < end; ++i) {
+        responses_.emplace_back(samples[i].id, /*data=*/0, /*size=*/0);
+      }
+      mlperf::QuerySamplesComplete(responses_.data(), responses_.size());
     }
-    mlperf::QuerySamplesComplete(responses_.data(), responses_.size());
   }
 
   void FlushQueries() override {}
@@ -78,6 +94,7 @@ struct Options {
   std::string user_conf;
   std::string model = "null";
   bool require_valid = false;
+  bool trace = true;
 };
 
 constexpr char kUsage[] =
@@ -93,6 +110,7 @@ constexpr char kUsage[] =
     "  --user-conf PATH    apply a user.conf after the options above\n"
     "  --model NAME        the model name looked up in --user-conf "
     "(default null)\n"
+    "  --no-trace          leave mlperf_log_trace.json empty\n"
     "  --require-valid     exit 3 unless the result is VALID\n";
 
 [[noreturn]] void UsageError(const std::string& message) {
@@ -141,6 +159,10 @@ Options ParseArgs(int argc, char** argv) {
       o.require_valid = true;
       continue;
     }
+    if (arg == "--no-trace") {
+      o.trace = false;
+      continue;
+    }
     if (arg.rfind("--", 0) == 0) {
       if (i + 1 >= argc) UsageError(arg + " needs a value");
       const std::string value = argv[++i];
@@ -177,6 +199,23 @@ Options ParseArgs(int argc, char** argv) {
   return o;
 }
 
+// The peak resident set of this program in KiB, or -1 where unknown. It
+// reads VmHWM rather than getrusage's ru_maxrss, which on Linux keeps the
+// high-water mark of the process that spawned this one across exec.
+long long PeakRssKib() {
+  std::ifstream status("/proc/self/status");
+  std::string key;
+  while (status >> key) {
+    if (key == "VmHWM:") {
+      long long kib = -1;
+      status >> kib;
+      return kib;
+    }
+    status.ignore(1 << 20, '\n');
+  }
+  return -1;
+}
+
 const char* ScenarioName(mlperf::TestScenario s) {
   switch (s) {
     case mlperf::TestScenario::SingleStream: return "SingleStream";
@@ -208,10 +247,12 @@ int main(int argc, char** argv) {
 
   mlperf::LogSettings log_settings;
   log_settings.log_output.outdir = o.outdir;
+  log_settings.enable_trace = o.trace;
 
   NullSut sut;
   NullQsl qsl(o.count);
   mlperf::TestResult result;
+  const auto t0 = std::chrono::steady_clock::now();
   try {
     // The reference's equivalent, without the returned result:
     //   mlperf::StartTest(&sut, &qsl, settings, log_settings);
@@ -220,8 +261,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "loadgen_null_sut: %s\n", e.what());
     return 1;
   }
+  const std::chrono::duration<double> wall = std::chrono::steady_clock::now() - t0;
 
   std::printf("scenario: %s\n", ScenarioName(o.scenario));
+  std::printf("wall_s: %.6f\n", wall.count());
+  if (const long long kib = PeakRssKib(); kib >= 0) {
+    std::printf("peak_rss_kib: %lld\n", kib);
+  }
   bool valid = !result.aborted;
   if (result.has_accuracy) {
     std::printf("accuracy samples: %lld issued, %lld completed\n",
