@@ -670,6 +670,8 @@ PYBIND11_MODULE(_core, m) {
         "evenly (or by offsets, len(ids)+1 entries).");
   m.def("ConstructNumpySUT",
         [](py::function issue, py::function flush) {
+          // Import NumPy now, not inside the first (timed) issue call.
+          py::module_::import("numpy");
           return AddSut(std::make_shared<PySut>(std::move(issue), std::move(flush),
                                                 IssueStyle::kNumpy, "PyNumpySUT"));
         },
