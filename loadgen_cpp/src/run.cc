@@ -228,20 +228,24 @@ bool Run::Resolve(ResponseId id, uint64_t* index) {
   return true;
 }
 
-SampleSlot* Run::Claim(ResponseId id, int64_t now_ns, uint64_t* index) {
+SampleSlot* Run::Claim(ResponseId id, int64_t now_ns, uint64_t* index,
+                       bool* logged) {
   if (!Resolve(id, index)) {
     AddSampleError("QuerySamplesComplete: unknown response id " + std::to_string(id) +
                    " (not issued by the running test phase); ignored.");
     return nullptr;
   }
   SampleSlot& slot = slots_.Get(*index);
-  int64_t expected = kPendingNs;
-  if (!slot.done_ns.compare_exchange_strong(expected, now_ns,
-                                            std::memory_order_acq_rel)) {
-    AddSampleError("Attempted to complete a sample twice (id " +
-                                  std::to_string(id) + ").");
-    return nullptr;
+  int64_t cur = slot.done_ns.load(std::memory_order_acquire);
+  while (true) {
+    if (!IsPending(cur)) {
+      AddSampleError("Attempted to complete a sample twice (id " + std::to_string(id) + ").");
+      return nullptr;
+    }
+    // On failure `cur` is reloaded: a racing duplicate makes it non-pending.
+    if (slot.done_ns.compare_exchange_weak(cur, now_ns, std::memory_order_acq_rel)) break;
   }
+  *logged = cur == kPendingLoggedNs;
   return &slot;
 }
 
@@ -254,12 +258,13 @@ void Run::FinishCompletions(uint64_t n) {
   }
 }
 
-void Run::LogResponse(uint64_t index, const SampleSlot& slot,
-                      const uint8_t* data, size_t size, int64_t n_tokens) {
+void Run::LogResponse(uint64_t index, const uint8_t* data, size_t size,
+                      int64_t n_tokens) {
+  const uint32_t qsl_index = sample_qsl_.Get(index);
   std::lock_guard<std::mutex> lock(acc_mu_);
   AccuracyEntry e;
   e.seq_id = phase_seq_base_ + index;
-  e.qsl_index = slot.qsl_index;
+  e.qsl_index = qsl_index;
   e.offset = acc_bytes_.size();
   e.size = size;
   e.n_tokens = n_tokens;
@@ -278,7 +283,8 @@ void Run::Complete(const QuerySampleResponse* responses, size_t count,
   for (size_t i = 0; i < count; ++i) {
     const QuerySampleResponse& r = responses[i];
     uint64_t index;
-    SampleSlot* slot = Claim(r.id, now, &index);
+    bool logged = false;
+    SampleSlot* slot = Claim(r.id, now, &index, &logged);
     if (slot == nullptr) continue;
     if (tokens_) {
       TokenSlot& ts = token_slots_->Get(index);
@@ -290,9 +296,8 @@ void Run::Complete(const QuerySampleResponse* responses, size_t count,
                                       std::to_string(r.id) + ").");
       }
     }
-    if (slot->flags & kLogResponse) {
-      LogResponse(index, *slot, reinterpret_cast<const uint8_t*>(r.data), r.size,
-                  r.n_tokens);
+    if (logged) {
+      LogResponse(index, reinterpret_cast<const uint8_t*>(r.data), r.size, r.n_tokens);
       if (cb) {
         QuerySampleResponse copy = r;
         try {
@@ -325,7 +330,8 @@ void Run::FirstToken(const QuerySampleResponse* responses, size_t count,
       continue;
     }
     SampleSlot& slot = slots_.Get(index);
-    if (slot.done_ns.load(std::memory_order_acquire) != kPendingNs) {
+    const int64_t done = slot.done_ns.load(std::memory_order_acquire);
+    if (!IsPending(done)) {
       AddSampleError("FirstTokenComplete after QuerySamplesComplete "
                                 "for id " + std::to_string(r.id) + ".");
       continue;
@@ -338,7 +344,7 @@ void Run::FirstToken(const QuerySampleResponse* responses, size_t count,
       continue;
     }
     first_tokens_.fetch_add(1, std::memory_order_relaxed);
-    if (slot.flags & kLogResponse) {
+    if (done == kPendingLoggedNs) {
       std::lock_guard<std::mutex> lock(acc_mu_);
       token_data_hex_.emplace_back(
           phase_seq_base_ + index,
@@ -361,9 +367,10 @@ void Run::CompleteIds(const ResponseId* ids, size_t count) {
   uint64_t done = 0;
   for (size_t i = 0; i < count; ++i) {
     uint64_t index;
-    SampleSlot* slot = Claim(ids[i], now, &index);
+    bool logged = false;
+    SampleSlot* slot = Claim(ids[i], now, &index, &logged);
     if (slot == nullptr) continue;
-    if (slot->flags & kLogResponse) LogResponse(index, *slot, nullptr, 0, 0);
+    if (logged) LogResponse(index, nullptr, 0, 0);
     ++done;
   }
   FinishCompletions(done);
@@ -376,7 +383,8 @@ void Run::CompleteBuffer(const ResponseId* ids, size_t count,
   uint64_t done = 0;
   for (size_t i = 0; i < count; ++i) {
     uint64_t index;
-    SampleSlot* slot = Claim(ids[i], now, &index);
+    bool logged = false;
+    SampleSlot* slot = Claim(ids[i], now, &index, &logged);
     if (slot == nullptr) continue;
     const int64_t nt = n_tokens ? n_tokens[i] : 0;
     if (tokens_) {
@@ -388,10 +396,10 @@ void Run::CompleteBuffer(const ResponseId* ids, size_t count,
                                       std::to_string(ids[i]) + ").");
       }
     }
-    if (slot->flags & kLogResponse) {
+    if (logged) {
       const uint8_t* p = data ? data + offsets[i] : nullptr;
       const size_t n = data ? static_cast<size_t>(offsets[i + 1] - offsets[i]) : 0;
-      LogResponse(index, *slot, p, n, nt);
+      LogResponse(index, p, n, nt);
     }
     ++done;
   }
@@ -526,22 +534,21 @@ RunMeasurements Run::IssuePhase(const EffectiveSettings& s,
                               int64_t sched_abs, int64_t issued_abs) {
     const uint64_t n = q.size();
     slots_.Reserve(first + n);
+    sample_qsl_.Reserve(first + n);
     if (tokens_) token_slots_->Reserve(first + n);
     for (uint64_t k = 0; k < n; ++k) {
       SampleSlot& slot = slots_.Get(first + k);
-      slot.qsl_index = static_cast<uint32_t>(q[k].index);
-      uint32_t flags = 0;
+      sample_qsl_.Get(first + k) = static_cast<uint32_t>(q[k].index);
+      bool logged = accuracy;
       // Every sample of the test takes one draw, accuracy samples included,
       // so the performance part of a SubmissionRun samples the same
       // responses as the reference.
       if (draw_sampling_values_) {
         double v = sequence_dist_(sequence_rng_) + log_offset;
         if (v >= 1.0) v -= 1.0;
-        if (!accuracy && v <= log_prob) flags = kLogResponse;
+        if (!accuracy && v <= log_prob) logged = true;
       }
-      if (accuracy) flags = kLogResponse;
-      slot.flags = flags;
-      slot.done_ns.store(kPendingNs, std::memory_order_relaxed);
+      slot.done_ns.store(logged ? kPendingLoggedNs : kPendingNs, std::memory_order_relaxed);
       if (tokens_) {
         TokenSlot& ts = token_slots_->Get(first + k);
         ts.first_token_ns.store(kPendingNs, std::memory_order_relaxed);
@@ -712,7 +719,7 @@ RunMeasurements Run::IssuePhase(const EffectiveSettings& s,
     for (uint64_t i = b; i < e; ++i) {
       const SampleSlot& slot = slots_.Get(i);
       const int64_t d = slot.done_ns.load(std::memory_order_acquire);
-      if (d == kPendingNs) {
+      if (IsPending(d)) {
         ++m.samples_never_completed;
         q_complete = false;
         continue;
@@ -758,7 +765,7 @@ RunMeasurements Run::IssuePhase(const EffectiveSettings& s,
   if (tokens_ && !accuracy) {
     for (uint64_t i = 0; i < samples; ++i) {
       const SampleSlot& slot = slots_.Get(i);
-      if (slot.done_ns.load() == kPendingNs) continue;
+      if (IsPending(slot.done_ns.load())) continue;
       const int64_t nt = token_slots_->Get(i).n_tokens;
       if (nt < 2) {
         AddSampleError("Sample " + std::to_string(phase_seq_base_ + i) +
@@ -1163,7 +1170,7 @@ void Run::WriteTraceEvents(bool accuracy, int64_t start_ns, uint64_t samples) {
     const uint64_t qi = i / phase_spq_;
     const QueryRecord& q = queries_.Get(qi);
     const int64_t done = slot.done_ns.load(std::memory_order_acquire);
-    const bool completed = done != kPendingNs;
+    const bool completed = !IsPending(done);
     sep();
     std::snprintf(buf, sizeof(buf),
                   "{\"name\":\"Sample\",\"ph\":\"X\",\"pid\":0,\"tid\":1,"
@@ -1173,7 +1180,7 @@ void Run::WriteTraceEvents(bool accuracy, int64_t start_ns, uint64_t samples) {
                   static_cast<double>(q.scheduled_ns - origin) / 1e3,
                   completed ? static_cast<double>(done - q.scheduled_ns) / 1e3 : 0.0,
                   static_cast<unsigned long long>(phase_seq_base_ + i),
-                  static_cast<unsigned long long>(qi), slot.qsl_index,
+                  static_cast<unsigned long long>(qi), sample_qsl_.Get(i),
                   static_cast<long long>(q.issued_ns - q.scheduled_ns),
                   completed ? static_cast<long long>(done - q.scheduled_ns) : -1LL);
     out += buf;

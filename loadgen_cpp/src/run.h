@@ -79,8 +79,10 @@ class Run {
 
   // Resolves an id of the current phase to its slot index.
   bool Resolve(ResponseId id, uint64_t* index);
-  SampleSlot* Claim(ResponseId id, int64_t now_ns, uint64_t* index);
-  void LogResponse(uint64_t index, const SampleSlot& slot, const uint8_t* data,
+  // Claims the slot of `id` (first completion wins); *logged tells whether
+  // its response goes to the accuracy log.
+  SampleSlot* Claim(ResponseId id, int64_t now_ns, uint64_t* index, bool* logged);
+  void LogResponse(uint64_t index, const uint8_t* data,
                    size_t size, int64_t n_tokens);
   void FinishCompletions(uint64_t n);
 
@@ -118,6 +120,7 @@ class Run {
   uint64_t phase_spq_ = 1;
   uint64_t phase_seq_base_ = 0;
   ChunkedArray<SampleSlot> slots_;
+  ChunkedArray<uint32_t> sample_qsl_;  // the QSL index of each issued sample
   ChunkedArray<QueryRecord> queries_;
   std::unique_ptr<ChunkedArray<TokenSlot>> token_slots_;
 

@@ -16,16 +16,19 @@
 namespace mlperf {
 namespace internal {
 
+// A slot's completion time while it is outstanding: kPendingNs, or
+// kPendingLoggedNs when its response must go to the accuracy log. Clock
+// values are never this small.
 constexpr int64_t kPendingNs = std::numeric_limits<int64_t>::min();
+constexpr int64_t kPendingLoggedNs = kPendingNs + 1;
+inline bool IsPending(int64_t done_ns) { return done_ns <= kPendingLoggedNs; }
 
-// 16 bytes per issued sample.
+// 8 bytes per issued sample: the completion time, set once by CAS. The QSL
+// index lives in a parallel array of uint32 (4 bytes).
 struct SampleSlot {
-  std::atomic<int64_t> done_ns;  // kPendingNs until completed (CAS once)
-  uint32_t qsl_index;
-  uint32_t flags;                // kLogResponse, ...
+  std::atomic<int64_t> done_ns;
 };
-static_assert(sizeof(SampleSlot) == 16, "keep slots small");
-constexpr uint32_t kLogResponse = 1;
+static_assert(sizeof(SampleSlot) == 8, "keep slots small");
 
 // 16 bytes per issued query.
 struct QueryRecord {
