@@ -30,6 +30,7 @@ from lg_helpers import (
     quick_settings,
     read_accuracy,
     read_detail,
+    run_python,
     summary_error_count,
     summary_value,
 )
@@ -617,3 +618,28 @@ def test_trace_file_is_empty_when_disabled_and_json_when_enabled(trace, recorder
         assert text == ""
     else:
         assert "traceEvents" in json.loads(text)
+
+
+def test_print_timestamps_prints_the_wall_clock_bounds_of_the_performance_run(tmp_path):
+    code = """
+import loadgen as lg
+def issue(s):
+    lg.QuerySamplesComplete([lg.QuerySampleResponse(x.id, 0, 0) for x in s])
+sut = lg.ConstructSUT(issue, lambda: None)
+qsl = lg.ConstructQSL(10, 10, lambda s: None, lambda s: None)
+ts = lg.TestSettings()
+ts.min_duration_ms = 50
+ts.min_query_count = 10
+ts.print_timestamps = True
+ls = lg.LogSettings()
+ls.enable_trace = False
+lg.StartTestWithLogSettings(sut, qsl, ts, ls)
+"""
+    proc = run_python(code, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    start = re.search(r"Loadgen :: Perf mode start\. system_clock Timestamp = (\d+)", proc.stdout)
+    stop = re.search(r"Loadgen :: Perf mode stop\. system_clock Timestamp = (\d+)", proc.stdout)
+    duration = re.search(r"Loadgen :: PerfClock Perf duration = (\d+)ms", proc.stdout)
+    assert start and stop and duration, proc.stdout
+    assert int(stop.group(1)) >= int(start.group(1))
+    assert int(duration.group(1)) >= 50

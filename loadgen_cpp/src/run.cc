@@ -817,7 +817,24 @@ PerformanceResult Run::RunPerformance(const EffectiveSettings& s,
     r.invalid_reasons.push_back("The test was aborted: " + abort_reason_);
     return r;
   }
+  // print_timestamps: wall-clock bounds of the timed part, for power
+  // measurement tooling (same lines as the reference prints).
+  const auto wall_start = std::chrono::system_clock::now();
+  const int64_t perf_start_ns = RealNowNs();
+  if (s.print_timestamps) {
+    std::cout << "Loadgen :: Perf mode start. system_clock Timestamp = "
+              << std::chrono::system_clock::to_time_t(wall_start) << "\n"
+              << std::flush;
+  }
   RunMeasurements m = IssuePhase(s, set, /*accuracy=*/false);
+  if (s.print_timestamps) {
+    std::cout << "Loadgen :: Perf mode stop. system_clock Timestamp = "
+              << std::chrono::system_clock::to_time_t(std::chrono::system_clock::now())
+              << "\n"
+              << "Loadgen :: PerfClock Perf duration = "
+              << (RealNowNs() - perf_start_ns) / 1000000 << "ms\n"
+              << std::flush;
+  }
   CallSafely("QuerySampleLibrary::UnloadSamplesFromRam",
              [&] { qsl_->UnloadSamplesFromRam(set.set); });
   r = Summarize(&m);
