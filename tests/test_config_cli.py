@@ -7,15 +7,19 @@ import subprocess
 import sys
 import warnings
 
-import pytest
-
 import loadgen
+import pytest
 from loadgen import config
 
 
 def cli(*args: str, cwd=None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "loadgen", "config", *args], capture_output=True, text=True, timeout=60, cwd=cwd
+        [sys.executable, "-m", "loadgen", "config", *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=cwd,
     )
 
 

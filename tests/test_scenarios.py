@@ -270,7 +270,13 @@ def test_log_files_are_named_by_log_output_settings(with_datetime, recorder, tmp
     stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ_" if with_datetime else ""
     names = sorted(p.name for p in (tmp_path / "new" / "nested").iterdir())
     # The reference's four files, plus our mlperf_log_summary.json.
-    expected = [("accuracy", "json"), ("detail", "txt"), ("summary", "json"), ("summary", "txt"), ("trace", "json")]
+    expected = [
+        ("accuracy", "json"),
+        ("detail", "txt"),
+        ("summary", "json"),
+        ("summary", "txt"),
+        ("trace", "json"),
+    ]
     assert len(names) == 5
     for name, (kind, ext) in zip(names, expected):
         assert re.fullmatch(rf"p_{stamp}{kind}_s\.{ext}", name), name

@@ -11,7 +11,7 @@ buffers in one call), and subclassable ``SystemUnderTest`` /
 from __future__ import annotations
 
 from . import _core
-from ._core import (  # noqa: F401  (re-exported API)
+from ._core import (
     AbortTest,
     ConfigDiagnostic,
     ConstructFastSUT,
@@ -75,7 +75,7 @@ __all__ = [
     "TestResult",
     "TestScenario",
     "TestSettings",
+    "__version__",
     "complete_samples",
     "run_test",
-    "__version__",
 ]

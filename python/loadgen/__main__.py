@@ -192,6 +192,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 if __name__ == "__main__":
     try:
         sys.exit(main())
-    except BrokenPipeError:  # e.g. piped into `head`
-        sys.stdout = open(__import__("os").devnull, "w")
+    except BrokenPipeError:  # e.g. piped into `head`: exit quietly
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(0)
