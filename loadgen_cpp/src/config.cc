@@ -31,6 +31,8 @@
 #include <utility>
 #include <vector>
 
+#include "settings_internal.h"
+
 namespace mlperf {
 namespace internal {
 
@@ -300,26 +302,6 @@ std::string FormatDouble(double v) {
   if (r.ec == std::errc() && r.ptr - buf <= 24) return std::string(buf, r.ptr);
   r = std::to_chars(buf, buf + sizeof(buf), v);
   return std::string(buf, r.ptr);
-}
-
-const char *ModeName(TestMode m) {
-  switch (m) {
-    case TestMode::SubmissionRun: return "SubmissionRun";
-    case TestMode::AccuracyOnly: return "AccuracyOnly";
-    case TestMode::PerformanceOnly: return "PerformanceOnly";
-    case TestMode::FindPeakPerformance: return "FindPeakPerformance";
-  }
-  return "?";
-}
-
-const char *ScenarioName(TestScenario s) {
-  switch (s) {
-    case TestScenario::SingleStream: return "SingleStream";
-    case TestScenario::MultiStream: return "MultiStream";
-    case TestScenario::Server: return "Server";
-    case TestScenario::Offline: return "Offline";
-  }
-  return "?";
 }
 
 bool IsScenarioName(std::string_view s) {
@@ -877,8 +859,8 @@ struct FieldView {
 std::string FormatU64(uint64_t v) { return std::to_string(v); }
 std::string FormatInt(int v) { return std::to_string(v); }
 std::string FormatBool(bool v) { return v ? "true" : "false"; }
-std::string FormatMode(TestMode m) { return ModeName(m); }
-std::string FormatScenario(TestScenario s) { return ScenarioName(s); }
+std::string FormatMode(TestMode m) { return ToString(m); }
+std::string FormatScenario(TestScenario s) { return ToString(s); }
 
 const FieldView kFields[] = {
     LOADGEN_FIELD(scenario, FormatScenario),
