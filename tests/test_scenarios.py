@@ -649,3 +649,20 @@ lg.StartTestWithLogSettings(sut, qsl, ts, ls)
     assert start and stop and duration, proc.stdout
     assert int(stop.group(1)) >= int(start.group(1))
     assert int(duration.group(1)) >= 50
+
+
+def test_early_end_reason_tells_a_max_query_count_stop_from_a_natural_end(recorder, tmp_path):
+    natural = lg.run_test(
+        recorder.sut, recorder.qsl, quick_settings(lg, "SingleStream"), log_settings_in(lg, tmp_path / "a")
+    )
+    capped = lg.run_test(
+        recorder.sut,
+        recorder.qsl,
+        quick_settings(lg, "SingleStream", max_query_count=5),
+        log_settings_in(lg, tmp_path / "b"),
+    )
+    assert natural.performance[0].early_end_reason == ""
+    assert capped.performance[0].early_end_reason == "Max query count reached"
+    assert capped.performance[0].queries_issued == 5
+    doc = json.loads((tmp_path / "b" / "mlperf_log_summary.json").read_text())
+    assert doc["performance"][0]["early_end_reason"] == "Max query count reached"

@@ -1252,6 +1252,7 @@ void Run::WriteSummaryJson() {
     o += k ? ",\n    {" : "\n    {";
     o += "\"result\": " + JsonString(r.valid ? "VALID" : "INVALID");
     o += ", \"invalid_reasons\": " + strings(r.invalid_reasons);
+    o += ", \"early_end_reason\": " + JsonString(r.early_end_reason);
     o += ", \"min_duration_met\": " + JsonBool(r.min_duration_met);
     o += ", \"min_queries_met\": " + JsonBool(r.min_queries_met);
     o += ", \"perf_constraints_met\": " + JsonBool(r.perf_constraints_met);
@@ -1309,7 +1310,6 @@ void Run::WriteSummaryJson() {
 TestResult Run::Execute() {
   // Everything that can be checked is checked before any callback or thread.
   size_t total = 0, perf = 0;
-  std::string names_error;
   total = qsl_->TotalSampleCount();
   perf = qsl_->PerformanceSampleCount();
   ValidateSettings(requested_, total, perf);

@@ -551,6 +551,7 @@ PYBIND11_MODULE(_core, m) {
 #define LG_RO(f) .def_readonly(#f, &PerformanceResult::f)
       LG_RO(scenario) LG_RO(valid) LG_RO(min_duration_met) LG_RO(min_queries_met)
       LG_RO(perf_constraints_met) LG_RO(early_stopping_met) LG_RO(invalid_reasons)
+      LG_RO(early_end_reason)
       LG_RO(queries_issued) LG_RO(samples_issued) LG_RO(samples_completed)
       LG_RO(samples_never_completed) LG_RO(target_qps) LG_RO(metric) LG_RO(metric_name)
       LG_RO(final_query_scheduled_s) LG_RO(final_query_issued_s) LG_RO(final_query_done_s)

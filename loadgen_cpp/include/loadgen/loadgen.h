@@ -91,6 +91,11 @@ struct PerformanceResult {
   bool perf_constraints_met = true;  // Server only
   bool early_stopping_met = true;
   std::vector<std::string> invalid_reasons;  // empty when valid
+  // Why issuing stopped before the minimums were both met: "Max query count
+  // reached", "Max test duration reached", "Too many outstanding queries";
+  // empty when the run ended naturally. (These are logged as error_runtime,
+  // as the reference does, but are not faults of the SUT.)
+  std::string early_end_reason;
   int64_t queries_issued = 0;
   int64_t samples_issued = 0;
   int64_t samples_completed = 0;
