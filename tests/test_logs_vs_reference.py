@@ -165,3 +165,33 @@ def test_summary_json_agrees_with_the_summary_text(runs, scenario):
         f"Min latency (ns)                : {perf['sample_latency']['min_ns']}" in text
         or scenario == "MultiStream"
     )
+
+
+@pytest.mark.parametrize("scenario", ["SingleStream", "Server", "Offline"])
+def test_an_audit_config_in_the_cwd_samples_the_same_responses_as_the_reference(tmp_path, scenario):
+    # A TEST01-style audit.config: StartTest reads it from the working
+    # directory, logs that it did, and samples responses into the accuracy log.
+    audit = "*.*.accuracy_log_rng_seed = 720381539243781796\n*.*.accuracy_log_sampling_target = 40\n"
+    logged, issued = {}, {}
+    for which in ("ours", "ref"):
+        outdir = tmp_path / which
+        outdir.mkdir()
+        (outdir / "audit.config").write_text(audit)
+        run(which, scenario, "PerformanceOnly", str(outdir))
+        with open(outdir / "mlperf_log_accuracy.json") as f:
+            logged[which] = sorted((e["seq_id"], e["qsl_idx"]) for e in json.load(f))
+        with open(outdir / "mlperf_log_detail.txt") as f:
+            detail = f.read()
+        records = [json.loads(line[len(":::MLLOG ") :]) for line in detail.splitlines()]
+        issued[which] = next(r["value"] for r in records if r["key"] == "result_query_count")
+        if which == "ours":
+            assert "audit.config" in detail
+    # SingleStream issues as many queries as fit in the duration, and ours
+    # issues more; compare the samples both issued (one per query here).
+    if scenario == "SingleStream":
+        common = min(issued.values())
+        logged = {k: [e for e in v if e[0] < common] for k, v in logged.items()}
+    else:
+        assert issued["ours"] == issued["ref"]
+    assert logged["ours"], "the audit.config's sampling logged nothing"
+    assert logged["ours"] == logged["ref"]
