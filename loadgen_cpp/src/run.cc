@@ -195,12 +195,18 @@ bool Run::CallSafely(const char* what, const std::function<void()>& fn) {
       throw;
     } catch (const std::exception& e) {
       msg = e.what();
+      // pybind11 spells an exception without a message this way.
+      const std::string kEmpty = ": <EMPTY MESSAGE>";
+      if (msg.size() >= kEmpty.size() &&
+          msg.compare(msg.size() - kEmpty.size(), kEmpty.size(), kEmpty) == 0) {
+        msg.resize(msg.size() - kEmpty.size());
+      }
     } catch (...) {
       msg = "unknown exception";
     }
     AddError("error_runtime", std::string("Exception raised in ") + what +
                                   ": " + msg + ". Ending the test.");
-    RequestAbort(std::string("exception in ") + what);
+    RequestAbort(std::string("exception in ") + what + ": " + msg);
     return false;
   }
 }
