@@ -195,18 +195,22 @@ bool Run::CallSafely(const char* what, const std::function<void()>& fn) {
       throw;
     } catch (const std::exception& e) {
       msg = e.what();
-      // pybind11 spells an exception without a message this way.
-      const std::string kEmpty = ": <EMPTY MESSAGE>";
-      if (msg.size() >= kEmpty.size() &&
-          msg.compare(msg.size() - kEmpty.size(), kEmpty.size(), kEmpty) == 0) {
-        msg.resize(msg.size() - kEmpty.size());
-      }
     } catch (...) {
       msg = "unknown exception";
     }
-    AddError("error_runtime", std::string("Exception raised in ") + what +
-                                  ": " + msg + ". Ending the test.");
-    RequestAbort(std::string("exception in ") + what + ": " + msg);
+    // The detail log gets the whole text (a Python traceback included); the
+    // abort reason, shown in the summary, its first line, without pybind11's
+    // placeholder for an empty message.
+    AddError("error_runtime", std::string("Exception raised in ") + what + ": " +
+                                  msg + (msg.find('\n') == std::string::npos ? "" : "\n") +
+                                  "Ending the test.");
+    std::string first_line = msg.substr(0, msg.find('\n'));
+    const std::string kEmpty = ": <EMPTY MESSAGE>";
+    if (first_line.size() >= kEmpty.size() &&
+        first_line.compare(first_line.size() - kEmpty.size(), kEmpty.size(), kEmpty) == 0) {
+      first_line.resize(first_line.size() - kEmpty.size());
+    }
+    RequestAbort(std::string("exception in ") + what + ": " + first_line);
     return false;
   }
 }
