@@ -285,14 +285,19 @@ def test_log_files_are_named_by_log_output_settings(with_datetime, recorder, tmp
     assert "Result is" in Path(result.summary_path).read_text()
 
 
-def test_default_log_settings_write_the_log_files_into_the_cwd(tmp_path):
-    code = """
+# A child script's start: a null SUT over a 10-sample QSL, default settings.
+NULL_SUT_SCRIPT = """
 import loadgen as lg
 def issue(s):
     lg.QuerySamplesComplete([lg.QuerySampleResponse(x.id, 0, 0) for x in s])
 sut = lg.ConstructSUT(issue, lambda: None)
 qsl = lg.ConstructQSL(10, 10, lambda s: None, lambda s: None)
 ts = lg.TestSettings()
+"""
+
+
+def test_default_log_settings_write_the_log_files_into_the_cwd(tmp_path):
+    code = NULL_SUT_SCRIPT + """
 ts.min_duration_ms = 10
 ts.min_query_count = 10
 lg.StartTest(sut, qsl, ts)
@@ -627,13 +632,7 @@ def test_trace_file_is_empty_when_disabled_and_json_when_enabled(trace, recorder
 
 
 def test_print_timestamps_prints_the_wall_clock_bounds_of_the_performance_run(tmp_path):
-    code = """
-import loadgen as lg
-def issue(s):
-    lg.QuerySamplesComplete([lg.QuerySampleResponse(x.id, 0, 0) for x in s])
-sut = lg.ConstructSUT(issue, lambda: None)
-qsl = lg.ConstructQSL(10, 10, lambda s: None, lambda s: None)
-ts = lg.TestSettings()
+    code = NULL_SUT_SCRIPT + """
 ts.min_duration_ms = 50
 ts.min_query_count = 10
 ts.print_timestamps = True
