@@ -297,11 +297,14 @@ ts = lg.TestSettings()
 
 
 def test_default_log_settings_write_the_log_files_into_the_cwd(tmp_path):
-    code = NULL_SUT_SCRIPT + """
+    code = (
+        NULL_SUT_SCRIPT
+        + """
 ts.min_duration_ms = 10
 ts.min_query_count = 10
 lg.StartTest(sut, qsl, ts)
 """
+    )
     proc = subprocess.run(
         [sys.executable, "-c", code],
         check=False,
@@ -632,7 +635,9 @@ def test_trace_file_is_empty_when_disabled_and_json_when_enabled(trace, recorder
 
 
 def test_print_timestamps_prints_the_wall_clock_bounds_of_the_performance_run(tmp_path):
-    code = NULL_SUT_SCRIPT + """
+    code = (
+        NULL_SUT_SCRIPT
+        + """
 ts.min_duration_ms = 50
 ts.min_query_count = 10
 ts.print_timestamps = True
@@ -640,6 +645,7 @@ ls = lg.LogSettings()
 ls.enable_trace = False
 lg.StartTestWithLogSettings(sut, qsl, ts, ls)
 """
+    )
     proc = run_python(code, tmp_path)
     assert proc.returncode == 0, proc.stderr
     start = re.search(r"Loadgen :: Perf mode start\. system_clock Timestamp = (\d+)", proc.stdout)
