@@ -671,3 +671,28 @@ def test_early_end_reason_tells_a_max_query_count_stop_from_a_natural_end(record
     assert capped.performance[0].queries_issued == 5
     doc = json.loads((tmp_path / "b" / "mlperf_log_summary.json").read_text())
     assert doc["performance"][0]["early_end_reason"] == "Max query count reached"
+
+
+def test_copy_detail_to_stdout_prints_the_detail_records(recorder, tmp_path, capfd):
+    ls = log_settings_in(lg, tmp_path)
+    ls.log_output.copy_detail_to_stdout = True
+    lg.run_test(recorder.sut, recorder.qsl, quick_settings(lg, "SingleStream"), ls)
+    printed = [line for line in capfd.readouterr().out.splitlines() if line.startswith(":::MLLOG ")]
+    written = (tmp_path / DETAIL).read_text().splitlines()
+    assert printed == written
+
+
+def test_trace_is_bounded_and_spread_over_a_long_phase(tmp_path):
+    # 250k samples in one Offline query: at most 100k sample events, every
+    # third one, plus the phase span.
+    sut = lg.ConstructNumpySUT(lambda ids, idx: lg.complete_samples(ids), lambda: None)
+    qsl = lg.ConstructQSL(1024, 1024, lambda s: None, lambda s: None)
+    ts = quick_settings(lg, "Offline", min_query_count=250_000, offline_expected_qps=1)
+    result = lg.run_test(sut, qsl, ts, log_settings_in(lg, tmp_path, trace=True))
+    events = json.loads(Path(result.trace_path).read_text())["traceEvents"]
+    phases = [e for e in events if e["name"] == "PerformancePhase"]
+    samples = [e for e in events if e["name"] == "Sample"]
+    assert len(phases) == 1 and phases[0]["args"]["sampled_every"] == 3
+    assert len(samples) == 83_334
+    assert [e["args"]["sample_seq"] for e in samples[:3]] == [0, 3, 6]
+    assert all(e["args"]["complete_ns"] >= 0 for e in samples)
