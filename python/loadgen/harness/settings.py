@@ -141,9 +141,9 @@ def make_settings(
         ts.max_query_count = opts.count
     if opts.time_s is not None:
         ts.min_duration_ms = int(opts.time_s * 1000)
-        # Offline issues its one query at once, so max_duration cannot stop
-        # issuing; in our LoadGen it would instead end the run while that
-        # query (sized to outlast min_duration) is still being answered.
+        # Offline issues its one query at once, so max_duration has nothing
+        # to stop there (LoadGen waits for a tail that keeps completing); a
+        # stalled SUT is ended by the watchdog either way.
         if opts.scenario != "Offline":
             ts.max_duration_ms = int(opts.time_s * 1000)
     if opts.qps is not None:
