@@ -49,8 +49,6 @@ class QueryGenerator {
   // The running timestamp after the last query (the reference's
   // generated_query_duration).
   int64_t next_timestamp_ns() const { return timestamp_ns_; }
-  // Whether the reference would still have generated this many queries.
-  bool WithinReferenceStream() const { return !ReferenceEnded(); }
 
  private:
   size_t DrawMain();

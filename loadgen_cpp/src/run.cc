@@ -184,6 +184,11 @@ void Run::RequestAbort(const std::string& reason) {
   wait_cv_.notify_all();
 }
 
+std::string Run::AbortReason() {
+  std::lock_guard<std::mutex> lock(abort_mu_);
+  return abort_reason_;
+}
+
 bool Run::CallSafely(const char* what, const std::function<void()>& fn) {
   try {
     fn();
@@ -353,7 +358,6 @@ void Run::FirstToken(const QuerySampleResponse* responses, size_t count,
                                     std::to_string(r.id) + ".");
       continue;
     }
-    first_tokens_.fetch_add(1, std::memory_order_relaxed);
     if (done == kPendingLoggedNs) {
       std::lock_guard<std::mutex> lock(acc_mu_);
       token_data_hex_.emplace_back(
@@ -523,7 +527,6 @@ RunMeasurements Run::IssuePhase(const EffectiveSettings& s,
   phase_seq_base_ = sequence_next_;
   issued_.store(0, std::memory_order_release);
   completed_.store(0, std::memory_order_release);
-  first_tokens_.store(0, std::memory_order_release);
   const uint64_t tag = NextPhaseTag();
   phase_tag_.store(tag, std::memory_order_release);
   const uint64_t id_base = tag << kIndexBits;
@@ -691,6 +694,8 @@ RunMeasurements Run::IssuePhase(const EffectiveSettings& s,
   detail_->Add("generated_query_duration", std::to_string(gen.next_timestamp_ns()),
                clock_->NowNs());
 
+  // A SUT whose callback threw may be broken: don't call it again. After
+  // other aborts (watchdog, AbortTest) it is still told to flush.
   if (!Aborting() || exception_ == nullptr) {
     CallSafely("SystemUnderTest::FlushQueries", [&] { sut_->FlushQueries(); });
   }
@@ -824,7 +829,7 @@ PerformanceResult Run::RunPerformance(const EffectiveSettings& s,
   r.scenario = ToString(s.scenario);
   if (!CallSafely("QuerySampleLibrary::LoadSamplesToRam",
                   [&] { qsl_->LoadSamplesToRam(set.set); })) {
-    r.invalid_reasons.push_back("The test was aborted: " + abort_reason_);
+    r.invalid_reasons.push_back("The test was aborted: " + AbortReason());
     return r;
   }
   // print_timestamps: wall-clock bounds of the timed part, for power
@@ -850,8 +855,7 @@ PerformanceResult Run::RunPerformance(const EffectiveSettings& s,
   r = Summarize(&m);
   if (Aborting()) {
     r.valid = false;
-    std::lock_guard<std::mutex> lock(abort_mu_);
-    r.invalid_reasons.push_back("The test was aborted: " + abort_reason_);
+    r.invalid_reasons.push_back("The test was aborted: " + AbortReason());
   }
   if (write_summary) {
     summary_text_ += FormatSummary(r, s, sut_name_);
@@ -1155,7 +1159,6 @@ void Run::WriteAccuracyEntries() {
       out += ", \"token_count\" : " + std::to_string(e.n_tokens);
     }
     out += " }";
-    ++acc_written_;
   }
   accuracy_out_ << out;
   accuracy_out_.flush();
@@ -1405,10 +1408,9 @@ TestResult Run::Execute() {
   }
 
   if (Aborting()) {
-    std::lock_guard<std::mutex> lock(abort_mu_);
     result_.aborted = true;
-    result_.abort_reason = abort_reason_;
-    AddError("error_runtime", "Test aborted: " + abort_reason_);
+    result_.abort_reason = AbortReason();
+    AddError("error_runtime", "Test aborted: " + result_.abort_reason);
   }
   // Late accuracy entries (completions during the tail) and the files.
   WriteAccuracyEntries();

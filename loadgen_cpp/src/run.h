@@ -76,6 +76,7 @@ class Run {
   bool WaitForCompleted(uint64_t target, bool closing);
   void PollIfDue();
   bool Aborting() const { return abort_.load(std::memory_order_acquire); }
+  std::string AbortReason();  // thread-safe copy
 
   // Resolves an id of the current phase to its slot index.
   bool Resolve(ResponseId id, uint64_t* index);
@@ -111,7 +112,6 @@ class Run {
   std::atomic<uint64_t> phase_tag_{0};  // high bits of ids; 0: no phase
   std::atomic<uint64_t> issued_{0};     // samples published
   std::atomic<uint64_t> completed_{0};  // samples completed (first time)
-  std::atomic<uint64_t> first_tokens_{0};
   std::atomic<bool> waiting_{false};
   std::mutex wait_mu_;
   std::condition_variable wait_cv_;
@@ -137,7 +137,6 @@ class Run {
   std::vector<uint8_t> acc_bytes_;
   std::vector<std::pair<uint64_t, std::string>> token_data_hex_;  // seq -> hex
   bool acc_first_entry_ = true;
-  int64_t acc_written_ = 0;
 
   // Sequence of generated samples across the whole test; per-sample draws
   // for performance-mode accuracy-log sampling (default-seeded, as the

@@ -77,8 +77,6 @@ class ChunkedArray {
     return chunks_[i >> kChunkBits].load(std::memory_order_acquire)
         [i & (kChunkSize - 1)];
   }
-  size_t capacity() const { return allocated_ * kChunkSize; }
-  size_t bytes_allocated() const { return allocated_ * kChunkSize * sizeof(T); }
 
  private:
   std::unique_ptr<std::atomic<T*>[]> chunks_;
