@@ -19,13 +19,12 @@ files of varied sizes in the same layout.
 from __future__ import annotations
 
 import hashlib
-import os
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from loadgen.harness import Dataset
+from loadgen.harness import ItemDataset
+from loadgen.harness.cache import cached_array
 
 MEAN_RGB = np.array([123.68, 116.78, 103.94], dtype=np.float32)
 INPUT_SIZE = 224
@@ -80,7 +79,7 @@ def read_image_list(list_path: str | Path) -> list[tuple[str, int]]:
 
 
 @dataclass
-class ImageNetVal(Dataset):
+class ImageNetVal(ItemDataset):
     """The ImageNet validation set (or any folder in its layout).
 
     ``data_path``: the folder with the images and ``val_map.txt``;
@@ -112,26 +111,13 @@ class ImageNetVal(Dataset):
         self.labels = np.array([lab for _, lab in present], dtype=np.int64)
         key = hashlib.sha1(str(root.resolve()).encode()).hexdigest()[:12]
         self.preprocessed_dir = Path(self.cache_dir) / "preprocessed" / f"{root.name}-{key}" / "NCHW"
-        self._loaded: dict[int, np.ndarray] = {}
+        super().__init__()
 
     # --- Dataset interface.
 
     @property
     def total_count(self) -> int:
         return len(self.files)
-
-    def load(self, indices: Sequence[int]) -> None:
-        for i in indices:
-            if i not in self._loaded:
-                self._loaded[i] = self.get_item(i)
-
-    def unload(self, indices: Sequence[int]) -> None:
-        for i in indices:
-            self._loaded.pop(i, None)
-
-    def get_batch(self, indices: Sequence[int]) -> np.ndarray:
-        loaded = self._loaded
-        return np.stack([loaded[i] for i in indices])
 
     def label(self, index: int) -> int:
         return int(self.labels[index])
@@ -140,18 +126,10 @@ class ImageNetVal(Dataset):
 
     def get_item(self, index: int) -> np.ndarray:
         """The preprocessed image, from the cache or made (and cached) now."""
-        cached = self.preprocessed_dir / (self.files[index] + ".npy")
-        try:
-            return np.load(cached)
-        except (OSError, ValueError):
-            pass
-        arr = preprocess(load_image(Path(self.data_path) / self.files[index]))
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_name(cached.name + f".{os.getpid()}.tmp")
-        with open(tmp, "wb") as f:
-            np.save(f, arr)
-        tmp.replace(cached)
-        return arr
+        return cached_array(
+            self.preprocessed_dir / (self.files[index] + ".npy"),
+            lambda: preprocess(load_image(Path(self.data_path) / self.files[index])),
+        )
 
 
 # ---------------------------------------------------------------------------

@@ -14,17 +14,13 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-HERE = Path(__file__).resolve().parent
-if __package__ in (None, ""):
-    # Run as a script: make the benchmark folder importable as package `resnet50`.
-    sys.path.insert(0, str(HERE.parent))
-
 from loadgen.harness import BenchmarkSpec, RunOptions, RunReport, main
+from loadgen.harness.script import benchmark_folder
+
+HERE = benchmark_folder(__file__)  # makes `import resnet50` work when run as a script
 
 from resnet50 import accuracy, synthetic
 from resnet50.dataset import ImageNetVal

@@ -24,12 +24,12 @@ as the rules' calibration set is meant to be used.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from loadgen.harness.cache import build_once
+from loadgen.harness.cache import default_cache_dir as _cache_dir
 
 from . import dataset as ds
 
@@ -50,9 +50,7 @@ class DefaultAssets:
 
 
 def default_cache_dir() -> Path:
-    env = os.environ.get("LOADGEN_CACHE_DIR")
-    base = Path(env) if env else Path.home() / ".cache" / "loadgen"
-    return base / "resnet50"
+    return _cache_dir("resnet50")
 
 
 def _assets(folder: Path, n_val: int) -> DefaultAssets:
@@ -74,7 +72,7 @@ def ensure_default_assets(
     and renamed into place, so an interrupted build leaves nothing half-made.
     """
     folder = Path(cache_dir) / f"synthetic-v{VERSION}-{n_val}"
-    if (folder / "dataset.json").is_file():
+    if (folder / "dataset.json").is_file():  # built already: no torch needed
         return _assets(folder, n_val)
     try:
         import torch
@@ -87,10 +85,8 @@ def ensure_default_assets(
         ) from e
 
     log(f"making the embedded default (once): {n_val} synthetic images and a fixed-seed ResNet50 in {folder}")
-    tmp = folder.with_name(folder.name + f".tmp{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    try:
+
+    def build(tmp: Path) -> None:
         val_files = ds.write_synthetic_images(tmp, "synthetic_val", n_val, seed=SEED + 1)
         cal_files = ds.write_synthetic_images(tmp / "calibration", "synthetic_cal", n_cal, seed=SEED + 2)
         cal_list = [f"calibration/{f}" for f in cal_files]
@@ -130,12 +126,6 @@ def ensure_default_assets(
             "background_predictions": int((labels < 0).sum()),
         }
         (tmp / "dataset.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
-        try:
-            tmp.rename(folder)
-        except OSError:
-            # Another process finished first; use its copy.
-            shutil.rmtree(tmp, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+
+    build_once(folder, build)
     return _assets(folder, n_val)

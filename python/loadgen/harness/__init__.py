@@ -17,7 +17,7 @@ from .accuracy import AccuracyResult, decode, first_response_per_sample, read_ac
 from .backend import Backend, BackendOptions, create_backend, register_backend, registered_backends
 from .benchmark import BenchmarkSpec, run_benchmark, warmup
 from .cli import build_parser, main
-from .dataset import Batch, Dataset, create_dataset, register_dataset, registered_datasets
+from .dataset import Batch, Dataset, ItemDataset, create_dataset, register_dataset, registered_datasets
 from .qsl import DatasetQSL
 from .report import PerformanceSummary, Progress, RunReport, format_report
 from .settings import SHORT_MIN_DURATION_MS, SHORT_MIN_QUERY_COUNT, RunOptions, make_settings
@@ -35,6 +35,7 @@ __all__ = [
     "DatasetQSL",
     "HarnessSUT",
     "InlineSUT",
+    "ItemDataset",
     "PerformanceSummary",
     "Progress",
     "RunOptions",

@@ -48,6 +48,44 @@ class Dataset(abc.ABC):
         raise NotImplementedError(f"{type(self).__name__} has no labels")
 
 
+class ItemDataset(Dataset):
+    """A Dataset whose samples are made one at a time by ``get_item(index)``
+    (typically read from a cache, see ``loadgen.harness.cache``) and held in
+    memory between ``load`` and ``unload``.
+
+    ``get_batch`` stacks the loaded items on a new first axis; items that are
+    dicts of arrays (models with several inputs) are stacked per key.
+    Subclasses give ``total_count`` and ``get_item``.
+    """
+
+    def __init__(self) -> None:
+        self._loaded: dict[int, Any] = {}
+
+    @abc.abstractmethod
+    def get_item(self, index: int) -> Any:
+        """One preprocessed sample: an array, or a dict of arrays."""
+
+    def load(self, indices: Sequence[int]) -> None:
+        loaded = self._loaded
+        for i in indices:
+            if i not in loaded:
+                loaded[i] = self.get_item(i)
+
+    def unload(self, indices: Sequence[int]) -> None:
+        for i in indices:
+            self._loaded.pop(i, None)
+
+    def loaded_item(self, index: int) -> Any:
+        """A loaded sample as ``get_item`` made it (KeyError if not loaded)."""
+        return self._loaded[index]
+
+    def get_batch(self, indices: Sequence[int]) -> Batch:
+        items = [self._loaded[i] for i in indices]
+        if items and isinstance(items[0], Mapping):
+            return {k: np.stack([it[k] for it in items]) for k in items[0]}
+        return np.stack(items)
+
+
 _DATASETS: dict[str, Callable[..., Dataset]] = {}
 
 
