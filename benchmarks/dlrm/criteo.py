@@ -368,6 +368,14 @@ def _earlier_days(folder: Path) -> list[Path]:
 # The preprocessed npz: members streamed row by row.
 
 
+def _read_npy_header(f) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """(shape, fortran_order, dtype) of the .npy stream ``f``, left at its data."""
+    version = np.lib.format.read_magic(f)
+    if version == (1, 0):
+        return np.lib.format.read_array_header_1_0(f)
+    return np.lib.format.read_array_header_2_0(f)
+
+
 def _npz_member_rows(npz: Path, key: str, stop: int, chunk_rows: int = 1 << 20) -> Iterator[np.ndarray]:
     """The first ``stop`` rows of one array in an ``.npz`` (C order), in
     chunks, decompressing no more than those rows."""
@@ -376,8 +384,7 @@ def _npz_member_rows(npz: Path, key: str, stop: int, chunk_rows: int = 1 << 20) 
         if name not in zf.namelist():
             raise ValueError(f"{npz}: no array {key!r} (it has {[n[:-4] for n in zf.namelist()]})")
         with zf.open(name) as f:
-            version = np.lib.format.read_magic(f)
-            shape, fortran, dtype = np.lib.format._read_array_header(f, version)
+            shape, fortran, dtype = _read_npy_header(f)
             if fortran and len(shape) > 1:
                 raise ValueError(f"{npz}: {key} is stored in Fortran order; re-save it in C order")
             row_items = int(np.prod(shape[1:])) if len(shape) > 1 else 1
@@ -396,8 +403,7 @@ def npz_row_count(npz: Path) -> int:
         if "y.npy" not in zf.namelist():
             raise ValueError(f"{npz}: no array 'y' (need X_int, X_cat, y)")
         with zf.open("y.npy") as f:
-            version = np.lib.format.read_magic(f)
-            shape, _, _ = np.lib.format._read_array_header(f, version)
+            shape, _, _ = _read_npy_header(f)
     return int(shape[0])
 
 
