@@ -49,7 +49,8 @@ LABEL_RULE_AUC = 0.80  # what the rule gives, approximately (the exact value is 
 MISSING_DENSE = 0.05
 MISSING_CAT = 0.03
 MODEL_STEM = f"dlrm_seed{SEED}"
-CHUNK = 100_000
+CHUNK = 100_000  # rows written per block
+SCORE_CHUNK = 16_384  # pairs scored per torch call (bounds the activations: ~0.6 GB)
 
 
 @dataclass(frozen=True)
@@ -176,8 +177,8 @@ def ensure_default_assets(
         dicts = [criteo.FirstSeenIds() for _ in range(criteo.NUM_CAT)]
         scores = np.empty(test_rows, np.float32)
         with torch.inference_mode():
-            for s in range(0, test_rows, CHUNK):
-                e = min(s + CHUNK, test_rows)
+            for s in range(0, test_rows, SCORE_CHUNK):
+                e = min(s + SCORE_CHUNK, test_rows)
                 x, ids = features_as_read(
                     dense[s:e], dense_missing[s:e], hashes[s:e], cat_missing[s:e], max_ind_range, dicts
                 )
