@@ -77,7 +77,7 @@ def make_dataset(opts: RunOptions) -> CriteoTerabyte:
         count=opts.count,
         data_format=x.get("data_format") or "auto",
         quantiles=quantiles,
-        seed=int(x.get("numpy_rand_seed") or criteo.DEFAULT_SEED),
+        seed=criteo.DEFAULT_SEED if x.get("numpy_rand_seed") is None else int(x["numpy_rand_seed"]),
         fixed_size=x.get("samples_to_aggregate_fix"),
         trace_in=x.get("aggregation_trace_file"),
         trace_out=x.get("samples_to_aggregate_trace_file"),
