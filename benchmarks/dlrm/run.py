@@ -151,7 +151,7 @@ def hint(report: RunReport, opts: RunOptions) -> list[str]:
             "Server is VALID only if 99% of queries (one group of 100-700 pairs each) meet the latency bound "
             "(60 ms, mlperf.conf's dlrm.Server.target_latency) and enough queries ran for early stopping. "
             "On a few busy CPU cores a 700-pair group takes longer; for a demonstration (not an official "
-            "result) relax the bound and lengthen the run, e.g. --max-latency 0.5 --qps 5 --time 60."
+            "result) relax the bound and lengthen the run, e.g. --max-latency 0.5 --qps 5 --time 120."
         )
     elif p.scenario == "Offline" and any("expected QPS" in r for r in p.invalid_reasons):
         hints.append(
