@@ -49,6 +49,7 @@ LABEL_RULE_AUC = 0.80  # what the rule gives, approximately (the exact value is 
 MISSING_DENSE = 0.05
 MISSING_CAT = 0.03
 MODEL_STEM = f"dlrm_seed{SEED}"
+MAX_TABLE_GB = 1.0
 CHUNK = 100_000  # rows written per block
 SCORE_CHUNK = 16_384  # pairs scored per torch call (bounds the activations: ~0.6 GB)
 
@@ -151,6 +152,14 @@ def ensure_default_assets(
     folder = Path(cache_dir) / f"synthetic-v{VERSION}-{rows}-m{max_ind_range}"
     if (folder / "dataset.json").is_file():
         return _assets(folder, rows, max_ind_range)
+    table_gb = sum(criteo.table_sizes_for(max_ind_range)) * 128 * 4 / 1e9
+    if table_gb > MAX_TABLE_GB:
+        raise ValueError(
+            f"--max-ind-range {max_ind_range}: the embedded default's tables would take {table_gb:.1f} GB; it "
+            f"keeps them under {MAX_TABLE_GB} GB (one ONNX file). Give --dataset-path and --model for big tables."
+        )
+    if rows < 2:
+        raise ValueError(f"--synthetic-rows {rows}: need at least 2 rows")
     try:
         import torch
         from sklearn.metrics import roc_auc_score
