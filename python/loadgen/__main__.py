@@ -7,6 +7,7 @@
     python -m loadgen config show --model resnet50 --scenario Server [--user-conf user.conf]
     python -m loadgen config mlperf-conf   # print the built-in mlperf.conf
     python -m loadgen report RUN_DIR [RUN_DIR ...] -o report.html
+    python -m loadgen submission pack ... ; python -m loadgen submission check TREE
     python -m loadgen compliance verify TEST01 --model resnet50 --performance P --compliance C --accuracy A
 
 Commands are subparsers registered in ``_COMMANDS``; the top-level flags
@@ -164,12 +165,24 @@ def _add_compliance(subparsers: argparse._SubParsersAction[_Parser]) -> None:
     compliance.add_arguments(p)
 
 
+def _add_submission(subparsers: argparse._SubParsersAction[_Parser]) -> None:
+    from . import submission
+
+    p = subparsers.add_parser(
+        "submission",
+        help="pack run folders into a submission tree, or check one",
+        description=submission.DESCRIPTION,
+    )
+    submission.add_arguments(p)
+
+
 # Each entry adds one subcommand; its parser sets `func(args) -> exit status`.
 _COMMANDS: Sequence[Callable[[argparse._SubParsersAction[_Parser]], None]] = (
     _add_demo,
     _add_config,
     _add_report,
     _add_compliance,
+    _add_submission,
 )
 
 

@@ -158,6 +158,8 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
         output_dir=out_dir,
         notes=notes,
         warnings=plan.warnings,
+        config_model=spec.config_model,
+        model=opts.model,
     )
     log(f"running {spec.name} {opts.scenario} ({report.mode}), logs in {out_dir}")
     try:
