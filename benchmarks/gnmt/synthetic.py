@@ -225,16 +225,26 @@ def build_default(
 
 
 def ensure_default_assets(
-    cache_dir: str | Path, n: int = DEFAULT_SENTENCES, units: int = DEFAULT_UNITS, log=print
+    cache_dir: str | Path,
+    n: int = DEFAULT_SENTENCES,
+    units: int = DEFAULT_UNITS,
+    log=print,
+    corpus_sentences: int = CORPUS_SENTENCES,
+    merges: int = BPE_MERGES,
 ) -> DefaultAssets:
-    """The default data set and model under ``cache_dir``, made if missing (needs torch and onnx once)."""
-    folder = Path(cache_dir) / f"embedded-v{VERSION}-n{n}-u{units}"
+    """The default data set and model under ``cache_dir``, made if missing (needs torch and onnx once).
+
+    ``corpus_sentences`` and ``merges`` size the BPE corpus (tests use smaller ones)."""
+    name = f"embedded-v{VERSION}-n{n}-u{units}"
+    if (corpus_sentences, merges) != (CORPUS_SENTENCES, BPE_MERGES):
+        name += f"-c{corpus_sentences}-m{merges}"
+    folder = Path(cache_dir) / name
     if (folder / "done.json").is_file():
         return _assets(folder, n, units)
     log(f"making the embedded default (once): {n} synthetic sentences and a fixed-seed GNMT in {folder}")
 
     def build(tmp: Path) -> None:
-        build_default(tmp, n, units, log)
+        build_default(tmp, n, units, log, corpus_sentences, merges)
         (tmp / "done.json").write_text(json.dumps({"sentences": n, "units": units}) + "\n", encoding="utf-8")
 
     build_once(folder, build, marker="done.json")
