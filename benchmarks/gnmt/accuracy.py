@@ -54,7 +54,9 @@ def _ngrams(tokens: Sequence[str], n: int) -> Counter:
     return Counter(tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
 
 
-def corpus_bleu(references: Sequence[Sequence[str]], translations: Sequence[Sequence[str]]) -> dict[str, float]:
+def corpus_bleu(
+    references: Sequence[Sequence[str]], translations: Sequence[Sequence[str]]
+) -> dict[str, float]:
     """Tokenised corpus BLEU-4 (one reference per sentence), as a fraction 0..1, with its parts."""
     if len(references) != len(translations):
         raise ValueError(f"{len(references)} references for {len(translations)} translations")
@@ -138,7 +140,9 @@ def score_for_harness(accuracy_log: str, dataset, opts) -> AccuracyResult:
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="BLEU of a GNMT MLPerf accuracy log (tokenised corpus BLEU-4)")
     p.add_argument("--reference", required=True, help="newstest2014.tok.bpe.32000.de")
-    p.add_argument("--accuracy_log", "--accuracy-log", dest="accuracy_log", default="mlperf_log_accuracy.json")
+    p.add_argument(
+        "--accuracy_log", "--accuracy-log", dest="accuracy_log", default="mlperf_log_accuracy.json"
+    )
     p.add_argument(
         "--reference-bleu",
         type=float,

@@ -31,6 +31,7 @@ ENCODER_FILE = "gnmt_encoder.onnx"
 STEP_FILE = "gnmt_decoder_step.onnx"
 INPUTS = ("source_ids", "source_lengths")
 OUTPUTS = ("translation_ids", "translation_lengths")
+SMALL_MODEL_UNITS = 256
 
 
 def pad_translations(seqs: list[np.ndarray]) -> list[np.ndarray]:
@@ -112,9 +113,13 @@ class GnmtTorchBackend(_SearchBackend):
 
         if not options.model_path:
             raise ValueError("the torch backend needs a GNMT model (--model: a folder or gnmt.pt)")
-        if options.intra_op_threads:
-            torch.set_num_threads(options.intra_op_threads)
         model = load_model(options.model_path)
+        if options.intra_op_threads:
+            # Process-wide in torch. A small model's step is dozens of tiny ops
+            # that threads only slow down (on a busy 2-core machine, 20x):
+            # below SMALL_MODEL_UNITS one thread each.
+            small = model.config.units < SMALL_MODEL_UNITS
+            torch.set_num_threads(1 if small else options.intra_op_threads)
         self.tgt_vocab_size = model.config.tgt_vocab_size
         self.stepper = TorchStepper(model)
 
@@ -125,9 +130,7 @@ class OrtStepper:
         self.step_session = step
 
     def encode(self, source_ids: np.ndarray, source_lengths: np.ndarray) -> tuple[np.ndarray, ...]:
-        return tuple(
-            self.encoder.run(None, {"source_ids": source_ids, "source_lengths": source_lengths})
-        )
+        return tuple(self.encoder.run(None, {"source_ids": source_ids, "source_lengths": source_lengths}))
 
     def step(self, tokens, context, h, c, memory, keys, source_lengths, k: int) -> tuple[np.ndarray, ...]:
         feed = {

@@ -216,7 +216,9 @@ def greedy(stepper: Stepper, source_ids: np.ndarray, source_lengths: np.ndarray)
     out: list[list[int]] = [[] for _ in range(n)]
     done = np.zeros(n, dtype=bool)
     for step in range(int(limits.max())):
-        top_v, top_i, eos_v, context, h, c = stepper.step(tokens, context, h, c, memory, keys, source_lengths, 1)
+        top_v, top_i, eos_v, context, h, c = stepper.step(
+            tokens, context, h, c, memory, keys, source_lengths, 1
+        )
         # argmax over the whole distribution; on a tie the lower id (</s> = 2) wins, as argmax does
         is_eos = (eos_v > top_v[:, 0]) | ((eos_v == top_v[:, 0]) & (EOS_ID < top_i[:, 0]))
         tokens = np.where(is_eos, EOS_ID, top_i[:, 0]).astype(np.int64)

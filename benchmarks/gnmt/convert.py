@@ -75,7 +75,7 @@ class _Names:
     def __init__(self, variables: Mapping[str, np.ndarray]) -> None:
         self.vars = {}
         for name, value in variables.items():
-            n = name[:-2] if name.endswith(":0") else name
+            n = name.removesuffix(":0")
             if n.endswith(("/Adam", "/Adam_1")) or n.split("/")[-1] in ("global_step",):
                 continue
             self.vars[n] = np.asarray(value)

@@ -107,7 +107,9 @@ class _Graph:
     ) -> tuple[str, str, str]:
         w, r, b = self.lstm_weights(prefix, suffixes)
         direction = "bidirectional" if len(suffixes) == 2 else "forward"
-        y, yh, yc = self.node("LSTM", [x, w, r, b, lengths, h0, c0], 3, hidden_size=hidden, direction=direction)
+        y, yh, yc = self.node(
+            "LSTM", [x, w, r, b, lengths, h0, c0], 3, hidden_size=hidden, direction=direction
+        )
         return y, yh, yc
 
     def save(self, path: Path, name: str, inputs: list, outputs: list) -> None:
@@ -206,7 +208,9 @@ def export_step(sd: Mapping[str, np.ndarray], path: str | Path) -> None:
     t = g.op("Tanh", g.op("Add", t, g.const(sd[att + "b"].astype(np.float32))))
     score = g.op("Squeeze", g.op("MatMul", t, g.const(normed_v.reshape(a, 1))), g.ints(3))  # [B, K, S]
     s_len = g.op("Squeeze", g.op("Slice", mem_shape, g.ints(1), g.ints(2)), axis0)
-    positions = g.op("Range", g.const(np.array(0, dtype=np.int64)), s_len, g.const(np.array(1, dtype=np.int64)))
+    positions = g.op(
+        "Range", g.const(np.array(0, dtype=np.int64)), s_len, g.const(np.array(1, dtype=np.int64))
+    )
     valid = g.op("Less", g.op("Unsqueeze", positions, axis0), g.op("Unsqueeze", "source_lengths", axis1))
     score = g.op(
         "Where", g.op("Unsqueeze", valid, axis1), score, g.const(np.array(-np.inf, dtype=np.float32))
@@ -223,7 +227,11 @@ def export_step(sd: Mapping[str, np.ndarray], path: str | Path) -> None:
         cs.append(yc)
     wp = g.const(np.ascontiguousarray(sd["decoder.projection.weight"].T.astype(np.float32)))
     logp = g.op("LogSoftmax", g.op("MatMul", out, wp), axis=1)  # [N, V]
-    g.nodes.append(helper.make_node("Gather", [logp, g.const(np.array(EOS_ID, dtype=np.int64))], ["eos_logprobs"], axis=1))
+    g.nodes.append(
+        helper.make_node(
+            "Gather", [logp, g.const(np.array(EOS_ID, dtype=np.int64))], ["eos_logprobs"], axis=1
+        )
+    )
     eos_mask = np.zeros(v, dtype=np.float32)
     eos_mask[EOS_ID] = -np.inf
     masked = g.op("Add", logp, g.const(eos_mask))

@@ -78,7 +78,9 @@ class GNMTConfig:
             if v < 1:
                 raise ValueError(f"GNMTConfig.{name} = {v}: must be >= 1")
         if self.tgt_vocab_size < 4:
-            raise ValueError(f"GNMTConfig.tgt_vocab_size = {self.tgt_vocab_size}: needs <unk> <s> </s> and a word")
+            raise ValueError(
+                f"GNMTConfig.tgt_vocab_size = {self.tgt_vocab_size}: needs <unk> <s> </s> and a word"
+            )
 
 
 class GNMTEncoder(nn.Module):

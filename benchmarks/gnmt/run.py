@@ -49,7 +49,9 @@ postprocess = Detokenize()
 def make_dataset(opts: RunOptions) -> NewsTest:
     assert opts.dataset_path is not None
     repeat = 1 if opts.accuracy else int(opts.extra.get("repeat") or PERFORMANCE_REPEAT)
-    data = NewsTest(opts.dataset_path, count=opts.count, repeat=repeat, source_text=opts.extra.get("source_text"))
+    data = NewsTest(
+        opts.dataset_path, count=opts.count, repeat=repeat, source_text=opts.extra.get("source_text")
+    )
     postprocess.vocab = data.tgt_vocab
     return data
 
@@ -82,8 +84,16 @@ def prepare(opts: RunOptions) -> RunOptions:
         raise ValueError("--dataset-path was given without --model: give a GNMT model folder (convert.py)")
     if not opts.accuracy:
         repeat = int(opts.extra.get("repeat") or PERFORMANCE_REPEAT)
-        notes.append(f"performance set: the sentences repeated {repeat} times, as the reference's .large file")
-    return replace(opts, dataset_path=dataset_path, model=model, cache_dir=cache_dir, extra={**opts.extra, "notes": notes})
+        notes.append(
+            f"performance set: the sentences repeated {repeat} times, as the reference's .large file"
+        )
+    return replace(
+        opts,
+        dataset_path=dataset_path,
+        model=model,
+        cache_dir=cache_dir,
+        extra={**opts.extra, "notes": notes},
+    )
 
 
 def hint(report: RunReport, opts: RunOptions) -> list[str]:
@@ -91,17 +101,21 @@ def hint(report: RunReport, opts: RunOptions) -> list[str]:
     if p is None or p.valid or opts.official:
         return []
     if p.scenario == "MultiStream":
-        return [
+        msg = (
             "MultiStream needs at least 662 queries for its 99th-percentile early-stopping estimate; "
             "run longer (--time) or with --official for a VALID result."
-        ]
+        )
+        return [msg]
     if p.scenario == "Server":
-        return [
+        msg = (
             "Server is VALID only if 97% of queries meet the latency bound (250 ms for GNMT in v0.5, in "
             "user.conf) and enough queries ran for early stopping; lower --qps or lengthen the run."
-        ]
+        )
+        return [msg]
     if p.scenario == "Offline" and any("expected QPS" in r for r in p.invalid_reasons):
-        return [f"The Offline query ran out before min_duration: set gnmt.Offline.target_qps near {p.metric:.0f}."]
+        return [
+            f"The Offline query ran out before min_duration: set gnmt.Offline.target_qps near {p.metric:.0f}."
+        ]
     return []
 
 

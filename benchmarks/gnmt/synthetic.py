@@ -49,42 +49,133 @@ BPE_MERGES = 800
 
 # English word -> German word (a lexicon for the synthetic corpus).
 NOUNS = {
-    "government": "Regierung", "minister": "Minister", "city": "Stadt", "company": "Unternehmen",
-    "court": "Gericht", "report": "Bericht", "police": "Polizei", "market": "Markt",
-    "president": "Präsident", "council": "Rat", "family": "Familie", "school": "Schule",
-    "hospital": "Krankenhaus", "election": "Wahl", "agreement": "Abkommen", "budget": "Haushalt",
-    "train": "Zug", "bridge": "Brücke", "river": "Fluss", "village": "Dorf", "team": "Mannschaft",
-    "season": "Saison", "player": "Spieler", "worker": "Arbeiter", "student": "Student",
-    "teacher": "Lehrer", "price": "Preis", "energy": "Energie", "weather": "Wetter",
-    "parliament": "Parlament", "investigation": "Untersuchung", "railway": "Eisenbahn",
+    "government": "Regierung",
+    "minister": "Minister",
+    "city": "Stadt",
+    "company": "Unternehmen",
+    "court": "Gericht",
+    "report": "Bericht",
+    "police": "Polizei",
+    "market": "Markt",
+    "president": "Präsident",
+    "council": "Rat",
+    "family": "Familie",
+    "school": "Schule",
+    "hospital": "Krankenhaus",
+    "election": "Wahl",
+    "agreement": "Abkommen",
+    "budget": "Haushalt",
+    "train": "Zug",
+    "bridge": "Brücke",
+    "river": "Fluss",
+    "village": "Dorf",
+    "team": "Mannschaft",
+    "season": "Saison",
+    "player": "Spieler",
+    "worker": "Arbeiter",
+    "student": "Student",
+    "teacher": "Lehrer",
+    "price": "Preis",
+    "energy": "Energie",
+    "weather": "Wetter",
+    "parliament": "Parlament",
+    "investigation": "Untersuchung",
+    "railway": "Eisenbahn",
 }
 ADJECTIVES = {
-    "new": "neue", "old": "alte", "local": "örtliche", "national": "nationale", "large": "große",
-    "small": "kleine", "important": "wichtige", "difficult": "schwierige", "public": "öffentliche",
-    "economic": "wirtschaftliche", "European": "europäische", "German": "deutsche", "former": "frühere",
-    "independent": "unabhängige", "international": "internationale", "recent": "jüngste",
+    "new": "neue",
+    "old": "alte",
+    "local": "örtliche",
+    "national": "nationale",
+    "large": "große",
+    "small": "kleine",
+    "important": "wichtige",
+    "difficult": "schwierige",
+    "public": "öffentliche",
+    "economic": "wirtschaftliche",
+    "European": "europäische",
+    "German": "deutsche",
+    "former": "frühere",
+    "independent": "unabhängige",
+    "international": "internationale",
+    "recent": "jüngste",
 }
 VERBS = {
-    "announced": "kündigte", "rejected": "lehnte", "approved": "genehmigte", "criticised": "kritisierte",
-    "supported": "unterstützte", "opened": "eröffnete", "closed": "schloss", "visited": "besuchte",
-    "increased": "erhöhte", "reduced": "senkte", "investigated": "untersuchte", "welcomed": "begrüßte",
+    "announced": "kündigte",
+    "rejected": "lehnte",
+    "approved": "genehmigte",
+    "criticised": "kritisierte",
+    "supported": "unterstützte",
+    "opened": "eröffnete",
+    "closed": "schloss",
+    "visited": "besuchte",
+    "increased": "erhöhte",
+    "reduced": "senkte",
+    "investigated": "untersuchte",
+    "welcomed": "begrüßte",
 }
 NAMES = {
-    "Merkel": "Merkel", "Obama": "Obama", "Smith": "Smith", "Müller": "Müller", "Schmidt": "Schmidt",
-    "Johnson": "Johnson", "Brown": "Brown", "Wagner": "Wagner",
+    "Merkel": "Merkel",
+    "Obama": "Obama",
+    "Smith": "Smith",
+    "Müller": "Müller",
+    "Schmidt": "Schmidt",
+    "Johnson": "Johnson",
+    "Brown": "Brown",
+    "Wagner": "Wagner",
 }
 PLACES = {
-    "Berlin": "Berlin", "London": "London", "Munich": "München", "Paris": "Paris",
-    "Washington": "Washington", "Cologne": "Köln", "Vienna": "Wien", "Brussels": "Brüssel",
+    "Berlin": "Berlin",
+    "London": "London",
+    "Munich": "München",
+    "Paris": "Paris",
+    "Washington": "Washington",
+    "Cologne": "Köln",
+    "Vienna": "Wien",
+    "Brussels": "Brüssel",
 }
 FUNCTION = {
-    "the": "die", "a": "eine", "in": "in", "on": "am", "said": "sagte", "that": "dass", "and": "und",
-    "of": "von", "with": "mit", "yesterday": "gestern", "today": "heute", "per": "pro", "cent": "Prozent",
-    "told": "sagte", "reporters": "Reportern", "We": "Wir", "don't": "nicht", "know": "wissen",
-    "It": "Es", "is": "ist", "not": "nicht", "clear": "klar", "whether": "ob", "will": "wird",
-    "by": "um", "last": "letzten", "year": "Jahr", "after": "nach", "months": "Monaten", "for": "für",
-    "people": "Menschen", "more": "mehr", "than": "als", "his": "seine", "her": "ihre", "The": "Die",
-    "In": "In", "new": "neue", "were": "waren", "was": "war", "it": "es",
+    "the": "die",
+    "a": "eine",
+    "in": "in",
+    "on": "am",
+    "said": "sagte",
+    "that": "dass",
+    "and": "und",
+    "of": "von",
+    "with": "mit",
+    "yesterday": "gestern",
+    "today": "heute",
+    "per": "pro",
+    "cent": "Prozent",
+    "told": "sagte",
+    "reporters": "Reportern",
+    "We": "Wir",
+    "don't": "nicht",
+    "know": "wissen",
+    "It": "Es",
+    "is": "ist",
+    "not": "nicht",
+    "clear": "klar",
+    "whether": "ob",
+    "will": "wird",
+    "by": "um",
+    "last": "letzten",
+    "year": "Jahr",
+    "after": "nach",
+    "months": "Monaten",
+    "for": "für",
+    "people": "Menschen",
+    "more": "mehr",
+    "than": "als",
+    "his": "seine",
+    "her": "ihre",
+    "The": "Die",
+    "In": "In",
+    "new": "neue",
+    "were": "waren",
+    "was": "war",
+    "it": "es",
 }
 
 
@@ -118,7 +209,7 @@ def german_rendering(english: str) -> str:
     lexicon = {**NOUNS, **ADJECTIVES, **VERBS, **NAMES, **PLACES, **FUNCTION}
     out = []
     for word in english.split():
-        core = word.strip('".,?!\'')
+        core = word.strip("\".,?!'")
         lead = word[: len(word) - len(word.lstrip('"'))]
         tail = word[len(lead) + len(core) :]
         plural = core.endswith("s") and core[:-1] in NOUNS
@@ -147,17 +238,21 @@ def _assets(folder: Path, n: int, units: int) -> DefaultAssets:
 
 
 def build_default(
-    folder: Path, n: int, units: int, log=print, corpus_sentences: int = CORPUS_SENTENCES, merges: int = BPE_MERGES
+    folder: Path,
+    n: int,
+    units: int,
+    log=print,
+    corpus_sentences: int = CORPUS_SENTENCES,
+    merges: int = BPE_MERGES,
 ) -> None:
     """Write the data folder and the model folder under ``folder`` (see the module docstring)."""
     import torch
+    from sacremoses import MosesTokenizer
 
     from .backends import TorchStepper
     from .beam import BeamSearch
     from .convert import write_model_folder
     from .model import GNMTConfig, make_fixed_seed_model
-
-    from sacremoses import MosesTokenizer
 
     data, model_dir = folder / "data", folder / "model"
     data.mkdir(parents=True)
@@ -196,7 +291,9 @@ def build_default(
     stepper = TorchStepper(model)
     search = BeamSearch()
     refs = []
-    with torch.inference_mode():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a small model: threads only add overhead (backends.SMALL_MODEL_UNITS)
+    try:
         for i in range(source.sentence_count):
             b = source.get_batch([i])
             ids = search(stepper, b["source_ids"], b["source_lengths"], cfg.tgt_vocab_size)[0]
@@ -205,6 +302,8 @@ def build_default(
             while words and words[-1].endswith("@@"):
                 words.pop()
             refs.append(" ".join(words))
+    finally:
+        torch.set_num_threads(threads)
     (data / ds.REFERENCE_FILE).write_text("".join(r + "\n" for r in refs), encoding="utf-8")
     empty = sum(1 for r in refs if not join_bpe(r.split()))
     info = {

@@ -47,7 +47,8 @@ def build_parser(
     p.add_argument(
         "--backend",
         choices=sorted(set(registered_backends()) | set(spec.backends)),
-        default="onnxruntime", help="inference backend"
+        default="onnxruntime",
+        help="inference backend",
     )
     p.add_argument("--model", help="model file (default: the embedded default model)")
     p.add_argument("--dataset-path", help="data set folder (default: the embedded synthetic data set)")
