@@ -102,14 +102,15 @@ def hint(report: RunReport, opts: RunOptions) -> list[str]:
         return []
     if p.scenario == "MultiStream":
         msg = (
-            "MultiStream needs at least 662 queries for its 99th-percentile early-stopping estimate; "
-            "run longer (--time) or with --official for a VALID result."
+            "MultiStream needs a few hundred queries for its 97th-percentile early-stopping estimate "
+            "(the percentile is v0.5's GNMT value, in user.conf); run longer (--time) or with --official."
         )
         return [msg]
     if p.scenario == "Server":
         msg = (
             "Server is VALID only if 97% of queries meet the latency bound (250 ms for GNMT in v0.5, in "
-            "user.conf) and enough queries ran for early stopping; lower --qps or lengthen the run."
+            "user.conf) and enough queries ran for early stopping (a few hundred): e.g. --time 60 at the "
+            "user.conf rate, or a lower --qps if the latencies are over the bound."
         )
         return [msg]
     if p.scenario == "Offline" and any("expected QPS" in r for r in p.invalid_reasons):
