@@ -209,17 +209,22 @@ def make_fixed_seed_model(cfg: GNMTConfig, seed: int = 0) -> GNMT:
     weights have w = 0.8 (lively, input-dependent states), the embeddings 1.0
     and the projection 2.0 (peaked next-token distributions: clear choices,
     not near-ties that float rounding could flip between backends), with the
-    </s> row 1.5 x wider so that some translations end before the length limit."""
+    </s> row 1.5 x wider so that some translations end before the length limit.
+    These widths are for up to 64 units; for ``units`` H > 64 the LSTM,
+    attention and projection widths are scaled by sqrt(64 / H), so that a larger model's
+    pre-activations stay alike (unscaled, 1024 units saturate every gate and
+    the backends' rounding differences grow into different translations)."""
     gen = torch.Generator().manual_seed(seed)
     model = GNMT(cfg)
+    scale = min(1.0, (64 / cfg.units) ** 0.5)  # the widths below are for <= 64 units
     with torch.no_grad():
         for name, p in model.named_parameters():
             if name == "decoder.projection.weight":
-                width = 2.0
+                width = 2.0 * scale
             elif "embedding" in name:
                 width = 1.0
             else:
-                width = 0.8
+                width = 0.8 * scale
             p.copy_((torch.rand(p.shape, generator=gen) * 2 - 1) * width)
         model.decoder.projection.weight[EOS_ID] *= 1.5
         model.decoder.attention.g.fill_(cfg.attention_units**-0.5)

@@ -4,7 +4,7 @@ Made once per cache folder, so that the whole real pipeline runs on it
 (vocabulary rules, BPE-segmented source, both backends, beam search, the
 accuracy script):
 
-    <cache>/embedded-v1-n<sentences>-u<units>/
+    <cache>/embedded-v2-n<sentences>-u<units>/
         data/newstest2014.en                  raw English (sentences from a small seeded grammar)
         data/newstest2014.tok.bpe.32000.en    the same, Moses-tokenised (sacremoses) and BPE-segmented
         data/newstest2014.tok.bpe.32000.de    references: the FP32 model's own beam-search output
@@ -40,7 +40,7 @@ from loadgen.harness.cache import default_cache_dir as _cache_dir
 from . import dataset as ds
 from .text import EOS, SOS, UNK, MosesBPE, Vocabulary, join_bpe, learn_bpe_codes
 
-VERSION = 1
+VERSION = 2
 SEED = 0
 DEFAULT_SENTENCES = 64
 DEFAULT_UNITS = 64
