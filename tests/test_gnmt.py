@@ -244,6 +244,8 @@ def test_length_penalty_changes_the_choice_as_the_formula_says():
 
 
 def test_beam_width_1_equals_greedy_decoding(data, assets):
+    # Without the length penalty (alpha 0): with it, </s> is scored against a
+    # shorter length than the other tokens, which is the penalty's point.
     b = data.get_batch(list(range(data.sentence_count)))
     for backend in (GnmtTorchBackend(), GnmtOnnxBackend()):
         backend.load(BackendOptions(model_path=str(assets.model_dir)))
