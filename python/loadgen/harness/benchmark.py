@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -54,6 +54,10 @@ class BenchmarkSpec:
         (threads: one worker per core if None).
     hint(report, opts): extra advice to print after a run (e.g. why a short
         run on a slow machine is INVALID).
+    backends: the benchmark's own Backend classes (or ``"module:Class"``
+        strings) for some backend names, used instead of the registry's for
+        this benchmark only: e.g. an encoder graph plus a decoder-step graph
+        driven by a search loop, where the registry's backends run one graph.
     """
 
     name: str
@@ -73,6 +77,7 @@ class BenchmarkSpec:
     hint: Callable[[RunReport, RunOptions], list[str]] | None = None
     respond: Respond | None = None
     sample_weights: Callable[[Dataset], np.ndarray] | None = None
+    backends: Mapping[str, str | type] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.postprocess is None and self.respond is None:
@@ -136,7 +141,7 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
     )
     notes = list(opts.extra.get("notes", [])) + plan.notes
 
-    backend = create_backend(opts.backend)
+    backend = create_backend(opts.backend, spec.backends)
     log(f"loading {opts.backend} model {opts.model or '(none)'}")
     backend.load(
         BackendOptions(
