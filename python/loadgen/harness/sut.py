@@ -37,6 +37,14 @@ ResponseData = Union[np.ndarray, Sequence[Any], None]
 Postprocess = Callable[[list[np.ndarray]], ResponseData]
 
 
+def takes_sample_indices(fn: Callable[[list[np.ndarray], np.ndarray], ResponseData]) -> Postprocess:
+    """Marks a postprocess that also needs the batch's QSL indices (uint64 array):
+    the SUT then calls ``fn(outputs, indices)``. For payloads that embed the
+    index (the SSD detection records)."""
+    fn.takes_sample_indices = True  # type: ignore[attr-defined]
+    return fn  # type: ignore[return-value]
+
+
 class _BatchRunner:
     """get_batch -> predict -> postprocess -> complete, for one batch."""
 
@@ -52,12 +60,13 @@ class _BatchRunner:
         self.postprocess = postprocess
         self.on_error = on_error
         self.completed = 0  # written by the one thread that owns this runner
+        self.with_indices = bool(getattr(postprocess, "takes_sample_indices", False))
 
     def run(self, ids: np.ndarray, indices: np.ndarray) -> None:
         n = len(ids)
         try:
             outputs = self.backend.predict(self.dataset.get_batch(indices.tolist()))
-            data = self.postprocess(outputs)
+            data = self.postprocess(outputs, indices) if self.with_indices else self.postprocess(outputs)  # type: ignore[call-arg]
             if isinstance(data, np.ndarray) and (data.ndim == 0 or data.shape[0] != n):
                 raise ValueError(
                     f"postprocess returned an array of shape {data.shape} for a batch of {n}: "
