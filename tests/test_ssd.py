@@ -28,14 +28,14 @@ pytest.importorskip("pycocotools")
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
 
-from loadgen.harness import RunOptions, coco, run_benchmark  # noqa: E402
-from loadgen.harness.detection import multiclass_nms  # noqa: E402
-from ssd_mobilenet import model as mb_model  # noqa: E402
-from ssd_mobilenet import run as mb_run  # noqa: E402
-from ssd_mobilenet import synthetic as mb_synthetic  # noqa: E402
-from ssd_resnet34 import model as r34_model  # noqa: E402
-from ssd_resnet34 import run as r34_run  # noqa: E402
-from ssd_resnet34 import synthetic as r34_synthetic  # noqa: E402
+from loadgen.harness import RunOptions, coco, run_benchmark
+from loadgen.harness.detection import multiclass_nms
+from ssd_mobilenet import model as mb_model
+from ssd_mobilenet import run as mb_run
+from ssd_mobilenet import synthetic as mb_synthetic
+from ssd_resnet34 import model as r34_model
+from ssd_resnet34 import run as r34_run
+from ssd_resnet34 import synthetic as r34_synthetic
 
 SCENARIOS = ["SingleStream", "MultiStream", "Server", "Offline"]
 BACKENDS = ["onnxruntime", "torch"]
@@ -116,8 +116,15 @@ def test_ssd_resnet34_has_15130_default_boxes_on_maps_50_25_13_7_3_3():
     assert r34_model.feature_map_sizes(1200) == [50, 25, 13, 7, 3, 3]
     assert len(r34_model.default_boxes(1200)) == 15130
     keys = r34_model.SSDResNet34(size=1200, width_div=8).state_dict().keys()
-    for k in ("model.layer1.0.weight", "model.layer1.4.0.conv1.weight", "model.layer1.5.0.downsample.0.weight",
-              "model.layer2.0.5.bn2.running_var", "additional_blocks.4.2.weight", "loc.5.bias", "conf.0.weight"):
+    for k in (
+        "model.layer1.0.weight",
+        "model.layer1.4.0.conv1.weight",
+        "model.layer1.5.0.downsample.0.weight",
+        "model.layer2.0.5.bn2.running_var",
+        "additional_blocks.4.2.weight",
+        "loc.5.bias",
+        "conf.0.weight",
+    ):
         assert k in keys
 
 
@@ -129,9 +136,15 @@ def test_ssd_mobilenet_has_1917_anchors_and_the_reference_parameter_names():
     c = 0.5 / 19
     np.testing.assert_allclose(a[0], [c - 0.05, c - 0.05, c + 0.05, c + 0.05], atol=1e-6)
     keys = mb_model.SSDMobileNetV1().state_dict().keys()
-    for k in ("backbone.0.0.weight", "backbone.0.0/BatchNorm.bias", "backbone.13.depthwise/BatchNorm.scale",
-              "backbone.5.pointwise/BatchNorm.bias", "extras.3.2.weight", "predictors.0.classification.weight",
-              "predictors.5.regression.bias"):
+    for k in (
+        "backbone.0.0.weight",
+        "backbone.0.0/BatchNorm.bias",
+        "backbone.13.depthwise/BatchNorm.scale",
+        "backbone.5.pointwise/BatchNorm.bias",
+        "extras.3.2.weight",
+        "predictors.0.classification.weight",
+        "predictors.5.regression.bias",
+    ):
         assert k in keys
 
 
@@ -155,11 +168,21 @@ def write_coco(root: Path, images, annotations, files=True) -> None:
         import cv2
 
         for img in images:
-            cv2.imwrite(str(root / "val2017" / img["file_name"]), np.full((img["height"], img["width"], 3), 90, np.uint8))
+            cv2.imwrite(
+                str(root / "val2017" / img["file_name"]),
+                np.full((img["height"], img["width"], 3), 90, np.uint8),
+            )
 
 
 def ann(i, image_id, cat, bbox):
-    return {"id": i, "image_id": image_id, "category_id": cat, "bbox": bbox, "area": bbox[2] * bbox[3], "iscrowd": 0}
+    return {
+        "id": i,
+        "image_id": image_id,
+        "category_id": cat,
+        "bbox": bbox,
+        "area": bbox[2] * bbox[3],
+        "iscrowd": 0,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -177,7 +200,13 @@ def payload(rows) -> bytes:
 def test_map_of_perfect_detections_is_100(hand_set):
     # Normalised [ymin, xmin, ymax, xmax] of the two boxes in a 50 x 100 (w x h) image.
     rows = [[0, 0.0, 0.0, 0.1, 0.2, 0.9, 18], [0, 0.2, 0.4, 0.3, 0.6, 0.8, 18]]
-    r = coco.evaluate({0: payload(rows)}, [{"id": 7, "height": 100, "width": 50}], hand_set / coco.ANNOTATION_FILE, False, 20.0)
+    r = coco.evaluate(
+        {0: payload(rows)},
+        [{"id": 7, "height": 100, "width": 50}],
+        hand_set / coco.ANNOTATION_FILE,
+        False,
+        20.0,
+    )
     assert r.line == "mAP=100.000%" and r.passed
 
 
@@ -185,13 +214,21 @@ def test_map_with_one_shifted_box_is_the_hand_computed_value(hand_set):
     # Box 2 shifted 2 px right: IoU = 80 / 120 = 2/3: a match at IoU 0.50..0.65 (4 thresholds),
     # a false positive at 0.70..0.95 (6), where AP = 51/101 (recall 0.5 at precision 1).
     rows = [[0, 0.0, 0.0, 0.1, 0.2, 0.9, 18], [0, 0.2, 0.44, 0.3, 0.64, 0.8, 18]]
-    r = coco.evaluate({0: payload(rows)}, [{"id": 7, "height": 100, "width": 50}], hand_set / coco.ANNOTATION_FILE, False, None)
+    r = coco.evaluate(
+        {0: payload(rows)},
+        [{"id": 7, "height": 100, "width": 50}],
+        hand_set / coco.ANNOTATION_FILE,
+        False,
+        None,
+    )
     assert r.value == pytest.approx(100 * (4 + 6 * 51 / 101) / 10, abs=1e-3)
     assert r.line == "mAP=70.297%"
 
 
 def test_an_empty_response_counts_as_all_missed(hand_set):
-    r = coco.evaluate({0: b""}, [{"id": 7, "height": 100, "width": 50}], hand_set / coco.ANNOTATION_FILE, False, None)
+    r = coco.evaluate(
+        {0: b""}, [{"id": 7, "height": 100, "width": 50}], hand_set / coco.ANNOTATION_FILE, False, None
+    )
     assert r.line == "mAP=0.000%"
 
 
@@ -202,7 +239,9 @@ def test_images_follow_annotation_order_and_missing_files_are_counted(tmp_path):
     d = coco.CocoDetection(str(tmp_path), str(tmp_path / "cache"), coco.PROFILES["coco-300"])
     assert [img["id"] for img in d.images] == [9, 3, 4] and d.missing == 1
     assert any("1 of the 4 images" in n for n in d.notes())
-    e = coco.CocoDetection(str(tmp_path), str(tmp_path / "cache"), coco.PROFILES["coco-300"], remove_empty=True)
+    e = coco.CocoDetection(
+        str(tmp_path), str(tmp_path / "cache"), coco.PROFILES["coco-300"], remove_empty=True
+    )
     assert [img["id"] for img in e.images] == [3, 4]
     with pytest.raises(FileNotFoundError, match="instances_val2017.json"):
         coco.CocoDetection(str(tmp_path / "nothing"), str(tmp_path), coco.PROFILES["coco-300"])
@@ -215,7 +254,9 @@ def test_preprocessing_profiles_by_hand():
     assert u8.shape == (300, 300, 3) and u8.dtype == np.uint8 and u8[0, 0].tolist() == [200, 100, 10]
     pt = coco.PROFILES["coco-300-pt"].preprocess(bgr)
     assert pt.shape == (3, 300, 300)
-    np.testing.assert_allclose(pt[:, 5, 5], [(200 - 127.5) / 127.5, (100 - 127.5) / 127.5, (10 - 127.5) / 127.5], atol=1e-6)
+    np.testing.assert_allclose(
+        pt[:, 5, 5], [(200 - 127.5) / 127.5, (100 - 127.5) / 127.5, (10 - 127.5) / 127.5], atol=1e-6
+    )
     big = coco.PROFILES["coco-1200"].preprocess(bgr)
     assert big.shape == (3, 1200, 1200) and big.dtype == np.float32
     expected = (np.array([200, 100, 10]) / 255 - [0.485, 0.456, 0.406]) / [0.229, 0.224, 0.225]
@@ -232,7 +273,9 @@ def cache(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def r34_assets(cache):
-    return r34_synthetic.ensure_default_assets(cache, n_images=N_IMAGES, size=400, width_div=8, log=lambda s: None)
+    return r34_synthetic.ensure_default_assets(
+        cache, n_images=N_IMAGES, size=400, width_div=8, log=lambda s: None
+    )
 
 
 @pytest.fixture(scope="module")
@@ -266,8 +309,12 @@ def test_onnx_file_has_the_mlperf_interface_and_agrees_with_torch(request, name,
     sess = ort.InferenceSession(str(a.onnx_model), providers=["CPUExecutionProvider"])
     assert [i.name for i in sess.get_inputs()] == list(spec.inputs)
     assert [o.name for o in sess.get_outputs()] == list(spec.outputs)
-    ds_onnx = spec.make_dataset(RunOptions(backend="onnxruntime", dataset_path=str(a.data_dir), cache_dir=str(cache)))
-    ds_torch = spec.make_dataset(RunOptions(backend="torch", dataset_path=str(a.data_dir), cache_dir=str(cache)))
+    ds_onnx = spec.make_dataset(
+        RunOptions(backend="onnxruntime", dataset_path=str(a.data_dir), cache_dir=str(cache))
+    )
+    ds_torch = spec.make_dataset(
+        RunOptions(backend="torch", dataset_path=str(a.data_dir), cache_dir=str(cache))
+    )
     net = spec.torch_model_factory(str(a.torch_state_dict))
     idx = np.arange(2, dtype=np.uint64)
     for i in range(2):
@@ -318,15 +365,27 @@ def test_every_scenario_runs_with_both_backends(request, cache, tmp_path, name, 
 @pytest.mark.parametrize("name", list(BENCH))
 def test_accuracy_meets_the_target_and_the_script_agrees_standalone(request, cache, tmp_path, name, backend):
     a = assets_for(request, name)
-    report = run_benchmark(BENCH[name][0], options(a, cache, tmp_path, "Offline", backend, accuracy=True, time_s=None))
+    report = run_benchmark(
+        BENCH[name][0], options(a, cache, tmp_path, "Offline", backend, accuracy=True, time_s=None)
+    )
     assert report.error is None
     acc = report.accuracy
     assert acc is not None and acc.details["images"] == N_IMAGES and acc.passed, acc
     assert (tmp_path / "out" / "accuracy.txt").read_text().startswith(acc.line)
     out = subprocess.run(
-        [sys.executable, str(BENCHMARKS / name / "accuracy.py"), "--mlperf-accuracy-file", report.logs["accuracy"],
-         "--coco-dir", str(a.data_dir), "--output-file", str(tmp_path / "res.json")],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            str(BENCHMARKS / name / "accuracy.py"),
+            "--mlperf-accuracy-file",
+            report.logs["accuracy"],
+            "--coco-dir",
+            str(a.data_dir),
+            "--output-file",
+            str(tmp_path / "res.json"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     lines = out.stdout.splitlines()
     assert acc.line in lines and "PASSED" in lines[-1]
@@ -334,7 +393,11 @@ def test_accuracy_meets_the_target_and_the_script_agrees_standalone(request, cac
 
 def test_payload_is_7_float_records_with_the_qsl_index_and_empty_without_detections():
     out = r34_run.postprocess(
-        [np.array([[[0.1, 0.2, 0.3, 0.4]], [[0, 0, 0, 0]]], np.float32), np.array([[5], [0]]), np.array([[0.9], [0]], np.float32)],
+        [
+            np.array([[[0.1, 0.2, 0.3, 0.4]], [[0, 0, 0, 0]]], np.float32),
+            np.array([[5], [0]]),
+            np.array([[0.9], [0]], np.float32),
+        ],
         np.array([11, 12], np.uint64),
     )
     np.testing.assert_allclose(np.frombuffer(out[0], np.float32), [11, 0.2, 0.1, 0.4, 0.3, 0.9, 5], rtol=1e-6)

@@ -60,9 +60,11 @@ NUM_CLASSES = 91  # background + the 90-slot COCO id space
 SIZE = 300
 INPUT_NAME = "image_tensor:0"
 OUTPUT_NAMES = ("num_detections:0", "detection_boxes:0", "detection_scores:0", "detection_classes:0")
-BACKBONE = ((32, 64, 1), (64, 128, 2), (128, 128, 1), (128, 256, 2), (256, 256, 1), (256, 512, 2)) + (
-    (512, 512, 1),
-) * 5 + ((512, 1024, 2), (1024, 1024, 1))
+BACKBONE = (
+    ((32, 64, 1), (64, 128, 2), (128, 128, 1), (128, 256, 2), (256, 256, 1), (256, 512, 2))
+    + ((512, 512, 1),) * 5
+    + ((512, 1024, 2), (1024, 1024, 1))
+)
 RETURN_LAYERS = (11, 13)
 EXTRAS = ((1024, 256, 512), (512, 128, 256), (256, 128, 256), (256, 64, 128))
 HEAD_CHANNELS = (512, 1024, 512, 256, 256, 128)
@@ -159,9 +161,7 @@ class SSDMobileNetV1(nn.Module):
             [_stem(32)] + [_depthwise_separable(cin, cout, s) for cin, cout, s in BACKBONE]
         )
         self.extras = nn.ModuleList(
-            nn.Sequential(
-                nn.Conv2d(cin, mid, 1), nn.ReLU6(), SameConv2d(mid, cout, 3, 2), nn.ReLU6()
-            )
+            nn.Sequential(nn.Conv2d(cin, mid, 1), nn.ReLU6(), SameConv2d(mid, cout, 3, 2), nn.ReLU6())
             for cin, mid, cout in EXTRAS
         )
         self.predictors = nn.ModuleList(
@@ -276,7 +276,7 @@ def build_torch_model(path: str | Path) -> nn.Module:
     (ours, or ``ssd_mobilenet_v1.pytorch``'s state dict)."""
     obj = torch.load(str(path), map_location="cpu", weights_only=True)
     if not isinstance(obj, dict):
-        raise ValueError(f"{path}: not a state dict")
+        raise ValueError(f"{path}: not a state dict")  # noqa: TRY004 - a bad file, not a bad argument
     net = SSDMobileNetV1()
     net.load_state_dict(obj)
     return MLPerfSSDMobileNet(net).eval()
@@ -296,12 +296,24 @@ def export_onnx(net: SSDMobileNetV1, path: str | Path) -> None:
     def append(g, outs):
         boxes, scores = outs
         b, s, c, valid = append_onnx_multiclass_nms(
-            g, boxes, scores, NUM_CLASSES - 1, na, SCORE_THRESHOLD, IOU_THRESHOLD, PRE_NMS_TOP_K, MAX_DETECTIONS
+            g,
+            boxes,
+            scores,
+            NUM_CLASSES - 1,
+            na,
+            SCORE_THRESHOLD,
+            IOU_THRESHOLD,
+            PRE_NMS_TOP_K,
+            MAX_DETECTIONS,
         )
         k = min(MAX_DETECTIONS, (NUM_CLASSES - 1) * min(PRE_NMS_TOP_K, na))
         valid_i = g.op("Cast", [valid], to=TensorProto.INT64)
-        classes = g.op("Cast", [g.op("Mul", [g.op("Add", [c, g.const(1, np.int64)]), valid_i])], to=TensorProto.FLOAT)
-        num = g.op("Cast", [g.op("ReduceSum", [valid_i, g.const([1], np.int64)], keepdims=0)], to=TensorProto.FLOAT)
+        classes = g.op(
+            "Cast", [g.op("Mul", [g.op("Add", [c, g.const(1, np.int64)]), valid_i])], to=TensorProto.FLOAT
+        )
+        num = g.op(
+            "Cast", [g.op("ReduceSum", [valid_i, g.const([1], np.int64)], keepdims=0)], to=TensorProto.FLOAT
+        )
         return [
             (num, OUTPUT_NAMES[0], TensorProto.FLOAT, ["N"]),
             (b, OUTPUT_NAMES[1], TensorProto.FLOAT, ["N", k, 4]),

@@ -53,9 +53,7 @@ def _assets(folder: Path) -> DefaultAssets:
     return DefaultAssets(folder, folder / f"{MODEL_STEM}.onnx", folder / f"{MODEL_STEM}.pt")
 
 
-def ensure_default_assets(
-    cache_dir: str | Path, n_images: int = DEFAULT_COUNT, log=print
-) -> DefaultAssets:
+def ensure_default_assets(cache_dir: str | Path, n_images: int = DEFAULT_COUNT, log=print) -> DefaultAssets:
     """The default data set and models under ``cache_dir``, made if missing."""
     folder = Path(cache_dir) / f"synthetic-v{VERSION}-{n_images}"
     if (folder / "dataset.json").is_file():

@@ -87,7 +87,9 @@ class BasicBlock(nn.Module):
 
 
 def _stage(cin: int, cout: int, blocks: int, stride: int) -> nn.Sequential:
-    return nn.Sequential(*[BasicBlock(cin if b == 0 else cout, cout, stride if b == 0 else 1) for b in range(blocks)])
+    return nn.Sequential(
+        *[BasicBlock(cin if b == 0 else cout, cout, stride if b == 0 else 1) for b in range(blocks)]
+    )
 
 
 class ResNet34Trunk(nn.Module):
@@ -238,7 +240,7 @@ def load_state_dict_file(path: str | Path) -> dict[str, torch.Tensor]:
     if isinstance(obj, nn.Module):
         obj = obj.state_dict()
     if not isinstance(obj, Mapping):
-        raise ValueError(f"{path}: neither a state dict nor a pickled module")
+        raise ValueError(f"{path}: neither a state dict nor a pickled module")  # noqa: TRY004 - a bad file, not a bad argument
     return dict(obj)
 
 
@@ -268,7 +270,7 @@ def pickled_module_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
 
     obj = torch.load(str(path), map_location="cpu", weights_only=False, pickle_module=_PickleModule)
     if not isinstance(obj, nn.Module):
-        raise ValueError(f"{path}: the pickle holds a {type(obj).__name__}, not a torch module")
+        raise ValueError(f"{path}: the pickle holds a {type(obj).__name__}, not a torch module")  # noqa: TRY004 - a bad file, not a bad argument
     return dict(obj.state_dict())
 
 
@@ -309,7 +311,15 @@ def export_onnx(net: SSDResNet34, path: str | Path) -> None:
         boxes = g.op("Transpose", [ltrb], perm=[0, 2, 1])
         scores = sl(g.op("Softmax", [confs], axis=1), 1, NUM_CLASSES)
         b, s, c, _ = append_onnx_multiclass_nms(
-            g, boxes, scores, NUM_CLASSES - 1, nb, SCORE_THRESHOLD, IOU_THRESHOLD, PRE_NMS_TOP_K, MAX_DETECTIONS
+            g,
+            boxes,
+            scores,
+            NUM_CLASSES - 1,
+            nb,
+            SCORE_THRESHOLD,
+            IOU_THRESHOLD,
+            PRE_NMS_TOP_K,
+            MAX_DETECTIONS,
         )
         valid = g.op("Cast", [g.op("Greater", [s, g.const(0.0, f32)])], to=TensorProto.INT64)
         labels = g.op("Mul", [g.op("Add", [c, g.const(1, i64)]), valid])
@@ -373,7 +383,7 @@ def make_fixed_seed_model(
             std = z.std(dim=(0, 2, 3)).clamp_min(1e-6)
             head.weight.div_(std[:, None, None, None] / LOGIT_SCALE)
             head.bias.copy_(-mean / std * LOGIT_SCALE)
-        locs, confs = net(x)
+        _locs, confs = net(x)
         fg_max = confs[:, 1:].max(dim=1).values  # [n, B]
         bias = float(torch.quantile(fg_max.flatten()[:1_000_000], 1.0 - 1.0 / 300))
         for head in net.conf:

@@ -40,7 +40,9 @@ def postprocess(outputs: list[np.ndarray], indices: np.ndarray) -> list[bytes]:
     for i, qsl_index in enumerate(indices.tolist()):
         keep = (labels[i] > 0) & (scores[i] > 0)
         b = bboxes[i][keep]
-        out.append(coco.detection_records(qsl_index, b[:, [1, 0, 3, 2]], scores[i][keep], labels[i][keep]).tobytes())
+        out.append(
+            coco.detection_records(qsl_index, b[:, [1, 0, 3, 2]], scores[i][keep], labels[i][keep]).tobytes()
+        )
     return out
 
 
@@ -97,7 +99,13 @@ def prepare(opts: RunOptions) -> RunOptions:
             "--dataset-path was given without --model: give resnet34-ssd1200.onnx (onnxruntime) or the "
             "SSD-ResNet34 state dict / resnet34-ssd1200.pytorch (torch) to run on it"
         )
-    return replace(opts, dataset_path=dataset_path, model=model, cache_dir=cache_dir, extra={**opts.extra, "notes": notes})
+    return replace(
+        opts,
+        dataset_path=dataset_path,
+        model=model,
+        cache_dir=cache_dir,
+        extra={**opts.extra, "notes": notes},
+    )
 
 
 def hint(report: RunReport, opts: RunOptions) -> list[str]:
@@ -109,32 +117,40 @@ def hint(report: RunReport, opts: RunOptions) -> list[str]:
     if p.scenario == "SingleStream":
         n = 64
         return [
-            f"SingleStream's 90th-percentile early-stopping estimate needs about {n} queries; at {per_query_s:.1f} s "
-            f"per image that is about {n * per_query_s / 60:.0f} min. For a VALID run: "
-            f"--time {int(n * per_query_s * 1.2) + 1}"
+            (
+                f"SingleStream's 90th-percentile early-stopping estimate needs about {n} queries; at {per_query_s:.1f} s "
+                f"per image that is about {n * per_query_s / 60:.0f} min. For a VALID run: "
+                f"--time {int(n * per_query_s * 1.2) + 1}"
+            )
         ]
     if p.scenario == "MultiStream":
         spq = opts.samples_per_query or 8
         n = 662
         return [
-            f"MultiStream needs at least {n} queries of {spq} images for its 99th-percentile estimate; at "
-            f"{per_query_s:.1f} s per query that is about {n * per_query_s / 3600:.1f} h here. For a VALID "
-            f"run: --time {int(n * per_query_s * 1.1) + 1} (or fewer images per query, e.g. --samples-per-query 1 "
-            f"--time {int(n * per_query_s / spq * 1.1) + 1}, which is not the rules' 8)"
+            (
+                f"MultiStream needs at least {n} queries of {spq} images for its 99th-percentile estimate; at "
+                f"{per_query_s:.1f} s per query that is about {n * per_query_s / 3600:.1f} h here. For a VALID "
+                f"run: --time {int(n * per_query_s * 1.1) + 1} (or fewer images per query, e.g. --samples-per-query 1 "
+                f"--time {int(n * per_query_s / spq * 1.1) + 1}, which is not the rules' 8)"
+            )
         ]
     if p.scenario == "Server":
         lat = max(2.0 * per_query_s, 1.0)
         qps = 0.5 / max(per_query_s, 1e-3)
         n = 460
         return [
-            f"Server is VALID only if 99% of queries meet the bound (100 ms for ssd-resnet34) and about {n} "
-            f"queries ran; one 1200x1200 image takes {per_query_s:.1f} s here. For a demonstration (not an "
-            f"official result): --max-latency {lat:.0f} --qps {qps:.2f} --time {int(n / qps * 1.1) + 1}"
+            (
+                f"Server is VALID only if 99% of queries meet the bound (100 ms for ssd-resnet34) and about {n} "
+                f"queries ran; one 1200x1200 image takes {per_query_s:.1f} s here. For a demonstration (not an "
+                f"official result): --max-latency {lat:.0f} --qps {qps:.2f} --time {int(n / qps * 1.1) + 1}"
+            )
         ]
     if p.scenario == "Offline" and any("expected QPS" in r for r in p.invalid_reasons):
         return [
-            f"The Offline query ran out before min_duration: this machine is faster than "
-            f"{MODEL_KEY}.Offline.target_qps in user.conf; set it (or --qps) near {p.metric:.2f}."
+            (
+                f"The Offline query ran out before min_duration: this machine is faster than "
+                f"{MODEL_KEY}.Offline.target_qps in user.conf; set it (or --qps) near {p.metric:.2f}."
+            )
         ]
     return []
 

@@ -108,7 +108,7 @@ class Profile:
     def preprocess(self, bgr: np.ndarray) -> np.ndarray:
         rgb = resize_exact(bgr_to_rgb(bgr).astype(np.float32), self.size, self.size)
         if self.name == "coco-300":
-            img = rgb.astype(np.uint8)  # truncation, as the reference's cast
+            img: np.ndarray = rgb.astype(np.uint8)  # truncation, as the reference's cast
         elif self.name == "coco-300-pt":
             img = (rgb - np.float32(127.5)) / np.float32(127.5)
         else:
@@ -153,7 +153,7 @@ def read_annotations(root: str | Path) -> dict[str, Any]:
         data = json.load(f)
     for key in ("images", "annotations", "categories"):
         if not isinstance(data.get(key), list):
-            raise ValueError(f"{path}: no '{key}' array")
+            raise ValueError(f"{path}: no '{key}' array")  # noqa: TRY004 - a bad file, not a bad argument
     for i, img in enumerate(data["images"]):
         for field in ("id", "file_name", "height", "width"):
             if field not in img:
@@ -439,7 +439,7 @@ def write_synthetic_coco(
     (root / IMAGE_FOLDER).mkdir(parents=True, exist_ok=True)
     (root / "annotations").mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    images = []
+    images: list[dict[str, Any]] = []
     paths = []
     for i in range(n_images):
         w = int(rng.integers(sizes[0][0], sizes[0][1] + 1))
@@ -456,15 +456,15 @@ def write_synthetic_coco(
     thr = threshold
     if best[0] >= thr:  # every image has a detection above the threshold
         thr = float(np.nextafter(np.float32(best[0]), np.float32(1.0)))
-    annotations = []
+    annotations: list[dict[str, Any]] = []
     for img, (boxes, scores, cats) in zip(images, dets):
-        h, w = float(img["height"]), float(img["width"])
+        ih, iw = float(img["height"]), float(img["width"])
         for box, score, cat in zip(boxes, scores, cats):
             if score < thr:
                 continue
             # Exactly the box the payload describes (float32, scaled as the scorer scales it).
             y0, x0, y1, x1 = (float(np.float32(v)) for v in box)
-            bw, bh = (x1 - x0) * w, (y1 - y0) * h
+            bw, bh = (x1 - x0) * iw, (y1 - y0) * ih
             if bw <= 0 or bh <= 0:
                 continue
             annotations.append(
@@ -472,14 +472,16 @@ def write_synthetic_coco(
                     "id": len(annotations) + 1,
                     "image_id": img["id"],
                     "category_id": int(cat),
-                    "bbox": [x0 * w, y0 * h, bw, bh],
+                    "bbox": [x0 * iw, y0 * ih, bw, bh],
                     "area": bw * bh,
                     "iscrowd": 0,
                 }
             )
     categories = [{"id": c, "name": n, "supercategory": "object"} for c, n in COCO_CATEGORIES]
     data = {
-        "info": {"description": "synthetic COCO-layout pipeline check (labels = the FP32 model's detections)"},
+        "info": {
+            "description": "synthetic COCO-layout pipeline check (labels = the FP32 model's detections)"
+        },
         "images": images,
         "annotations": annotations,
         "categories": categories,
@@ -547,14 +549,18 @@ def accuracy_main(
             file=sys.stderr,
         )
     responses = first_response_per_sample_from(args.mlperf_accuracy_file)
-    ref = args.reference_map if args.reference_map is not None else reference_map_for(args.coco_dir, reference_map)
+    ref = (
+        args.reference_map
+        if args.reference_map is not None
+        else reference_map_for(args.coco_dir, reference_map)
+    )
     ann = Path(args.coco_dir) / ANNOTATION_FILE
     inv = None
     if args.use_inv_map:
         inv = inverse_label_map([c["id"] for c in read_annotations(args.coco_dir)["categories"]])
     results, seen = coco_results(responses, present, inv, warn=lambda s: print(s, file=sys.stderr))
     Path(args.output_file).write_text(json.dumps(results), encoding="utf-8")
-    m, stats = coco_map(ann, results, seen, verbose=True)
+    m, _stats = coco_map(ann, results, seen, verbose=True)
     value = 100.0 * m
     result = AccuracyResult(
         metric="mAP (%)",

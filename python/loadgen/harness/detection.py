@@ -234,7 +234,7 @@ def export_onnx_with_postprocess(
         torch.onnx.export(
             body,
             (example,),
-            buf,
+            buf,  # type: ignore[arg-type]  # a file object works; the stubs say path only
             dynamo=False,
             input_names=[input_name],
             output_names=body_outs,

@@ -29,9 +29,7 @@ def cv2_module():
     try:
         import cv2
     except ImportError as e:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            f"image decoding needs OpenCV ({e}); pip install 'loadgen[benchmarks]'"
-        ) from e
+        raise ImportError(f"image decoding needs OpenCV ({e}); pip install 'loadgen[benchmarks]'") from e
     return cv2
 
 
