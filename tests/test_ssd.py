@@ -402,3 +402,19 @@ def test_payload_is_7_float_records_with_the_qsl_index_and_empty_without_detecti
     )
     np.testing.assert_allclose(np.frombuffer(out[0], np.float32), [11, 0.2, 0.1, 0.4, 0.3, 0.9, 5], rtol=1e-6)
     assert out[1] == b""
+
+
+def test_a_whole_pickled_module_of_an_unavailable_class_loads_as_a_state_dict(tmp_path):
+    # The MLPerf resnet34-ssd1200.pytorch is a pickled SSD_R34 module; its classes are not importable here.
+    (tmp_path / "refmodels_x").mkdir()
+    (tmp_path / "refmodels_x" / "__init__.py").write_text(
+        "import torch\nclass Net(torch.nn.Module):\n"
+        "    def __init__(self):\n        super().__init__()\n        self.conv = torch.nn.Conv2d(3, 2, 1)\n"
+    )
+    script = (
+        "import sys, torch; sys.path.insert(0, sys.argv[1]); import refmodels_x; "
+        "torch.manual_seed(0); torch.save(refmodels_x.Net(), sys.argv[2])"
+    )
+    subprocess.run([sys.executable, "-c", script, str(tmp_path), str(tmp_path / "net.pytorch")], check=True)
+    state = r34_model.load_state_dict_file(tmp_path / "net.pytorch")
+    assert set(state) == {"conv.weight", "conv.bias"} and state["conv.weight"].shape == (2, 3, 1, 1)
