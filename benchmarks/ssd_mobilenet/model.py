@@ -54,6 +54,7 @@ from loadgen.harness.detection import (
     export_onnx_with_postprocess,
     multiclass_nms,
 )
+from loadgen.harness.torch_checkpoint import load_state_dict_file
 from torch import nn
 
 NUM_CLASSES = 91  # background + the 90-slot COCO id space
@@ -272,13 +273,10 @@ class MLPerfSSDMobileNet(nn.Module):
 
 
 def build_torch_model(path: str | Path) -> nn.Module:
-    """The torch backend's model factory: ``MLPerfSSDMobileNet`` from a state dict file
-    (ours, or ``ssd_mobilenet_v1.pytorch``'s state dict)."""
-    obj = torch.load(str(path), map_location="cpu", weights_only=True)
-    if not isinstance(obj, dict):
-        raise ValueError(f"{path}: not a state dict")  # noqa: TRY004 - a bad file, not a bad argument
+    """The torch backend's model factory: ``MLPerfSSDMobileNet`` from a model file:
+    a state dict, or a whole pickled module such as ``ssd_mobilenet_v1.pytorch``."""
     net = SSDMobileNetV1()
-    net.load_state_dict(obj)
+    net.load_state_dict(load_state_dict_file(path))
     return MLPerfSSDMobileNet(net).eval()
 
 

@@ -47,6 +47,7 @@ from loadgen.harness.detection import (
     export_onnx_with_postprocess,
     multiclass_nms,
 )
+from loadgen.harness.torch_checkpoint import load_state_dict_file
 from torch import nn
 
 NUM_CLASSES = 81  # 80 COCO categories + background (0)
@@ -227,54 +228,6 @@ def infer_config(state: Mapping[str, torch.Tensor]) -> tuple[int, int]:
     width_div = 64 // int(state["model.layer1.0.weight"].shape[0])
     size = int(state["_config.size"]) if "_config.size" in state else SIZE
     return size, width_div
-
-
-def load_state_dict_file(path: str | Path) -> dict[str, torch.Tensor]:
-    """A state dict from a file: ours (``torch.save(state_dict)``), or the
-    MLPerf ``resnet34-ssd1200.pytorch`` (a whole pickled module) through
-    ``pickled_module_state_dict``."""
-    try:
-        obj = torch.load(str(path), map_location="cpu", weights_only=True)
-    except Exception:  # noqa: BLE001 - not a plain state dict: try the pickled module
-        obj = pickled_module_state_dict(path)
-    if isinstance(obj, nn.Module):
-        obj = obj.state_dict()
-    if not isinstance(obj, Mapping):
-        raise ValueError(f"{path}: neither a state dict nor a pickled module")  # noqa: TRY004 - a bad file, not a bad argument
-    return dict(obj)
-
-
-def pickled_module_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
-    """The state dict of a whole pickled torch module whose classes are not
-    importable here (the reference's ``models.ssd_r34.SSD_R34``): every
-    class the pickle names that cannot be imported is replaced by a plain
-    ``nn.Module``, which keeps the parameters and buffers it carries."""
-    import importlib
-    import pickle
-
-    class _Stub(nn.Module):
-        def __init__(self, *args, **kwargs) -> None:  # some stand-ins are built with arguments
-            super().__init__()
-
-        def forward(self, *args):  # pragma: no cover - never called
-            raise RuntimeError("a stand-in for an unavailable class")
-
-    class _Unpickler(pickle.Unpickler):
-        def find_class(self, module: str, name: str):
-            try:
-                return getattr(importlib.import_module(module), name)
-            except (ImportError, AttributeError):
-                return _Stub
-
-    class _PickleModule:
-        Unpickler = _Unpickler
-        load = pickle.load
-        __name__ = "pickle"
-
-    obj = torch.load(str(path), map_location="cpu", weights_only=False, pickle_module=_PickleModule)
-    if not isinstance(obj, nn.Module):
-        raise ValueError(f"{path}: the pickle holds a {type(obj).__name__}, not a torch module")  # noqa: TRY004 - a bad file, not a bad argument
-    return dict(obj.state_dict())
 
 
 def build_torch_model(path: str | Path) -> nn.Module:
