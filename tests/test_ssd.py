@@ -418,3 +418,26 @@ def test_a_whole_pickled_module_of_an_unavailable_class_loads_as_a_state_dict(tm
     subprocess.run([sys.executable, "-c", script, str(tmp_path), str(tmp_path / "net.pytorch")], check=True)
     state = r34_model.load_state_dict_file(tmp_path / "net.pytorch")
     assert set(state) == {"conv.weight", "conv.bias"} and state["conv.weight"].shape == (2, 3, 1, 1)
+
+
+def test_run_py_single_stream_accuracy_writes_accuracy_txt(mb_assets, cache, tmp_path):
+    out_dir = tmp_path / "cli"
+    cmd = [sys.executable, str(BENCHMARKS / "ssd_mobilenet" / "run.py"), "--scenario", "SingleStream"]
+    cmd += ["--accuracy", "--cache-dir", str(cache), "--synthetic-images", str(N_IMAGES)]
+    proc = subprocess.run(
+        cmd + ["--output", str(out_dir), "--no-progress"], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    text = (out_dir / "accuracy.txt").read_text()
+    assert text.startswith("mAP=100.000%") and "PASSED" in text
+    assert "FP32 mAP on it 100.000%" in proc.stdout  # the pipeline-check note
+
+
+@pytest.mark.parametrize("name", list(BENCH))
+def test_run_py_with_dataset_but_no_model_is_a_usage_error(name, tmp_path):
+    write_coco(tmp_path, [{"id": 1, "file_name": "000000000001.jpg", "height": 8, "width": 8}], [])
+    cmd = [sys.executable, str(BENCHMARKS / name / "run.py"), "--dataset-path", str(tmp_path)]
+    proc = subprocess.run(
+        cmd + ["--output", str(tmp_path / "o")], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 2 and "--model" in proc.stderr
