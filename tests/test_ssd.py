@@ -320,9 +320,9 @@ def test_onnx_file_has_the_mlperf_interface_and_agrees_with_torch(request, name,
     for i in range(2):
         xo = ds_onnx.get_item(i)[None]
         xt = ds_torch.get_item(i)[None]
-        o = spec.postprocess(sess.run(list(spec.outputs), {spec.inputs[0]: xo}), idx[i : i + 1])
+        o = spec.respond(sess.run(list(spec.outputs), {spec.inputs[0]: xo}), None, idx[i : i + 1])
         with torch.no_grad():
-            t = spec.postprocess([v.numpy() for v in net(torch.from_numpy(xt))], idx[i : i + 1])
+            t = spec.respond([v.numpy() for v in net(torch.from_numpy(xt))], None, idx[i : i + 1])
         ro, rt = coco.decode_payload(o[0]), coco.decode_payload(t[0])
         strong_o, strong_t = ro[ro[:, 5] > 0.5], rt[rt[:, 5] > 0.5]
         assert len(strong_o) == len(strong_t)
@@ -392,12 +392,13 @@ def test_accuracy_meets_the_target_and_the_script_agrees_standalone(request, cac
 
 
 def test_payload_is_7_float_records_with_the_qsl_index_and_empty_without_detections():
-    out = r34_run.postprocess(
+    out = r34_run.respond(
         [
             np.array([[[0.1, 0.2, 0.3, 0.4]], [[0, 0, 0, 0]]], np.float32),
             np.array([[5], [0]]),
             np.array([[0.9], [0]], np.float32),
         ],
+        None,
         np.array([11, 12], np.uint64),
     )
     np.testing.assert_allclose(np.frombuffer(out[0], np.float32), [11, 0.2, 0.1, 0.4, 0.3, 0.9, 5], rtol=1e-6)

@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 from loadgen.harness import BenchmarkSpec, RunOptions, RunReport, coco, main
 from loadgen.harness.script import benchmark_folder
-from loadgen.harness.sut import takes_sample_indices
 
 HERE = benchmark_folder(__file__)  # makes `import ssd_mobilenet` work when run as a script
 
@@ -32,8 +31,7 @@ MODEL_KEY = "ssd-mobilenet"
 PROFILE_FOR_BACKEND = {"onnxruntime": "coco-300", "torch": "coco-300-pt", "null": "coco-300"}
 
 
-@takes_sample_indices
-def postprocess(outputs: list[np.ndarray], indices: np.ndarray) -> list[bytes]:
+def respond(outputs: list[np.ndarray], dataset: Any, indices: np.ndarray) -> list[bytes]:
     """The TF graph's four outputs -> one payload per sample: the first
     ``num_detections`` rows as ``[qsl_index, ymin, xmin, ymax, xmax, score,
     class]`` float32 records (classes are COCO ids), empty when nothing was detected."""
@@ -172,7 +170,8 @@ SPEC = BenchmarkSpec(
     config_model=MODEL_KEY,
     user_conf=str(HERE / "user.conf"),
     make_dataset=make_dataset,
-    postprocess=postprocess,
+    postprocess=None,
+    respond=respond,
     accuracy=accuracy.score_for_harness,
     prepare=prepare,
     inputs=(INPUT_NAME,),

@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 from loadgen.harness import BenchmarkSpec, RunOptions, RunReport, coco, main
 from loadgen.harness.script import benchmark_folder
-from loadgen.harness.sut import takes_sample_indices
 
 HERE = benchmark_folder(__file__)  # makes `import ssd_resnet34` work when run as a script
 
@@ -30,8 +29,7 @@ OUTPUT_NAMES = ("bboxes", "labels", "scores")
 MODEL_KEY = "ssd-resnet34"
 
 
-@takes_sample_indices
-def postprocess(outputs: list[np.ndarray], indices: np.ndarray) -> list[bytes]:
+def respond(outputs: list[np.ndarray], dataset: Any, indices: np.ndarray) -> list[bytes]:
     """``bboxes`` (left, top, right, bottom), ``labels`` (1..80; 0 = padding),
     ``scores`` -> one payload per sample: ``[qsl_index, ymin, xmin, ymax, xmax,
     score, label]`` float32 records, empty when nothing was detected."""
@@ -175,7 +173,8 @@ SPEC = BenchmarkSpec(
     config_model=MODEL_KEY,
     user_conf=str(HERE / "user.conf"),
     make_dataset=make_dataset,
-    postprocess=postprocess,
+    postprocess=None,
+    respond=respond,
     accuracy=accuracy.score_for_harness,
     prepare=prepare,
     inputs=(INPUT_NAME,),

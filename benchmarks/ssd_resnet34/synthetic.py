@@ -75,7 +75,7 @@ def ensure_default_assets(
         import torch
 
         from . import model as ssd
-        from .run import postprocess
+        from .run import respond
     except ImportError as e:
         raise ImportError(
             f"making the embedded default needs torch and onnx ({e}); pip install 'loadgen[benchmarks]', "
@@ -113,7 +113,7 @@ def ensure_default_assets(
                 x = torch.from_numpy(profile.preprocess(load_image(path))[None])
                 with torch.no_grad():
                     outputs = [t.numpy() for t in wrapper(x)]
-                (payload,) = postprocess(outputs, np.zeros(1, np.uint64))
+                (payload,) = respond(outputs, None, np.zeros(1, np.uint64))
                 rec = coco.decode_payload(bytes(payload))
                 out.append((rec[:, 1:5], rec[:, 5], np.array([inv[int(c)] for c in rec[:, 6]], np.int64)))
             return out
