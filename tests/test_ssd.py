@@ -359,6 +359,8 @@ def test_every_scenario_runs_with_both_backends(request, cache, tmp_path, name, 
     p = report.performance
     assert p is not None and p.samples_completed == p.samples_issued >= 1
     assert f"Scenario : {scenario}" in (tmp_path / "out" / "mlperf_log_summary.txt").read_text()
+    if scenario == "Server" and not p.valid:  # the flags for a VALID demonstration, from the latency
+        assert any("--max-latency" in h and "--qps" in h for h in report.hints), report.hints
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
