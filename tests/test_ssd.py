@@ -444,3 +444,13 @@ def test_run_py_with_dataset_but_no_model_is_a_usage_error(name, tmp_path):
         cmd + ["--output", str(tmp_path / "o")], capture_output=True, text=True, check=False
     )
     assert proc.returncode == 2 and "--model" in proc.stderr
+
+
+@pytest.mark.parametrize("name", sorted(BENCH))
+def test_compliance_and_submission_flow(request, cache, tmp_path, name):
+    """Performance, accuracy and the model's compliance tests, packed and checked (issue 15)."""
+    from submission_flow import check_flow
+
+    spec, fixture = BENCH[name]
+    a = request.getfixturevalue(fixture)
+    check_flow(spec, lambda **kw: options(a, cache, tmp_path, "Offline", "onnxruntime", **kw), tmp_path)
