@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from .. import _core
 from .accuracy import AccuracyResult
-from .backend import BackendOptions, create_backend
+from .backend import Backend, BackendOptions, create_backend
 from .dataset import Dataset
 from .qsl import DatasetQSL
 from .report import PerformanceSummary, Progress, RunReport, report_to_json
@@ -45,6 +45,11 @@ class BenchmarkSpec:
         (threads: one worker per core if None).
     hint(report, opts): extra advice to print after a run (e.g. why a short
         run on a slow machine is INVALID).
+    wrap_backend(backend, opts): wraps the created (not yet loaded) backend,
+        for models whose sample is not one model input: e.g. 3D-UNet's
+        sliding window, which cuts each volume into patches, batches patches
+        of one or several volumes up to ``opts.max_batchsize`` through the
+        inner backend, and returns one variable-size result per sample.
     """
 
     name: str
@@ -62,6 +67,7 @@ class BenchmarkSpec:
     default_max_batchsize: int = 32
     default_threads: int | None = None  # None: one worker per core, as the reference
     hint: Callable[[RunReport, RunOptions], list[str]] | None = None
+    wrap_backend: Callable[[Backend, RunOptions], Backend] | None = None
 
 
 def default_output_dir(spec: BenchmarkSpec, opts: RunOptions) -> str:
@@ -105,6 +111,8 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
     notes = list(opts.extra.get("notes", [])) + plan.notes
 
     backend = create_backend(opts.backend)
+    if spec.wrap_backend is not None:
+        backend = spec.wrap_backend(backend, opts)
     log(f"loading {opts.backend} model {opts.model or '(none)'}")
     backend.load(
         BackendOptions(
