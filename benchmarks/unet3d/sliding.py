@@ -79,10 +79,17 @@ class _Volume:
 
 
 def sliding_window(
-    predict, volumes: Sequence[np.ndarray], patch: int, max_patches: int, gauss: np.ndarray | None = None
+    predict,
+    volumes: Sequence[np.ndarray],
+    patch: int,
+    max_patches: int,
+    gauss: np.ndarray | None = None,
+    keep_sums: list | None = None,
 ) -> list[np.ndarray]:
     """Class maps (uint8 ``(D, H, W)``) of ``volumes``; ``predict(x)`` maps
-    float32 ``[n, 1, P, P, P]`` to logits ``[n, C, P, P, P]``, n <= max_patches."""
+    float32 ``[n, 1, P, P, P]`` to logits ``[n, C, P, P, P]``, n <= max_patches.
+    ``keep_sums`` (for tests) receives each volume's (result, weight sum)
+    before the division."""
     if max_patches < 1:
         raise ValueError(f"max_patches = {max_patches}: must be >= 1")
     gauss = importance_map(patch) if gauss is None else gauss
@@ -115,6 +122,8 @@ def sliding_window(
             vol.weights[sl] += gauss
             vol.pending -= 1
             if vol.pending == 0:
+                if keep_sums is not None:
+                    keep_sums.append((vol.result.copy(), vol.weights.copy()))
                 vol.result /= vol.weights
                 out[v] = np.argmax(vol.result, axis=0).astype(np.uint8)
                 del vols[v]

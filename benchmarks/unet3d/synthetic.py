@@ -87,7 +87,7 @@ TINY = Profile(
     (
         CaseSpec("case_00000", (32, 32, 32), (1.0, 0.8, 0.8)),
         CaseSpec("case_00003", (48, 32, 32), (1.25, 0.9, 0.9)),
-        CaseSpec("case_00005", (32, 48, 64), (1.5, 1.0, 1.0)),
+        CaseSpec("case_00005", (32, 48, 48), (1.5, 1.0, 1.0)),
     ),
 )
 PROFILES = {p.name: p for p in (DEFAULT, TINY)}
