@@ -152,7 +152,7 @@ def test_a_case_already_at_the_target_spacing_keeps_its_shape(tmp_path):
     aff = np.diag([1.6, 1.2, 1.2, 1.0])
     nib.save(nib.Nifti1Image(vol, aff), str(case / "imaging.nii.gz"))
     nib.save(nib.Nifti1Image((vol > 200).astype(np.uint8), aff), str(case / "segmentation.nii.gz"))
-    image, label, aux = ds.preprocess_case(case)
+    image, _, aux = ds.preprocess_case(case)
     # 130 -> crop 2 (1 + 1) to 128; 140 -> crop 12 (6 + 6) to 128.
     assert aux["image_shape"] == [1, 128, 128, 128]
     expected = ((np.clip(vol.astype(np.float32), -79, 304) - 101) / 76.9)[1:129, :, 6:134]
@@ -173,7 +173,9 @@ def test_padding_to_the_minimum_size_repeats_the_edges_half_before():
     v = np.arange(100, dtype=np.float32).reshape(1, 100, 1, 1) * np.ones((1, 1, 130, 128), np.float32)
     p = ds.pad_to_min_shape(v, 128)
     assert p.shape == (1, 128, 130, 128)
-    assert np.all(p[0, :14] == 0) and np.all(p[0, 14:114, 0, 0] == np.arange(100)) and np.all(p[0, 114:] == 99)
+    assert (
+        np.all(p[0, :14] == 0) and np.all(p[0, 14:114, 0, 0] == np.arange(100)) and np.all(p[0, 114:] == 99)
+    )
 
 
 @pytest.mark.parametrize(
@@ -298,7 +300,9 @@ def test_dice_on_hand_built_masks_kidney_alone_and_an_empty_class():
     assert kidney == pytest.approx((2 * 6 + 1e-6) / (8 + 8 + 1e-6))
     assert tumor == pytest.approx(1e-6 / (2 + 1e-6))
     assert kidney == pytest.approx(f1_score((gt == 1).ravel(), (pred == 1).ravel()))
-    assert tumor == pytest.approx(f1_score((gt == 2).ravel(), (pred == 2).ravel(), zero_division=0.0), abs=1e-6)
+    assert tumor == pytest.approx(
+        f1_score((gt == 2).ravel(), (pred == 2).ravel(), zero_division=0.0), abs=1e-6
+    )
     # A class in neither map scores 1 (the smoothing terms); in one map only, about 0.
     empty_gt = np.where(gt == 2, 0, gt).astype(np.uint8)
     empty_pred = np.where(pred == 2, 0, pred).astype(np.uint8)
@@ -355,7 +359,9 @@ def test_state_dict_keys_are_those_of_the_reference_checkpoint():
 def test_a_training_checkpoint_with_ddp_prefixes_loads(tmp_path):
     net = unet.Unet3D(channels=(4, 8, 16))
     path = tmp_path / "ckpt.pth"
-    torch.save({"best_model_state_dict": {"module." + k: v for k, v in net.state_dict().items()}, "epoch": 3}, path)
+    torch.save(
+        {"best_model_state_dict": {"module." + k: v for k, v in net.state_dict().items()}, "epoch": 3}, path
+    )
     loaded = unet.build_torch_model(path)
     assert loaded.channels == (4, 8, 16)
     x = torch.randn(1, 1, 32, 32, 32)
@@ -386,7 +392,9 @@ def test_synthetic_set_is_in_the_kits_layout_with_non_unit_spacing_and_fp32_labe
     assert cases == [c.name for c in TINY.cases]
     for c in TINY.cases:
         img = nib.load(str(assets.data_dir / c.name / "imaging.nii.gz"))
-        assert img.get_data_dtype() == np.int16 and tuple(img.header["pixdim"][1:4]) == pytest.approx(c.spacing)
+        assert img.get_data_dtype() == np.int16 and tuple(img.header["pixdim"][1:4]) == pytest.approx(
+            c.spacing
+        )
         hu = np.asarray(img.dataobj)
         assert hu.min() < -900 and hu.max() > 500  # air to bone
     # Ground truth = the FP32 torch model's own prediction, in the preprocessed grid.
@@ -515,7 +523,14 @@ def test_run_py_single_stream_accuracy_writes_accuracy_txt(cache, tmp_path):
 
 def test_run_py_with_dataset_but_no_model_is_a_usage_error(assets, tmp_path):
     proc = subprocess.run(
-        [sys.executable, str(RUN_PY), "--dataset-path", str(assets.data_dir), "--output", str(tmp_path / "o")],
+        [
+            sys.executable,
+            str(RUN_PY),
+            "--dataset-path",
+            str(assets.data_dir),
+            "--output",
+            str(tmp_path / "o"),
+        ],
         capture_output=True,
         text=True,
         check=False,

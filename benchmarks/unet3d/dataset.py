@@ -335,8 +335,10 @@ class KiTS19(ItemDataset):
     def get_item(self, index: int) -> np.ndarray:
         image = np.load(self.preprocessed_dir / f"{self.cases[index]}.npy", allow_pickle=False)
         if tuple(image.shape) != self.image_shape(index):
-            raise ValueError(f"{self.cases[index]}: cached image has shape {image.shape}, expected "
-                             f"{self.image_shape(index)}; delete {self.preprocessed_dir} to rebuild it")
+            raise ValueError(
+                f"{self.cases[index]}: cached image has shape {image.shape}, expected "
+                f"{self.image_shape(index)}; delete {self.preprocessed_dir} to rebuild it"
+            )
         return image
 
     def get_batch(self, indices: Sequence[int]) -> np.ndarray:

@@ -139,8 +139,7 @@ def channels_of(state: Mapping[str, torch.Tensor]) -> tuple[tuple[int, ...], int
         out = state["output.conv.weight"]
     except KeyError as e:
         raise ValueError(
-            f"not a 3D-UNet state dict: no {e.args[0]!r} (keys start with "
-            f"{sorted(state)[:3]})"
+            f"not a 3D-UNet state dict: no {e.args[0]!r} (keys start with {sorted(state)[:3]})"
         ) from None
     ch = [int(first.shape[0])]
     i = 0
@@ -169,12 +168,14 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
         raise FileNotFoundError(f"{path}: no such model file")
     try:
         obj = torch.load(str(path), map_location="cpu", weights_only=True)
-    except Exception as e:  # noqa: BLE001 - try TorchScript next, else report both
+    except Exception as e:  # not a pickle of tensors: try TorchScript next, else report both
         if zipfile.is_zipfile(path):
             try:
                 scripted = torch.jit.load(str(path), map_location="cpu")
-            except Exception:  # noqa: BLE001
-                raise ValueError(f"{path}: neither a torch state dict/checkpoint nor TorchScript ({e})") from e
+            except Exception:  # noqa: BLE001 - reported with the first error
+                raise ValueError(
+                    f"{path}: neither a torch state dict/checkpoint nor TorchScript ({e})"
+                ) from e
             obj = dict(scripted.state_dict())
         else:
             raise ValueError(f"{path}: not a torch state dict or checkpoint ({e})") from e
@@ -184,8 +185,8 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
                 obj = obj[key]
                 break
     if not isinstance(obj, Mapping):
-        raise ValueError(f"{path}: holds a {type(obj).__name__}, not a state dict")
-    return {(k[len("module.") :] if k.startswith("module.") else k): v for k, v in obj.items()}
+        raise ValueError(f"{path}: holds a {type(obj).__name__}, not a state dict")  # noqa: TRY004 - bad file
+    return {k.removeprefix("module."): v for k, v in obj.items()}
 
 
 def build_torch_model(path: str | Path) -> nn.Module:
@@ -231,7 +232,9 @@ def make_fixed_seed_model(
         net.output.conv.bias.zero_()
         net.eval()
         x = torch.from_numpy(np.ascontiguousarray(calibration_patches, dtype=np.float32))
-        logits = torch.cat([net(x[i : i + 1]) for i in range(len(x))]).transpose(0, 1).reshape(NUM_CLASSES, -1)
+        logits = (
+            torch.cat([net(x[i : i + 1]) for i in range(len(x))]).transpose(0, 1).reshape(NUM_CLASSES, -1)
+        )
         # Standardise each class's logit over the calibration voxels, then move
         # the biases until the arg-max fractions are near the targets.
         mean = logits.mean(dim=1)

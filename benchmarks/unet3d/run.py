@@ -126,11 +126,12 @@ def hint(report: RunReport, opts: RunOptions) -> list[str]:
     if p is None or p.valid or opts.official:
         return []
     if p.scenario in ("SingleStream", "MultiStream"):
-        return [
+        text = (
             f"{p.scenario}'s early-stopping estimate of the latency percentile needs more queries than a "
             f"short run of cases that take seconds each can issue; 3D-UNet's rules require SingleStream "
             f"and Offline, and an official SingleStream run (--official) lasts at least 600 s."
-        ]
+        )
+        return [text]
     if p.scenario == "Server":
         return ["3D-UNet has no Server scenario in the rules; this run only shows that it works."]
     return []

@@ -64,7 +64,7 @@ def patch_origins(shape: Sequence[int], patch: int) -> list[tuple[int, int, int]
 class _Volume:
     """One volume in flight: its result and weight sums, and patches still to come."""
 
-    __slots__ = ("image", "origins", "result", "weights", "pending")
+    __slots__ = ("image", "origins", "pending", "result", "weights")
 
     def __init__(self, image: np.ndarray, patch: int, n_class: int) -> None:
         if image.ndim == 4 and image.shape[0] == 1:

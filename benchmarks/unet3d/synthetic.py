@@ -119,7 +119,7 @@ def raw_shape(grid: Sequence[int], spacing: Sequence[float]) -> tuple[int, ...]:
     outside and takes the fill value; those sizes are avoided)."""
     out = []
     for k, (g, s, t) in enumerate(zip(grid, spacing, ds.TARGET_SPACING)):
-        n0 = int(round(g * t / s))
+        n0 = round(g * t / s)
         for n in sorted(range(n0 - 3, n0 + 4), key=lambda n: abs(n - n0)):
             idx = _zoom_index(n, s / t)
             if len(idx) == g and idx.min() >= 0 and len(np.unique(idx)) == g:
@@ -154,7 +154,11 @@ def ct_volume(shape: Sequence[int], spacing: Sequence[float], rng: np.random.Gen
         kz = cz + rng.uniform(-0.08, 0.08) * ext[0]
         ky = cy + rng.uniform(0.02, 0.1) * ext[1]
         kx = cx + side * rng.uniform(0.2, 0.26) * ext[2]
-        r = (rng.uniform(0.22, 0.3) * ext[0], rng.uniform(0.1, 0.14) * ext[1], rng.uniform(0.07, 0.1) * ext[2])
+        r = (
+            rng.uniform(0.22, 0.3) * ext[0],
+            rng.uniform(0.1, 0.14) * ext[1],
+            rng.uniform(0.07, 0.1) * ext[2],
+        )
         kidney = ((zz - kz) / r[0]) ** 2 + ((yy - ky) / r[1]) ** 2 + ((xx - kx) / r[2]) ** 2 <= 1.0
         img[kidney] = 160.0 + rng.uniform(-15, 15)
         if side > 0:
@@ -181,8 +185,10 @@ def label_in_raw_grid(pred: np.ndarray, raw: Sequence[int], spacing: Sequence[fl
         if len(i) != g or i.min() < 0 or len(np.unique(i)) != g:
             raise RuntimeError(f"axis {k}: resampling {raw[k]} -> {g} voxels is not one-to-one")
     # Every raw voxel first gets the label of the nearest resampled voxel ...
-    near = [np.clip(np.round(np.arange(n) * (g - 1) / max(n - 1, 1)), 0, g - 1).astype(np.int64)
-            for n, g in zip(raw, pred.shape)]
+    near = [
+        np.clip(np.round(np.arange(n) * (g - 1) / max(n - 1, 1)), 0, g - 1).astype(np.int64)
+        for n, g in zip(raw, pred.shape)
+    ]
     label = pred[np.ix_(*near)].copy()
     # ... and the raw voxels that resampling reads get exactly theirs.
     label[np.ix_(*idx)] = pred
@@ -198,7 +204,9 @@ def _save_nifti(array: np.ndarray, affine: np.ndarray, path: Path) -> None:
     nib.save(img, str(path))
 
 
-def ensure_default_assets(cache_dir: str | Path, profile: str | Profile = DEFAULT, log=print) -> DefaultAssets:
+def ensure_default_assets(
+    cache_dir: str | Path, profile: str | Profile = DEFAULT, log=print
+) -> DefaultAssets:
     """The embedded data set and models under ``cache_dir``, made if missing.
 
     Needs torch, onnx, scipy and nibabel the first time (the default profile
@@ -219,8 +227,10 @@ def ensure_default_assets(cache_dir: str | Path, profile: str | Profile = DEFAUL
             f"making the embedded default data set and model needs torch, onnx, scipy and nibabel ({e}); "
             f"pip install 'loadgen[benchmarks]', or give --dataset-path and --model"
         ) from e
-    log(f"making the embedded default (once): {len(prof.cases)} synthetic CT volumes and a fixed-seed "
-        f"3D-UNet in {folder}")
+    log(
+        f"making the embedded default (once): {len(prof.cases)} synthetic CT volumes and a fixed-seed "
+        f"3D-UNet in {folder}"
+    )
 
     def build(tmp: Path) -> None:
         rng = np.random.default_rng(SEED + 1)
@@ -249,15 +259,13 @@ def ensure_default_assets(cache_dir: str | Path, profile: str | Profile = DEFAUL
         counts = {}
         torch.set_num_threads(max(1, torch.get_num_threads()))
         for c in prof.cases:
-            image, _, aux = ds.load_and_resample(data / c.name / "imaging.nii.gz", None)
+            image, _, _ = ds.load_and_resample(data / c.name / "imaging.nii.gz", None)
             image, _ = ds.preprocess_arrays(image, None, p)
             if tuple(image.shape[1:]) != c.grid:
                 raise RuntimeError(f"{c.name}: preprocessed to {image.shape[1:]}, expected {c.grid}")
             log(f"  labels for {c.name}: FP32 torch over {len(ds_patches(c.grid, p))} patch(es)")
             with torch.inference_mode():
-                [pred] = sliding_window(
-                    lambda x: net(torch.from_numpy(x)).numpy(), [image], p, max_patches=1
-                )
+                [pred] = sliding_window(lambda x: net(torch.from_numpy(x)).numpy(), [image], p, max_patches=1)
             label = label_in_raw_grid(pred, raws[c.name], c.spacing)
             _save_nifti(label, kits_affine(c.spacing), data / c.name / "segmentation.nii.gz")
             _, back, _ = ds.preprocess_case(data / c.name, p)
@@ -274,9 +282,14 @@ def ensure_default_assets(cache_dir: str | Path, profile: str | Profile = DEFAUL
             "channels": list(prof.channels),
             "patch": p,
             "cases": [
-                {"case": c.name, "raw_shape": list(raws[c.name]), "spacing": list(c.spacing),
-                 "preprocessed_shape": list(c.grid), "patches": len(ds_patches(c.grid, p)),
-                 "voxels_per_class": counts[c.name]}
+                {
+                    "case": c.name,
+                    "raw_shape": list(raws[c.name]),
+                    "spacing": list(c.spacing),
+                    "preprocessed_shape": list(c.grid),
+                    "patches": len(ds_patches(c.grid, p)),
+                    "voxels_per_class": counts[c.name],
+                }
                 for c in prof.cases
             ],
             "reference_dice": {"mean": 1.0, "kidney": 1.0, "tumor": 1.0},
