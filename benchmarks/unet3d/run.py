@@ -175,6 +175,8 @@ SPEC = BenchmarkSpec(
     default_threads=1,
     hint=hint,
     wrap_backend=wrap_backend,
+    # A real KiTS19 case is tens of 128^3 patches, minutes on a few CPU cores.
+    watchdog_timeout_ms=3_600_000,
 )
 
 

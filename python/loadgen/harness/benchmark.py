@@ -50,6 +50,9 @@ class BenchmarkSpec:
         sliding window, which cuts each volume into patches, batches patches
         of one or several volumes up to ``opts.max_batchsize`` through the
         inner backend, and returns one variable-size result per sample.
+    watchdog_timeout_ms: LoadGen's watchdog (no sample completed for this long
+        while some are outstanding ends the test INVALID); None keeps LoadGen's
+        60 s, a model whose one sample can take longer on a CPU sets more.
     """
 
     name: str
@@ -68,6 +71,7 @@ class BenchmarkSpec:
     default_threads: int | None = None  # None: one worker per core, as the reference
     hint: Callable[[RunReport, RunOptions], list[str]] | None = None
     wrap_backend: Callable[[Backend, RunOptions], Backend] | None = None
+    watchdog_timeout_ms: int | None = None
 
 
 def default_output_dir(spec: BenchmarkSpec, opts: RunOptions) -> str:
@@ -109,6 +113,8 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
         opts, spec.config_model, opts.user_conf or spec.user_conf, dataset.total_count, qsl_perf
     )
     notes = list(opts.extra.get("notes", [])) + plan.notes
+    if spec.watchdog_timeout_ms is not None:
+        plan.settings.watchdog_timeout_ms = spec.watchdog_timeout_ms
 
     backend = create_backend(opts.backend)
     if spec.wrap_backend is not None:
