@@ -28,7 +28,7 @@ HERE = benchmark_folder(__file__)  # makes `import unet3d` work when run as a sc
 
 from unet3d import accuracy, synthetic
 from unet3d.dataset import PATCH, KiTS19, case_list_for, read_case_list
-from unet3d.sliding import SlidingWindowBackend
+from unet3d.sliding import SlidingWindowBackend, patch_origins
 
 INPUT_NAME = "input"
 OUTPUT_NAME = "output"
@@ -50,6 +50,15 @@ def build_torch_model(path: str) -> Any:
 def wrap_backend(backend: Backend, opts: RunOptions) -> Backend:
     assert opts.max_batchsize is not None
     return SlidingWindowBackend(backend, int(opts.extra["patch_size"]), opts.max_batchsize)
+
+
+def patches_per_case(dataset: KiTS19) -> np.ndarray:
+    """Each case's patch count: the SUT's batches then hold whole cases whose
+    patches add up to at most --max-batchsize (a bigger case is a batch alone)."""
+    return np.array(
+        [len(patch_origins(dataset.image_shape(i)[1:], dataset.patch)) for i in range(dataset.total_count)],
+        dtype=np.int64,
+    )
 
 
 def make_dataset(opts: RunOptions) -> KiTS19:
@@ -175,6 +184,7 @@ SPEC = BenchmarkSpec(
     default_threads=1,
     hint=hint,
     wrap_backend=wrap_backend,
+    sample_weights=patches_per_case,
     # A real KiTS19 case is tens of 128^3 patches, minutes on a few CPU cores.
     watchdog_timeout_ms=3_600_000,
 )

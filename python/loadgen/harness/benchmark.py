@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
+
+import numpy as np
 
 from .. import _core
 from .accuracy import AccuracyResult
@@ -21,7 +23,7 @@ from .dataset import Dataset
 from .qsl import DatasetQSL
 from .report import PerformanceSummary, Progress, RunReport, report_to_json
 from .settings import RunOptions, cpu_count, make_settings
-from .sut import HarnessSUT, InlineSUT, Postprocess, ThreadedSUT
+from .sut import HarnessSUT, InlineSUT, Postprocess, Respond, ThreadedSUT
 
 
 @dataclass
@@ -33,6 +35,13 @@ class BenchmarkSpec:
     user_conf: the benchmark's user.conf (used unless --user-conf is given).
     make_dataset(opts): the Dataset for ``opts.dataset_path`` (and ``opts.count``).
     postprocess(outputs): a batch's backend outputs -> response data (timed).
+    respond(outputs, dataset, indices): optional; replaces postprocess (which
+        may then be None) for responses that need more than the outputs, e.g.
+        labels or per-sample sizes from the Dataset (DLRM); ``indices`` are
+        the batch's QSL indices (numpy).
+    sample_weights(dataset): optional; one integer >= 1 per QSL sample. The
+        batching workers then count ``max_batchsize`` in these units and never
+        split a sample (DLRM: pairs per group). None: every sample weighs 1.
     accuracy(accuracy_log_path, dataset, opts): scores an accuracy log.
     prepare(opts): fills defaults before anything loads, e.g. makes the
         embedded data set and model when no --dataset-path/--model is given;
@@ -45,6 +54,10 @@ class BenchmarkSpec:
         (threads: one worker per core if None).
     hint(report, opts): extra advice to print after a run (e.g. why a short
         run on a slow machine is INVALID).
+    backends: the benchmark's own Backend classes (or ``"module:Class"``
+        strings) for some backend names, used instead of the registry's for
+        this benchmark only: e.g. an encoder graph plus a decoder-step graph
+        driven by a search loop, where the registry's backends run one graph.
     wrap_backend(backend, opts): wraps the created (not yet loaded) backend,
         for models whose sample is not one model input: e.g. 3D-UNet's
         sliding window, which cuts each volume into patches, batches patches
@@ -59,7 +72,7 @@ class BenchmarkSpec:
     config_model: str
     user_conf: str | None
     make_dataset: Callable[[RunOptions], Dataset]
-    postprocess: Postprocess
+    postprocess: Postprocess | None
     accuracy: Callable[[str, Dataset, RunOptions], AccuracyResult] | None = None
     prepare: Callable[[RunOptions], RunOptions] | None = None
     inputs: Sequence[str] = ()
@@ -70,8 +83,32 @@ class BenchmarkSpec:
     default_max_batchsize: int = 32
     default_threads: int | None = None  # None: one worker per core, as the reference
     hint: Callable[[RunReport, RunOptions], list[str]] | None = None
+    respond: Respond | None = None
+    sample_weights: Callable[[Dataset], np.ndarray] | None = None
+    backends: Mapping[str, str | type] = field(default_factory=dict)
     wrap_backend: Callable[[Backend, RunOptions], Backend] | None = None
     watchdog_timeout_ms: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.postprocess is None and self.respond is None:
+            raise ValueError(f"BenchmarkSpec {self.name!r}: give postprocess or respond")
+
+
+def write_html_report(out_dir: str, report: RunReport) -> str | None:
+    """report.html beside the logs; a failure to make it is a warning of the
+    run, never a failed run (the logs are what counts)."""
+    from ..report import write_report
+
+    path = os.path.join(out_dir, "report.html")
+    try:
+        write_report([out_dir], path)
+    except ImportError as e:
+        report.warnings.append(f"no report.html: {e}")
+        return None
+    except Exception as e:  # noqa: BLE001 - a report must never fail the run
+        report.warnings.append(f"no report.html: {type(e).__name__}: {e}")
+        return None
+    return path
 
 
 def default_output_dir(spec: BenchmarkSpec, opts: RunOptions) -> str:
@@ -116,7 +153,7 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
     if spec.watchdog_timeout_ms is not None:
         plan.settings.watchdog_timeout_ms = spec.watchdog_timeout_ms
 
-    backend = create_backend(opts.backend)
+    backend = create_backend(opts.backend, spec.backends)
     if spec.wrap_backend is not None:
         backend = spec.wrap_backend(backend, opts)
     log(f"loading {opts.backend} model {opts.model or '(none)'}")
@@ -136,9 +173,12 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
     qsl = DatasetQSL(dataset, qsl_perf)
     sut: HarnessSUT
     if inline:
-        sut = InlineSUT(dataset, backend, spec.postprocess)
+        sut = InlineSUT(dataset, backend, spec.postprocess, respond=spec.respond)
     else:
-        sut = ThreadedSUT(dataset, backend, spec.postprocess, max_bs, threads)
+        weights = spec.sample_weights(dataset) if spec.sample_weights is not None else None
+        sut = ThreadedSUT(
+            dataset, backend, spec.postprocess, max_bs, threads, respond=spec.respond, sample_weights=weights
+        )
 
     ls = _core.LogSettings()
     ls.log_output.outdir = out_dir
@@ -155,6 +195,8 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
         output_dir=out_dir,
         notes=notes,
         warnings=plan.warnings,
+        config_model=spec.config_model,
+        model=opts.model,
     )
     log(f"running {spec.name} {opts.scenario} ({report.mode}), logs in {out_dir}")
     try:
@@ -199,5 +241,12 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
     results_json = os.path.join(out_dir, "results.json")
     Path(results_json).write_text(json.dumps(report_to_json(report), indent=2) + "\n", encoding="utf-8")
     report.logs["results.json"] = results_json
+    if opts.html_report and result.summary_path:
+        html_report = write_html_report(out_dir, report)
+        if html_report is not None:
+            report.logs["report"] = html_report
+            Path(results_json).write_text(
+                json.dumps(report_to_json(report), indent=2) + "\n", encoding="utf-8"
+            )
     backend.close()
     return report
