@@ -143,6 +143,12 @@ def hint(report: RunReport, opts: RunOptions) -> list[str]:
         return [text]
     if p.scenario == "Server":
         return ["3D-UNet has no Server scenario in the rules; this run only shows that it works."]
+    if p.scenario == "Offline" and any("expected QPS" in r for r in p.invalid_reasons):
+        text = (
+            "The Offline query (every case once) finished before min_duration: with --embedded tiny "
+            "that takes well under a second; add --time 0.1 (or more passes over the cases via --qps)."
+        )
+        return [text]
     return []
 
 
