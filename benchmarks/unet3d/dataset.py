@@ -80,6 +80,17 @@ def reshaped_affine(original: np.ndarray, target: Sequence[float] = TARGET_SPACI
     return out
 
 
+def _as_float32(img) -> np.ndarray:
+    """The voxel values as float32, equal to the reference's
+    ``get_fdata().astype(float32)``. Integer data without scaling (CT in HU)
+    is converted directly, which is exact and skips get_fdata's float64 copy
+    (1.3 GB for a large KiTS19 case)."""
+    raw = np.asanyarray(img.dataobj)
+    if raw.dtype.kind in "iu" and raw.dtype.itemsize <= 2:
+        return raw.astype(np.float32)
+    return img.get_fdata().astype(np.float32)
+
+
 def load_and_resample(
     image_path: str | Path, label_path: str | Path | None, target: Sequence[float] = TARGET_SPACING
 ) -> tuple[np.ndarray, np.ndarray | None, dict[str, Any]]:
@@ -98,7 +109,7 @@ def load_and_resample(
     if min(spacing) <= 0:
         raise ValueError(f"{image_path}: voxel spacing pixdim[1:4] = {spacing} must be positive")
     original_affine = np.asarray(img.affine, dtype=np.float64)
-    image = img.get_fdata().astype(np.float32)
+    image = _as_float32(img)
     label = None
     if label_path is not None:
         seg = nib.load(str(label_path))
@@ -106,7 +117,8 @@ def load_and_resample(
             raise ValueError(
                 f"{label_path}: shape {tuple(seg.shape)} differs from the image's {tuple(img.shape)}"
             )
-        label = seg.get_fdata().astype(np.uint8)
+        raw = np.asanyarray(seg.dataobj)
+        label = raw.astype(np.uint8) if raw.dtype.kind in "iu" else seg.get_fdata().astype(np.uint8)
     zoom_factor = np.asarray(spacing, dtype=np.float64) / np.asarray(target, dtype=np.float64)
     if spacing != list(target):
         image = zoom(image, zoom_factor, order=1, mode="constant", cval=float(image.min()), grid_mode=False)
