@@ -38,7 +38,7 @@ from loadgen.harness import RunOptions, run_benchmark
 from unet3d import accuracy, synthetic
 from unet3d import dataset as ds
 from unet3d import model as unet
-from unet3d.run import SPEC
+from unet3d.run import SPEC, patches_per_case
 from unet3d.sliding import SlidingWindowBackend, importance_map, patch_origins, sliding_window
 
 SCENARIOS = ["SingleStream", "MultiStream", "Server", "Offline"]
@@ -416,6 +416,8 @@ def test_preprocessed_cases_are_cached_with_the_reference_bookkeeping(assets, ca
     aux = info["cases"][data.cases[2]]
     assert set(aux) >= {"original_affine", "reshaped_affine", "zoom_factor", "case", "image_shape"}
     assert aux["image_shape"] == [1, *TINY.cases[2].grid]
+    # The SUT packs whole cases by patch count (32^3, 48x32^2, 32x48^2 at stride 16).
+    assert patches_per_case(data).tolist() == [1, 2, 4]
     said = []
     again = ds.KiTS19(str(assets.data_dir), str(cache), patch=TINY.patch, log=said.append)
     assert said == []  # all from the cache
