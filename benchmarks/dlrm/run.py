@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 from loadgen.harness import BenchmarkSpec, RunOptions, RunReport, main
+from loadgen.harness.hints import short_run_hints
 from loadgen.harness.script import benchmark_folder
 
 HERE = benchmark_folder(__file__)  # makes `import dlrm` work when run as a script
@@ -135,30 +136,13 @@ def prepare(opts: RunOptions) -> RunOptions:
 
 def hint(report: RunReport, opts: RunOptions) -> list[str]:
     """Why a short run on a small machine may be INVALID, and what would fix it."""
-    p = report.performance
-    if p is None or p.valid or opts.official:
-        return []
-    hints = []
-    if p.scenario == "MultiStream":
-        per_query_s = p.latency_ms.get("mean", 0.0) / 1000.0
-        hints.append(
-            f"MultiStream needs at least 662 queries for its 99th-percentile early-stopping estimate; "
-            f"at {per_query_s:.2f} s per query that is about {662 * per_query_s:.0f} s. Run with "
-            f"--time {max(20, int(662 * per_query_s * 1.1) + 1)} (or --official) for a VALID result."
-        )
-    elif p.scenario == "Server":
-        hints.append(
-            "Server is VALID only if 99% of queries (one group of 100-700 pairs each) meet the latency bound "
-            "(60 ms, mlperf.conf's dlrm.Server.target_latency) and enough queries ran for early stopping. "
-            "On a few busy CPU cores a 700-pair group takes longer; for a demonstration (not an official "
-            "result) relax the bound and lengthen the run, e.g. --max-latency 0.5 --qps 5 --time 120."
-        )
-    elif p.scenario == "Offline" and any("expected QPS" in r for r in p.invalid_reasons):
-        hints.append(
-            f"The Offline query ran out before min_duration: this machine is faster than "
-            f"dlrm.Offline.target_qps in user.conf; set it (or --qps) near {p.metric:.0f}."
-        )
-    return hints
+    return short_run_hints(
+        report,
+        opts,
+        "dlrm",
+        "60 ms at the 99th percentile, mlperf.conf's dlrm.Server.target_latency, for a group of 100-700 pairs",
+        "--max-latency 0.5 --qps 5 --time 120",
+    )
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -18,6 +18,7 @@ from dataclasses import replace
 
 import numpy as np
 from loadgen.harness import BenchmarkSpec, RunOptions, RunReport, main
+from loadgen.harness.hints import short_run_hints
 from loadgen.harness.script import benchmark_folder
 
 HERE = benchmark_folder(__file__)  # makes `import gnmt` work when run as a script
@@ -97,27 +98,14 @@ def prepare(opts: RunOptions) -> RunOptions:
 
 
 def hint(report: RunReport, opts: RunOptions) -> list[str]:
-    p = report.performance
-    if p is None or p.valid or opts.official:
-        return []
-    if p.scenario == "MultiStream":
-        msg = (
-            "MultiStream needs a few hundred queries for its 97th-percentile early-stopping estimate "
-            "(the percentile is v0.5's GNMT value, in user.conf); run longer (--time) or with --official."
-        )
-        return [msg]
-    if p.scenario == "Server":
-        msg = (
-            "Server is VALID only if 97% of queries meet the latency bound (250 ms for GNMT in v0.5, in "
-            "user.conf) and enough queries ran for early stopping (a few hundred): e.g. --time 60 at the "
-            "user.conf rate, or a lower --qps if the latencies are over the bound."
-        )
-        return [msg]
-    if p.scenario == "Offline" and any("expected QPS" in r for r in p.invalid_reasons):
-        return [
-            f"The Offline query ran out before min_duration: set gnmt.Offline.target_qps near {p.metric:.0f}."
-        ]
-    return []
+    """Why a short run on a small machine may be INVALID, and what would fix it."""
+    return short_run_hints(
+        report,
+        opts,
+        "gnmt",
+        "250 ms at the 97th percentile, v0.5's GNMT value, in user.conf",
+        "--time 60, or a lower --qps if the latencies are over the bound",
+    )
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
