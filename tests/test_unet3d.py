@@ -356,7 +356,8 @@ def test_state_dict_keys_are_those_of_the_reference_checkpoint():
     assert not any(k.endswith("0.bias") and "upsample_conv" not in k and "output" not in k for k in sd)
 
 
-def test_a_training_checkpoint_with_ddp_prefixes_loads(tmp_path):
+@pytest.mark.filterwarnings("ignore")  # torch.jit deprecation and tracer notes
+def test_training_checkpoints_and_torchscript_files_load(tmp_path):
     net = unet.Unet3D(channels=(4, 8, 16))
     path = tmp_path / "ckpt.pth"
     torch.save(
@@ -367,6 +368,16 @@ def test_a_training_checkpoint_with_ddp_prefixes_loads(tmp_path):
     x = torch.randn(1, 1, 32, 32, 32)
     with torch.inference_mode():
         assert torch.equal(loaded(x), net.eval()(x))
+    # A checkpoint holding more than tensors (weights_only refuses it), and a TorchScript file.
+    full = tmp_path / "full.pth"
+    torch.save(
+        {"best_model_state_dict": net.state_dict(), "epoch": np.int64(3), "lr": [np.float32(1e-3)]}, full
+    )
+    traced = tmp_path / "model.ptc"
+    torch.jit.trace(net, x).save(str(traced))
+    for path in (full, traced):
+        with torch.inference_mode():
+            assert torch.equal(unet.build_torch_model(path)(x), net(x))
     bad = tmp_path / "bad.pth"
     torch.save({"best_model_state_dict": {"fc.weight": torch.zeros(2)}}, bad)
     with pytest.raises(ValueError, match="not a 3D-UNet state dict"):

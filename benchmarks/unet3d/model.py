@@ -168,17 +168,8 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
         raise FileNotFoundError(f"{path}: no such model file")
     try:
         obj = torch.load(str(path), map_location="cpu", weights_only=True)
-    except Exception as e:  # not a pickle of tensors: try TorchScript next, else report both
-        if zipfile.is_zipfile(path):
-            try:
-                scripted = torch.jit.load(str(path), map_location="cpu")
-            except Exception:  # noqa: BLE001 - reported with the first error
-                raise ValueError(
-                    f"{path}: neither a torch state dict/checkpoint nor TorchScript ({e})"
-                ) from e
-            obj = dict(scripted.state_dict())
-        else:
-            raise ValueError(f"{path}: not a torch state dict or checkpoint ({e})") from e
+    except Exception as e:  # noqa: BLE001 - not only tensors: TorchScript, or a checkpoint with more
+        obj = _load_other(path, e)
     if isinstance(obj, Mapping):
         for key in ("best_model_state_dict", "model_state_dict", "state_dict"):
             if key in obj and isinstance(obj[key], Mapping):
@@ -187,6 +178,26 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     if not isinstance(obj, Mapping):
         raise ValueError(f"{path}: holds a {type(obj).__name__}, not a state dict")  # noqa: TRY004 - bad file
     return {k.removeprefix("module."): v for k, v in obj.items()}
+
+
+def _load_other(path: Path, first: Exception) -> object:
+    """A TorchScript archive's state dict, else the file unpickled in full (a
+    training checkpoint may hold optimizer state or NumPy values, which
+    ``weights_only`` refuses; this runs the pickle's code paths, so load only
+    files you trust)."""
+    errors = [str(first)]
+    if zipfile.is_zipfile(path):
+        try:
+            return dict(torch.jit.load(str(path), map_location="cpu").state_dict())
+        except Exception as e:  # noqa: BLE001 - not TorchScript: try a full unpickling next
+            errors.append(str(e).splitlines()[0] if str(e) else type(e).__name__)
+    try:
+        return torch.load(str(path), map_location="cpu", weights_only=False)
+    except Exception as e:
+        errors.append(str(e))
+        raise ValueError(
+            f"{path}: not a torch state dict, checkpoint or TorchScript file ({'; '.join(errors)})"
+        ) from e
 
 
 def build_torch_model(path: str | Path) -> nn.Module:
