@@ -17,6 +17,7 @@ from typing import Callable
 
 from .backend import registered_backends
 from .benchmark import BenchmarkSpec, run_benchmark
+from .network import add_network_arguments
 from .report import format_report
 from .settings import SCENARIOS, RunOptions
 
@@ -99,6 +100,7 @@ def build_parser(
     p.add_argument("--output", help="folder for the logs (default: output/<model>-<backend>-<scenario>)")
     p.add_argument("--cache-dir", help="where preprocessed data and the embedded default go")
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress line")
+    add_network_arguments(p)
     if add_arguments is not None:
         add_arguments(p)
     return p
