@@ -96,7 +96,7 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
     workers = 1 if inline else threads
     intra = max(1, cpu_count() // workers)
     opts = replace(opts, max_batchsize=max_bs, threads=threads)
-    out_dir = opts.output or default_output_dir(spec, opts)
+    out_dir = opts.output or default_output_dir(spec, opts if net is None else replace(opts, backend=net.kind))
     os.makedirs(out_dir, exist_ok=True)
 
     dataset = spec.make_dataset(opts)
@@ -112,10 +112,9 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
         from .sut_kserve import KServeSUT
 
         log(f"connecting to {net.url} ({net.protocol}), model {net.model_name}")
-        sut = KServeSUT(dataset, net, spec.inputs, spec.outputs, spec.postprocess)
-        sut.warmup(opts.warmup_batches)
+        sut = KServeSUT(dataset, net, spec.inputs, spec.outputs, spec.postprocess, opts.warmup_batches)
         notes += sut.notes()
-        backend_name, backend_version, workers = f"kserve-{net.protocol}", sut.server_description, sut.describe()
+        backend_name, backend_version, workers = net.kind, sut.server_description, sut.describe()
     else:
         backend = create_backend(opts.backend)
         log(f"loading {opts.backend} model {opts.model or '(none)'}")

@@ -118,6 +118,11 @@ class NetworkOptions:
         return self.url.rpartition(":")[0].strip("[]")
 
     @property
+    def kind(self) -> str:
+        """The --sut value: kserve-http or kserve-grpc."""
+        return f"kserve-{self.protocol}"
+
+    @property
     def conforming(self) -> bool:
         """Whether the client side keeps to the Network division's QDL rules."""
         return self.client_batching <= 1 and not self.client_postprocess

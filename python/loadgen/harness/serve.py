@@ -229,10 +229,27 @@ def serve_mlserver(
         while not (task.done() or await _port_open(port)):
             await asyncio.sleep(0.1)
         if not task.done():
+            # MLServer's own handlers (installed by now) stop the servers but
+            # leave the process waiting; these stop them and then exit.
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, lambda: _stop_mlserver(server))
             _announce(name, port, grpc_port, "MLServer", ready)
         await task
 
     asyncio.run(main())
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)  # MLServer leaves non-daemon threads behind; nothing is left to clean up
+
+
+def _stop_mlserver(server: Any) -> None:
+    import asyncio
+
+    killer = threading.Timer(10.0, lambda: os._exit(1))  # if stopping itself hangs
+    killer.daemon = True
+    killer.start()
+    asyncio.ensure_future(server.stop())
 
 
 async def _port_open(port: int) -> bool:

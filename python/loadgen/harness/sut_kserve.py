@@ -140,6 +140,17 @@ class _Transport:
     async def model_ready(self) -> bool:
         return bool(await self.client.is_model_ready(self.opts.model_name, self.opts.model_version))
 
+    async def model_names(self) -> list[str]:
+        """The models in the server's repository (best effort: empty if it will not say)."""
+        try:
+            if self.opts.protocol == "http":
+                index = await self.client.get_model_repository_index()
+                return sorted({str(m.get("name")) for m in index})
+            index = await self.client.get_model_repository_index()
+            return sorted({m.name for m in index.models})
+        except Exception:  # noqa: BLE001 - only for the error message
+            return []
+
     async def model_metadata(self) -> dict[str, Any]:
         o = self.opts
         if o.protocol == "http":
@@ -236,6 +247,7 @@ class KServeSUT(api.SystemUnderTest):
         input_names: Sequence[str] = (),
         output_names: Sequence[str] = (),
         postprocess: Callable[[list[np.ndarray]], Any] | None = None,
+        warmup_requests: int = 0,
     ) -> None:
         self.dataset = dataset
         self.opts = opts
@@ -260,6 +272,7 @@ class KServeSUT(api.SystemUnderTest):
         try:
             self._transport = self._call(self._make_transport(), SETUP_TIMEOUT_S)
             self._call(self._connect(), SETUP_TIMEOUT_S)
+            self.warmup(warmup_requests)
         except BaseException:
             self.close()
             raise
@@ -300,7 +313,11 @@ class KServeSUT(api.SystemUnderTest):
         else:
             why = "the server says it is not ready"
         if not ready:
-            raise ValueError(f"model {o.model_name!r} (version {o.model_version or 'any'}) at the {where}: {why}")
+            names = await t.model_names()
+            served = f"; it serves {', '.join(map(repr, names))}" if names else ""
+            raise ValueError(
+                f"model {o.model_name!r} (version {o.model_version or 'any'}) at the {where}: {why}{served}"
+            )
         self.input_meta = {x["name"]: x for x in self.model.get("inputs", [])}
         output_meta = [x["name"] for x in self.model.get("outputs", [])]
         if self._postprocess is not None:
@@ -375,7 +392,8 @@ class KServeSUT(api.SystemUnderTest):
         try:
             for _ in range(requests):
                 ids = np.zeros(1, dtype=np.uint64)
-                self._call(self._request(ids, np.zeros(1, dtype=np.uint64)), SETUP_TIMEOUT_S)
+                # The setup timeout, not --request-timeout: first calls may be slow.
+                self._call(self._request(ids, np.zeros(1, dtype=np.uint64), SETUP_TIMEOUT_S), SETUP_TIMEOUT_S)
         except ValueError as e:
             raise ValueError(f"the warm-up request to {self.opts.url} failed: {e}") from None
         except Exception as e:  # noqa: BLE001 - a one-line error before the test, not a traceback
@@ -426,11 +444,12 @@ class KServeSUT(api.SystemUnderTest):
             raise ValueError(f"output of shape {out.shape} for {n} sample(s): the first axis must be the batch")
         return np.ascontiguousarray(out).reshape(n, -1)
 
-    async def _request(self, ids: np.ndarray, indices: np.ndarray) -> Any:
+    async def _request(self, ids: np.ndarray, indices: np.ndarray, timeout_s: float | None = None) -> Any:
         n = len(ids)
         batch = self.dataset.get_batch(indices.tolist())
         outputs = await asyncio.wait_for(
-            self._transport.infer(self._inputs(batch, n), self.output_names), self.opts.request_timeout_s
+            self._transport.infer(self._inputs(batch, n), self.output_names),
+            timeout_s or self.opts.request_timeout_s,
         )
         return self._response(outputs, n)
 
