@@ -22,7 +22,7 @@ from .network import network_options
 from .qsl import DatasetQSL
 from .report import PerformanceSummary, Progress, RunReport, report_to_json
 from .settings import RunOptions, cpu_count, make_settings
-from .sut import HarnessSUT, InlineSUT, Postprocess, ThreadedSUT
+from .sut import InlineSUT, Postprocess, ThreadedSUT
 
 
 @dataclass
@@ -96,7 +96,9 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
     workers = 1 if inline else threads
     intra = max(1, cpu_count() // workers)
     opts = replace(opts, max_batchsize=max_bs, threads=threads)
-    out_dir = opts.output or default_output_dir(spec, opts if net is None else replace(opts, backend=net.kind))
+    out_dir = opts.output or default_output_dir(
+        spec, opts if net is None else replace(opts, backend=net.kind)
+    )
     os.makedirs(out_dir, exist_ok=True)
 
     dataset = spec.make_dataset(opts)
@@ -114,7 +116,7 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
         log(f"connecting to {net.url} ({net.protocol}), model {net.model_name}")
         sut = KServeSUT(dataset, net, spec.inputs, spec.outputs, spec.postprocess, opts.warmup_batches)
         notes += sut.notes()
-        backend_name, backend_version, workers = net.kind, sut.server_description, sut.describe()
+        backend_name, backend_version, workers_text = net.kind, sut.server_description, sut.describe()
     else:
         backend = create_backend(opts.backend)
         log(f"loading {opts.backend} model {opts.model or '(none)'}")
@@ -135,7 +137,7 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
         else:
             sut = ThreadedSUT(dataset, backend, spec.postprocess, max_bs, threads)
         backend_name, backend_version = opts.backend, backend.version
-        workers = ("inline (SingleStream)" if inline else f"{threads} worker(s)") + (
+        workers_text = ("inline (SingleStream)" if inline else f"{threads} worker(s)") + (
             f" x {intra} thread(s), max batch {1 if inline else max_bs}"
         )
 
@@ -148,7 +150,7 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
         mode=plan.settings.mode.name,
         backend=backend_name,
         backend_version=backend_version,
-        workers=workers,
+        workers=workers_text,
         official=opts.official,
         output_dir=out_dir,
         notes=notes,

@@ -63,7 +63,9 @@ def add_network_arguments(p: argparse.ArgumentParser) -> None:
         default="auto",
         help="HTTP tensors: binary extension or JSON (auto: binary if the server lists binary_tensor_data)",
     )
-    g.add_argument("--output-name", help="the output tensor that carries the response (default: the only one)")
+    g.add_argument(
+        "--output-name", help="the output tensor that carries the response (default: the only one)"
+    )
     g.add_argument(
         "--client-batching",
         type=int,
@@ -149,7 +151,7 @@ def network_options(extra: Mapping[str, Any]) -> NetworkOptions | None:
 def is_loopback(host: str) -> bool:
     """True when ``host`` names this machine's loopback interface (or cannot be resolved as another)."""
     try:
-        addrs = {info[4][0] for info in socket.getaddrinfo(host, None)}
+        addrs = {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
     except OSError:
         return False
     return bool(addrs) and all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addrs)

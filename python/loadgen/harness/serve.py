@@ -69,7 +69,7 @@ def load_benchmark(run_py: Path) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     if not isinstance(getattr(module, "SPEC", None), BenchmarkSpec):
-        raise ImportError(f"{run_py} defines no SPEC (a loadgen.harness.BenchmarkSpec)")
+        raise TypeError(f"{run_py} defines no SPEC (a loadgen.harness.BenchmarkSpec)")
     return module
 
 
@@ -80,7 +80,9 @@ class ServedModel:
     of the response, learnt from the benchmark's sample 0 (which also warms up).
     """
 
-    def __init__(self, spec: BenchmarkSpec, opts: RunOptions, delay_ms: float = 0.0, threads: int = 0) -> None:
+    def __init__(
+        self, spec: BenchmarkSpec, opts: RunOptions, delay_ms: float = 0.0, threads: int = 0
+    ) -> None:
         self.spec = spec
         self.delay_s = delay_ms / 1000.0
         if spec.prepare is not None:
@@ -292,15 +294,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000, help="HTTP port")
     p.add_argument("--grpc-port", type=int, help="gRPC port (default: --port + 1)")
     p.add_argument("--model-name", help="name to serve the model under (default: the benchmark's model name)")
-    p.add_argument("--backend", choices=registered_backends(), default="onnxruntime", help="inference backend")
+    p.add_argument(
+        "--backend", choices=registered_backends(), default="onnxruntime", help="inference backend"
+    )
     p.add_argument("--model", help="model file (default: the embedded default model)")
     p.add_argument("--dataset-path", help="data set (only sample 0 is read: input shapes and warm-up)")
     p.add_argument("--cache-dir", help="where the embedded default goes")
     p.add_argument("--max-batchsize", type=int, help="largest server-side batch (default: the benchmark's)")
     p.add_argument(
-        "--batch-delay-us", type=int, default=500, help="how long the server waits to fill a batch (microseconds)"
+        "--batch-delay-us",
+        type=int,
+        default=500,
+        help="how long the server waits to fill a batch (microseconds)",
     )
-    p.add_argument("--threads", type=int, default=0, help="intra-op threads of the backend (0: the library's)")
+    p.add_argument(
+        "--threads", type=int, default=0, help="intra-op threads of the backend (0: the library's)"
+    )
     p.add_argument("--delay-ms", type=float, default=0.0, help="sleep added to every batch (a slow model)")
     return p
 
@@ -322,7 +331,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     grpc_port = ns.grpc_port or ns.port + 1
     try:
         opts = RunOptions(
-            backend=ns.backend, model=ns.model, dataset_path=ns.dataset_path, cache_dir=ns.cache_dir, extra=extra
+            backend=ns.backend,
+            model=ns.model,
+            dataset_path=ns.dataset_path,
+            cache_dir=ns.cache_dir,
+            extra=extra,
         )
         if ns.engine == "pytriton":
             check_pytriton_numpy()
@@ -332,7 +345,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         serve(model, name, ns.port, grpc_port, max_batch, ns.batch_delay_us)
     except KeyboardInterrupt:
         return 130
-    except (ValueError, OSError, ImportError, RuntimeError) as e:
+    except (ValueError, OSError, ImportError, RuntimeError, TypeError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     return 0

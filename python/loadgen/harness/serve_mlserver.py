@@ -18,7 +18,7 @@ from mlserver.types import InferenceRequest, InferenceResponse
 SERVED: dict[str, Any] = {}
 
 
-class BenchmarkRuntime(MLModel):  # type: ignore[misc]
+class BenchmarkRuntime(MLModel):
     async def load(self) -> bool:
         try:
             self._served = SERVED[self.name]

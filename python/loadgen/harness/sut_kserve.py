@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import threading
 import time
 from collections.abc import Coroutine, Mapping, Sequence
@@ -168,7 +169,9 @@ class _Transport:
             "outputs": tensors(md.outputs),
         }
 
-    async def infer(self, inputs: Sequence[tuple[str, np.ndarray]], outputs: Sequence[str]) -> list[np.ndarray]:
+    async def infer(
+        self, inputs: Sequence[tuple[str, np.ndarray]], outputs: Sequence[str]
+    ) -> list[np.ndarray]:
         from tritonclient.utils import np_to_triton_dtype
 
         m = self.client_mod
@@ -398,7 +401,9 @@ class KServeSUT(api.SystemUnderTest):
             raise ValueError(f"the warm-up request to {self.opts.url} failed: {e}") from None
         except Exception as e:  # noqa: BLE001 - a one-line error before the test, not a traceback
             kind, _ = _error_kind(e, SETUP_TIMEOUT_S)
-            raise ValueError(f"the warm-up request to {self.opts.url} failed: {kind}: {_first_line(e)}") from None
+            raise ValueError(
+                f"the warm-up request to {self.opts.url} failed: {kind}: {_first_line(e)}"
+            ) from None
         finally:
             self.dataset.unload([0])
 
@@ -422,7 +427,9 @@ class KServeSUT(api.SystemUnderTest):
         for name, arr in named:
             meta = self.input_meta.get(name)
             if meta is None:
-                raise ValueError(f"model {self.opts.model_name!r} has no input {name!r} ({list(self.input_meta)})")
+                raise ValueError(
+                    f"model {self.opts.model_name!r} has no input {name!r} ({list(self.input_meta)})"
+                )
             arr = np.ascontiguousarray(arr)
             if len(meta["shape"]) == arr.ndim - 1 and n == 1:
                 arr = arr[0]  # a model without a batch dimension (max_batch_size 0)
@@ -441,7 +448,9 @@ class KServeSUT(api.SystemUnderTest):
         if out.ndim == 0 or (out.shape[0] != n and n == 1):
             out = out.reshape(1, -1)  # no batch dimension
         if out.shape[0] != n:
-            raise ValueError(f"output of shape {out.shape} for {n} sample(s): the first axis must be the batch")
+            raise ValueError(
+                f"output of shape {out.shape} for {n} sample(s): the first axis must be the batch"
+            )
         return np.ascontiguousarray(out).reshape(n, -1)
 
     async def _request(self, ids: np.ndarray, indices: np.ndarray, timeout_s: float | None = None) -> Any:
@@ -543,7 +552,9 @@ class KServeSUT(api.SystemUnderTest):
             alive = False
         self._probing = False
         if not alive and self.fatal is None:
-            self._abort(f"the server at {self.opts.url} stopped answering during the test ({kind}: {_first_line(e)})")
+            self._abort(
+                f"the server at {self.opts.url} stopped answering during the test ({kind}: {_first_line(e)})"
+            )
 
     def _abort(self, why: str) -> None:
         """Ends the test: LoadGen stops issuing, every outstanding sample completes."""
@@ -587,10 +598,8 @@ class KServeSUT(api.SystemUnderTest):
 
         if self._loop.is_running():
             fut = asyncio.run_coroutine_threadsafe(shutdown(), self._loop)
-            try:
+            with contextlib.suppress(Exception):  # closing must not raise over the run's own error
                 fut.result(timeout_s + 1.0)
-            except Exception:  # noqa: BLE001 - closing must not raise over the run's own error
-                pass
             self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout_s)
         if not self._thread.is_alive():
@@ -616,4 +625,6 @@ def wait_until_live(opts: NetworkOptions, timeout_s: float) -> None:
         except Exception as e:  # noqa: BLE001
             last = e
         time.sleep(0.2)
-    raise TimeoutError(f"no live server with model {opts.model_name!r} at {opts.url} after {timeout_s:g} s ({last})")
+    raise TimeoutError(
+        f"no live server with model {opts.model_name!r} at {opts.url} after {timeout_s:g} s ({last})"
+    )
