@@ -157,12 +157,21 @@ def sut_latency_ms(base: RunOptions, protocol: str, url: str, n: int) -> tuple[f
 
 def sut_throughput(base: RunOptions, protocol: str, url: str, n: int, inflight: int) -> float:
     r = sut_run(
-        base, protocol, url, scenario="Offline", count=n, time_s=0.001, qps=1.0, extra={"max_inflight": inflight}
+        base,
+        protocol,
+        url,
+        scenario="Offline",
+        count=n,
+        time_s=0.001,
+        qps=1.0,
+        extra={"max_inflight": inflight},
     )
     return float(r.performance.metric)
 
 
-def peak_server_qps(base: RunOptions, protocol: str, url: str, hi: float, run_s: float, inflight: int) -> float:
+def peak_server_qps(
+    base: RunOptions, protocol: str, url: str, hi: float, run_s: float, inflight: int
+) -> float:
     """Bisection: the highest target QPS whose Server run is VALID at 15 ms."""
     lo = 0.0
     for _ in range(6):
@@ -235,15 +244,21 @@ def main() -> int:
             proc.wait(30)
 
     print()
-    print(f"null model on pytriton, loopback, {os.cpu_count()} CPUs; medians of {args.repeats} alternating runs")
-    print(f"{args.requests} requests of one 3x224x224 float32 image per run; throughput with {args.inflight} in flight")
+    print(
+        f"null model on pytriton, loopback, {os.cpu_count()} CPUs; medians of {args.repeats} alternating runs"
+    )
+    print(
+        f"{args.requests} requests of one 3x224x224 float32 image per run; throughput with {args.inflight} in flight"
+    )
     print()
     print("| protocol | measure | tritonclient loop | network SUT (LoadGen) | SUT vs loop |")
     print("|---|---|---:|---:|---:|")
     for protocol, lp, ls, pp, ps, tp, ts, peak in rows:
         print(f"| {protocol} | latency mean, 1 in flight (ms) | {lp:.2f} | {ls:.2f} | +{ls - lp:.2f} ms |")
         print(f"| {protocol} | latency p99, 1 in flight (ms) | {pp:.2f} | {ps:.2f} | +{ps - pp:.2f} ms |")
-        print(f"| {protocol} | throughput, {args.inflight} in flight (samples/s) | {tp:.0f} | {ts:.0f} | {ts / tp:.2f}x |")
+        print(
+            f"| {protocol} | throughput, {args.inflight} in flight (samples/s) | {tp:.0f} | {ts:.0f} | {ts / tp:.2f}x |"
+        )
         print(f"| {protocol} | highest VALID Server QPS at 15 ms | | {peak:.0f} | |")
     return 0
 
