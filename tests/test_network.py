@@ -358,3 +358,24 @@ def test_a_server_killed_mid_run_ends_the_test_with_a_clear_error(cache, tmp_pat
     assert "INVALID" in out
     assert f"the server at {server.url('grpc')} stopped answering during the test" in out
     assert "samples failed" in out
+
+
+def test_grpc_responses_are_read_from_typed_contents_and_from_raw_bytes():
+    import numpy as np
+    from loadgen.harness.sut_kserve import grpc_output_array
+    from tritonclient.grpc import service_pb2
+
+    typed = service_pb2.ModelInferResponse()
+    out = typed.outputs.add(name="response", datatype="FP32", shape=[2, 1])
+    out.contents.fp32_contents.extend([3.0, 7.0])
+    ids = typed.outputs.add(name="ids", datatype="INT64", shape=[2])
+    ids.contents.int64_contents.extend([-1, 1 << 40])
+    a = grpc_output_array(typed, "response")
+    assert a.dtype == np.float32 and a.tolist() == [[3.0], [7.0]]
+    assert grpc_output_array(typed, "ids").tolist() == [-1, 1 << 40]
+    assert grpc_output_array(typed, "absent") is None
+
+    raw = service_pb2.ModelInferResponse()
+    raw.outputs.add(name="response", datatype="FP32", shape=[2, 1])
+    raw.raw_output_contents.append(np.array([3.0, 7.0], dtype=np.float32).tobytes())
+    assert grpc_output_array(raw, "response").tolist() == [[3.0], [7.0]]

@@ -38,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -170,15 +171,16 @@ def sut_throughput(base: RunOptions, protocol: str, url: str, n: int, inflight: 
 
 
 def peak_server_qps(
-    base: RunOptions, protocol: str, url: str, hi: float, run_s: float, inflight: int
+    base: RunOptions, protocol: str, url: str, hi: float, run_s: float, inflight: int, steps: int
 ) -> float:
     """Bisection: the highest target QPS whose Server run is VALID at 15 ms."""
     lo = 0.0
-    for _ in range(6):
+    for _ in range(steps):
         qps = (lo + hi) / 2
+        # Early stopping needs about 460 queries with none late: at least 700 per run.
         r = sut_run(
-            base, protocol, url, scenario="Server", qps=qps, max_latency_s=0.015, time_s=run_s,
-            extra={"max_inflight": inflight},
+            base, protocol, url, scenario="Server", qps=qps, max_latency_s=0.015,
+            time_s=max(run_s, 700 / qps), extra={"max_inflight": inflight},
         )  # fmt: skip
         ok = r.performance is not None and r.performance.valid
         print(f"    Server {protocol} at {qps:8.1f} QPS: {'VALID' if ok else 'INVALID'}", flush=True)
@@ -195,6 +197,7 @@ def main() -> int:
     ap.add_argument("--inflight", type=int, default=8)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--server-run-s", type=float, default=5.0, help="length of each Server run in the search")
+    ap.add_argument("--search-steps", type=int, default=5, help="bisection steps of the Server search")
     ap.add_argument("--images", type=int, default=64)
     args = ap.parse_args()
 
@@ -236,7 +239,9 @@ def main() -> int:
             lp, ls = med(x[0] for x in lat_plain), med(x[0] for x in lat_sut)
             pp, ps = med(x[1] for x in lat_plain), med(x[1] for x in lat_sut)
             tp, ts = med(thr_plain), med(thr_sut)
-            peak = peak_server_qps(base, protocol, url, tp * 1.2, args.server_run_s, args.inflight)
+            peak = peak_server_qps(
+                base, protocol, url, tp * 1.2, args.server_run_s, args.inflight, args.search_steps
+            )
             rows.append((protocol, lp, ls, pp, ps, tp, ts, peak))
     finally:
         if proc is not None:
@@ -244,6 +249,7 @@ def main() -> int:
             proc.wait(30)
 
     print()
+    print(f"tritonclient {version('tritonclient')}; the server: pytriton's tritonserver, null backend")
     print(
         f"null model on pytriton, loopback, {os.cpu_count()} CPUs; medians of {args.repeats} alternating runs"
     )
@@ -254,8 +260,8 @@ def main() -> int:
     print("| protocol | measure | tritonclient loop | network SUT (LoadGen) | SUT vs loop |")
     print("|---|---|---:|---:|---:|")
     for protocol, lp, ls, pp, ps, tp, ts, peak in rows:
-        print(f"| {protocol} | latency mean, 1 in flight (ms) | {lp:.2f} | {ls:.2f} | +{ls - lp:.2f} ms |")
-        print(f"| {protocol} | latency p99, 1 in flight (ms) | {pp:.2f} | {ps:.2f} | +{ps - pp:.2f} ms |")
+        print(f"| {protocol} | latency mean, 1 in flight (ms) | {lp:.2f} | {ls:.2f} | {ls - lp:+.2f} ms |")
+        print(f"| {protocol} | latency p99, 1 in flight (ms) | {pp:.2f} | {ps:.2f} | {ps - pp:+.2f} ms |")
         print(
             f"| {protocol} | throughput, {args.inflight} in flight (samples/s) | {tp:.0f} | {ts:.0f} | {ts / tp:.2f}x |"
         )
