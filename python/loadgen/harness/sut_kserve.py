@@ -575,7 +575,8 @@ class KServeSUT(api.SystemUnderTest):
             return None
         parts = []
         for kind, count in self.failures.most_common():
-            example = self.failure_examples.get(kind)
+            # After a fatal error its message already says what the failures looked like.
+            example = None if self.fatal else self.failure_examples.get(kind)
             parts.append(f"{count} x {kind}" + (f" ({example})" if example else ""))
         counts = f"{self.failed} of {self.issued} samples failed" + (": " + "; ".join(parts) if parts else "")
         return NetworkSUTError(f"{self.fatal}; {counts}" if self.fatal else counts)
