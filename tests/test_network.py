@@ -379,3 +379,20 @@ def test_grpc_responses_are_read_from_typed_contents_and_from_raw_bytes():
     raw.outputs.add(name="response", datatype="FP32", shape=[2, 1])
     raw.raw_output_contents.append(np.array([3.0, 7.0], dtype=np.float32).tobytes())
     assert grpc_output_array(raw, "response").tolist() == [[3.0], [7.0]]
+
+
+def test_serve_refuses_an_unknown_benchmark_and_pytriton_under_numpy_2(tmp_path):
+    import numpy as np
+
+    serve = [sys.executable, "-m", "loadgen.harness.serve", "--port", str(free_port_pair())]
+    r = subprocess.run(
+        [*serve, "--benchmark", "no-such-benchmark", "--engine", "mlserver"],
+        capture_output=True, text=True, timeout=60, check=False, cwd=ROOT,
+    )  # fmt: skip
+    assert r.returncode == 2 and r.stderr.startswith("error: benchmark 'no-such-benchmark': no run.py found")
+    if int(np.__version__.split(".")[0]) >= 2:
+        r = subprocess.run(
+            [*serve, "--benchmark", str(RUN_PY), "--engine", "pytriton"],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert r.returncode == 2 and "--engine pytriton needs NumPy 1.x" in r.stderr

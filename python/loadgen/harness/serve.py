@@ -317,7 +317,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     pre, _ = build_parser().parse_known_args(argv)
-    module = load_benchmark(find_benchmark(pre.benchmark, pre.benchmarks_dir))
+    try:
+        module = load_benchmark(find_benchmark(pre.benchmark, pre.benchmarks_dir))
+    except (OSError, ImportError, TypeError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     spec: BenchmarkSpec = module.SPEC
     parser = build_parser()
     add = getattr(module, "add_arguments", None)
