@@ -303,57 +303,63 @@ def test_a_slow_model_fails_its_samples_by_timeout_and_the_run_is_invalid(slow_s
     assert any("timeout after 0.3 s" in r for r in report.performance.invalid_reasons)
 
 
+def start_cli(stderr_file: Path, *args: str) -> subprocess.Popen:
+    """run.py in a child whose stderr goes to ``stderr_file`` (read by ``wait_running``)."""
+    with open(stderr_file, "w") as err:
+        return subprocess.Popen(
+            [sys.executable, str(RUN_PY), "--no-progress", "--synthetic-images", str(N_IMAGES), *args],
+            stdout=subprocess.PIPE, stderr=err, text=True,
+        )  # fmt: skip
+
+
+def wait_running(proc: subprocess.Popen, stderr_file: Path, then_s: float, timeout_s: float = 120) -> None:
+    """Waits until the harness says the test runs (setup and warm-up done), then ``then_s`` more."""
+    deadline = time.monotonic() + timeout_s
+    while "running ResNet50" not in stderr_file.read_text():
+        assert proc.poll() is None, stderr_file.read_text()
+        assert time.monotonic() < deadline, "the run did not start"
+        time.sleep(0.1)
+    time.sleep(then_s)
+
+
 def test_ctrl_c_ends_a_network_run_promptly(slow_server, cache, tmp_path):
-    proc = subprocess.Popen(
-        [
-            sys.executable, str(RUN_PY), "--no-progress", "--synthetic-images", str(N_IMAGES),
-            "--cache-dir", str(cache), "--output", str(tmp_path), "--scenario", "Server", "--time", "60",
-            "--qps", "5", "--sut", "kserve-http", "--url", slow_server.url("http"), "--model-name", "resnet50",
-        ],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    err_file = tmp_path / "stderr.txt"
+    proc = start_cli(
+        err_file, "--cache-dir", str(cache), "--output", str(tmp_path / "out"), "--scenario", "Server",
+        "--time", "60", "--qps", "5", "--sut", "kserve-http", "--url", slow_server.url("http"),
+        "--model-name", "resnet50",
     )  # fmt: skip
     try:
-        time.sleep(8)  # setup, warm-up (3 x 0.8 s), then the test runs
+        wait_running(proc, err_file, 2.0)
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=20)
+        proc.communicate(timeout=20)
     finally:
         proc.kill()
-    assert proc.returncode == 130, err
-    assert "interrupted" in err
+    assert proc.returncode == 130, err_file.read_text()
+    assert "interrupted" in err_file.read_text()
 
 
 def test_a_server_killed_mid_run_ends_the_test_with_a_clear_error(cache, tmp_path):
     server = Server(
-        "mlserver",
-        cache,
-        tmp_path / "dying.log",
-        "--backend",
-        "null",
-        "--delay-ms",
-        "50",
-        "--max-batchsize",
-        "1",
-    )
+        "mlserver", cache, tmp_path / "dying.log", "--backend", "null", "--delay-ms", "50", "--max-batchsize", "1"
+    )  # fmt: skip
+    err_file = tmp_path / "stderr.txt"
     try:
-        proc = subprocess.Popen(
-            [
-                sys.executable, str(RUN_PY), "--no-progress", "--synthetic-images", str(N_IMAGES),
-                "--cache-dir", str(cache), "--output", str(tmp_path / "out"), "--scenario", "Server",
-                "--time", "60", "--qps", "10", "--max-latency", "1",
-                "--sut", "kserve-grpc", "--url", server.url("grpc"), "--model-name", "resnet50",
-            ],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        proc = start_cli(
+            err_file, "--cache-dir", str(cache), "--output", str(tmp_path / "out"), "--scenario", "Server",
+            "--time", "60", "--qps", "10", "--max-latency", "1",
+            "--sut", "kserve-grpc", "--url", server.url("grpc"), "--model-name", "resnet50",
         )  # fmt: skip
-        time.sleep(8)
+        wait_running(proc, err_file, 3.0)
         server.kill()
         t_kill = time.monotonic()
-        out, err = proc.communicate(timeout=45)
+        out, _ = proc.communicate(timeout=45)
         ended_after_s = time.monotonic() - t_kill
     finally:
         server.kill()
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 1, err
+    assert proc.returncode == 1, err_file.read_text()
     assert ended_after_s < 30
     assert "INVALID" in out
     assert f"the server at {server.url('grpc')} stopped answering during the test" in out

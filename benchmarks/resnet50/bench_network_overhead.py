@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import signal
 import socket
 import statistics
@@ -52,6 +53,7 @@ from loadgen.harness import RunOptions, run_benchmark
 from loadgen.harness.network import NetworkOptions
 from loadgen.harness.sut_kserve import wait_until_live
 
+from resnet50 import synthetic
 from resnet50.dataset import ImageNetVal
 from resnet50.run import SPEC
 
@@ -132,10 +134,13 @@ def plain_latency_ms(url: str, protocol: str, samples: list[np.ndarray], n: int)
     return float(lat.mean()), float(np.percentile(lat, 99))
 
 
-def plain_throughput(url: str, protocol: str, samples: list[np.ndarray], n: int, inflight: int) -> float:
-    t0 = time.perf_counter()
+def plain_throughput(
+    url: str, protocol: str, samples: list[np.ndarray], n: int, inflight: int
+) -> tuple[float, float]:
+    """(samples/s, this process's CPU ms per sample)."""
+    c0, t0 = time.process_time(), time.perf_counter()
     asyncio.run(_plain(url, protocol, samples, n, inflight))
-    return n / (time.perf_counter() - t0)
+    return n / (time.perf_counter() - t0), (time.process_time() - c0) / n * 1000
 
 
 # ---- the network SUT through LoadGen ------------------------------------------
@@ -156,7 +161,9 @@ def sut_latency_ms(base: RunOptions, protocol: str, url: str, n: int) -> tuple[f
     return r.performance.latency_ms["mean"], r.performance.latency_ms["p99"]
 
 
-def sut_throughput(base: RunOptions, protocol: str, url: str, n: int, inflight: int) -> float:
+def sut_throughput(base: RunOptions, protocol: str, url: str, n: int, inflight: int) -> tuple[float, float]:
+    """(LoadGen's samples/s, this process's CPU ms per sample, the run's setup included)."""
+    c0 = time.process_time()
     r = sut_run(
         base,
         protocol,
@@ -167,7 +174,7 @@ def sut_throughput(base: RunOptions, protocol: str, url: str, n: int, inflight: 
         qps=1.0,
         extra={"max_inflight": inflight},
     )
-    return float(r.performance.metric)
+    return float(r.performance.metric), (time.process_time() - c0) / n * 1000
 
 
 def peak_server_qps(
@@ -199,10 +206,11 @@ def main() -> int:
     ap.add_argument("--server-run-s", type=float, default=5.0, help="length of each Server run in the search")
     ap.add_argument("--search-steps", type=int, default=5, help="bisection steps of the Server search")
     ap.add_argument("--images", type=int, default=64)
+    ap.add_argument("--cache-dir", help="where the embedded default goes (default: the benchmark's cache)")
     args = ap.parse_args()
 
-    tmp = tempfile.mkdtemp(prefix="bench-network-")
-    cache = os.path.join(tmp, "cache")
+    tmp = tempfile.mkdtemp(prefix="bench-network-")  # logs and the server's log; removed at the end
+    cache = args.cache_dir or str(synthetic.default_cache_dir())
     base = SPEC.prepare(RunOptions(cache_dir=cache, extra={"synthetic_images": args.images}))
     base = RunOptions(
         cache_dir=cache, output=os.path.join(tmp, "out"), progress=False, warmup_batches=3,
@@ -238,15 +246,17 @@ def main() -> int:
             med = statistics.median
             lp, ls = med(x[0] for x in lat_plain), med(x[0] for x in lat_sut)
             pp, ps = med(x[1] for x in lat_plain), med(x[1] for x in lat_sut)
-            tp, ts = med(thr_plain), med(thr_sut)
+            tp, ts = med(x[0] for x in thr_plain), med(x[0] for x in thr_sut)
+            cp, cs = med(x[1] for x in thr_plain), med(x[1] for x in thr_sut)
             peak = peak_server_qps(
                 base, protocol, url, tp * 1.2, args.server_run_s, args.inflight, args.search_steps
             )
-            rows.append((protocol, lp, ls, pp, ps, tp, ts, peak))
+            rows.append((protocol, lp, ls, pp, ps, tp, ts, cp, cs, peak))
     finally:
         if proc is not None:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(30)
+        shutil.rmtree(tmp, ignore_errors=True)
 
     print()
     print(f"tritonclient {version('tritonclient')}; the server: pytriton's tritonserver, null backend")
@@ -259,11 +269,14 @@ def main() -> int:
     print()
     print("| protocol | measure | tritonclient loop | network SUT (LoadGen) | SUT vs loop |")
     print("|---|---|---:|---:|---:|")
-    for protocol, lp, ls, pp, ps, tp, ts, peak in rows:
+    for protocol, lp, ls, pp, ps, tp, ts, cp, cs, peak in rows:
         print(f"| {protocol} | latency mean, 1 in flight (ms) | {lp:.2f} | {ls:.2f} | {ls - lp:+.2f} ms |")
         print(f"| {protocol} | latency p99, 1 in flight (ms) | {pp:.2f} | {ps:.2f} | {ps - pp:+.2f} ms |")
         print(
             f"| {protocol} | throughput, {args.inflight} in flight (samples/s) | {tp:.0f} | {ts:.0f} | {ts / tp:.2f}x |"
+        )
+        print(
+            f"| {protocol} | client CPU per sample, {args.inflight} in flight (ms) | {cp:.2f} | {cs:.2f} | {cs - cp:+.2f} ms |"
         )
         print(f"| {protocol} | highest VALID Server QPS at 15 ms | | {peak:.0f} | |")
     return 0
