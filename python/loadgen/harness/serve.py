@@ -20,6 +20,7 @@ timeouts. Ctrl-C stops the server.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import os
 import signal
@@ -186,6 +187,29 @@ def serve_pytriton(
         triton.run()
         _announce(name, port, grpc_port, "pytriton (Triton Inference Server)", ready)
         _wait_for_signal()
+        helpers = _descendants(os.getpid())
+    # Triton's Python-backend stub ignores SIGTERM and can outlive a server
+    # that stopped in a hurry: end whatever of ours is left.
+    for pid in helpers:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _descendants(pid: int) -> list[int]:
+    """The processes below ``pid`` (Linux /proc; empty elsewhere)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = entry.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry.parent.name))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
 
 
 def serve_mlserver(
