@@ -84,12 +84,18 @@ class ServedModel:
     def __init__(
         self, spec: BenchmarkSpec, opts: RunOptions, delay_ms: float = 0.0, threads: int = 0
     ) -> None:
+        if spec.postprocess is None:
+            raise ValueError(
+                f"{spec.name} builds its responses from the data set (BenchmarkSpec.respond), which a server "
+                f"that sees only the input tensors cannot do: serve supports benchmarks with a postprocess"
+            )
+        self.postprocess = spec.postprocess
         self.spec = spec
         self.delay_s = delay_ms / 1000.0
         if spec.prepare is not None:
             opts = spec.prepare(opts)
         self.opts = opts
-        self.backend = create_backend(opts.backend)
+        self.backend = create_backend(opts.backend, spec.backends)
         self.backend.load(
             BackendOptions(
                 model_path=opts.model,
@@ -115,7 +121,7 @@ class ServedModel:
     def __call__(self, inputs: Mapping[str, np.ndarray]) -> np.ndarray:
         batch: Any = next(iter(inputs.values())) if self.single_input else dict(inputs)
         n = len(next(iter(inputs.values())))
-        data = self.spec.postprocess(self.backend.predict(batch))
+        data = self.postprocess(self.backend.predict(batch))
         if self.delay_s:
             time.sleep(self.delay_s)
         if data is None:

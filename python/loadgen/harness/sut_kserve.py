@@ -256,6 +256,8 @@ class KServeSUT(api.SystemUnderTest):
         self.opts = opts
         self._spec_inputs = list(input_names)
         self._spec_outputs = list(output_names)
+        if opts.client_postprocess and postprocess is None:
+            raise ValueError("--client-postprocess: this benchmark has no postprocess to run on the client")
         self._postprocess = postprocess if opts.client_postprocess else None
         self.loopback = is_loopback(opts.host)
         self.queries = 0  # LoadGen's thread only
