@@ -174,7 +174,13 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
         else:
             weights = spec.sample_weights(dataset) if spec.sample_weights is not None else None
             sut = ThreadedSUT(
-                dataset, backend, spec.postprocess, max_bs, threads, respond=spec.respond, sample_weights=weights
+                dataset,
+                backend,
+                spec.postprocess,
+                max_bs,
+                threads,
+                respond=spec.respond,
+                sample_weights=weights,
             )
         backend_name, backend_version = opts.backend, backend.version
         workers_text = ("inline (SingleStream)" if inline else f"{threads} worker(s)") + (
