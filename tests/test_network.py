@@ -230,6 +230,16 @@ def test_every_scenario_over_the_network_gives_the_local_accuracy_log(
     assert ("triton" if engine == "pytriton" else "mlserver") in detail.split('"sut_name"')[1][:200]
 
 
+def test_client_batching_is_labelled_not_conforming_and_answers_the_same(servers, local_run, cache, tmp_path):
+    server = servers["pytriton"]
+    net = {"sut": "kserve-grpc", "url": server.url("grpc"), "model_name": "resnet50", "client_batching": 4}
+    report = run_benchmark(SPEC, options(cache, tmp_path, "Offline", **net), log=lambda s: None)
+    assert report.error is None, report.error
+    assert "CLIENT BATCHING up to 4 (not conforming)" in report.workers
+    assert any("--client-batching 4" in n and "NOT CONFORMING" in n for n in report.notes)
+    assert accuracy_data(report) == accuracy_data(local_run)
+
+
 def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, str(RUN_PY), "--no-progress", "--synthetic-images", str(N_IMAGES), *args],
