@@ -240,6 +240,20 @@ def test_client_batching_is_labelled_not_conforming_and_answers_the_same(servers
     assert accuracy_data(report) == accuracy_data(local_run)
 
 
+def test_client_postprocess_against_a_server_of_the_bare_model(local_run, cache, tmp_path):
+    server = Server("mlserver", cache, tmp_path / "raw.log", "--raw-outputs")
+    try:
+        net = {"sut": "kserve-grpc", "url": server.url("grpc"), "model_name": "resnet50"}
+        report = run_benchmark(
+            SPEC, options(cache, tmp_path, "SingleStream", client_postprocess=True, **net), log=lambda s: None
+        )
+    finally:
+        server.kill(signal.SIGTERM)
+    assert report.error is None, report.error
+    assert any("--client-postprocess" in n and "NOT CONFORMING" in n for n in report.notes)
+    assert accuracy_data(report) == accuracy_data(local_run)
+
+
 def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, str(RUN_PY), "--no-progress", "--synthetic-images", str(N_IMAGES), *args],

@@ -77,14 +77,25 @@ def load_benchmark(run_py: Path) -> ModuleType:
 class ServedModel:
     """A benchmark's backend + post-processing as one function of a batch.
 
-    ``inputs``/``output``: (name, per-sample shape, dtype) of each input and
-    of the response, learnt from the benchmark's sample 0 (which also warms up).
+    ``inputs``/``outputs``: (name, per-sample shape, dtype) of each input and
+    output, learnt from the benchmark's sample 0 (which also warms up). The one
+    output is ``response`` (the post-processed bytes), or with ``raw_outputs``
+    the backend's outputs under the benchmark's tensor names, as a server of
+    the bare model file would return them.
     """
 
     def __init__(
-        self, spec: BenchmarkSpec, opts: RunOptions, delay_ms: float = 0.0, threads: int = 0
+        self,
+        spec: BenchmarkSpec,
+        opts: RunOptions,
+        delay_ms: float = 0.0,
+        threads: int = 0,
+        raw_outputs: bool = False,
     ) -> None:
-        if spec.postprocess is None:
+        self.raw_outputs = raw_outputs
+        if raw_outputs and len(spec.outputs) < 1:
+            raise ValueError(f"--raw-outputs: {spec.name} names no output tensors (BenchmarkSpec.outputs)")
+        if spec.postprocess is None and not raw_outputs:
             raise ValueError(
                 f"{spec.name} builds its responses from the data set (BenchmarkSpec.respond), which a server "
                 f"that sees only the input tensors cannot do: serve supports benchmarks with a postprocess"
@@ -115,20 +126,24 @@ class ServedModel:
         named = dict(sample) if isinstance(sample, Mapping) else {(spec.inputs or ("input",))[0]: sample}
         self.single_input = not isinstance(sample, Mapping)
         self.inputs = [(k, tuple(v.shape[1:]), v.dtype) for k, v in named.items()]
-        resp = self(named)
-        self.output = (RESPONSE, tuple(resp.shape[1:]), resp.dtype)
+        out = self(named)
+        self.outputs = [(k, tuple(v.shape[1:]), v.dtype) for k, v in out.items()]
 
-    def __call__(self, inputs: Mapping[str, np.ndarray]) -> np.ndarray:
+    def __call__(self, inputs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         batch: Any = next(iter(inputs.values())) if self.single_input else dict(inputs)
         n = len(next(iter(inputs.values())))
-        data = self.postprocess(self.backend.predict(batch))
+        outputs = self.backend.predict(batch)
         if self.delay_s:
             time.sleep(self.delay_s)
+        if self.raw_outputs:
+            return {name: np.asarray(o) for name, o in zip(self.spec.outputs, outputs)}
+        assert self.postprocess is not None
+        data = self.postprocess(outputs)
         if data is None:
-            return np.zeros((n, 0), dtype=np.uint8)
+            return {RESPONSE: np.zeros((n, 0), dtype=np.uint8)}
         if isinstance(data, np.ndarray):
-            return data
-        return np.array([bytes(x) for x in data], dtype=np.object_).reshape(n, 1)
+            return {RESPONSE: data}
+        return {RESPONSE: np.array([bytes(x) for x in data], dtype=np.object_).reshape(n, 1)}
 
 
 def _python_libdir_on_ld_path() -> None:
@@ -168,7 +183,7 @@ def serve_pytriton(
         joined = {k: np.concatenate([np.asarray(r[k]) for r in requests]) for k, _, _ in model.inputs}
         out = model(joined)
         bounds = np.cumsum([0] + sizes)
-        return [{RESPONSE: out[a:b]} for a, b in zip(bounds[:-1], bounds[1:])]
+        return [{k: v[a:b] for k, v in out.items()} for a, b in zip(bounds[:-1], bounds[1:])]
 
     config = TritonConfig(
         http_address=HOST,
@@ -184,7 +199,7 @@ def serve_pytriton(
             model_name=name,
             infer_func=infer,
             inputs=[Tensor(name=n, dtype=dt, shape=s) for n, s, dt in model.inputs],
-            outputs=[Tensor(name=RESPONSE, dtype=model.output[2], shape=model.output[1])],
+            outputs=[Tensor(name=n, dtype=dt, shape=s) for n, s, dt in model.outputs],
             config=ModelConfig(
                 max_batch_size=max_batch, batcher=DynamicBatcher(max_queue_delay_microseconds=delay_us)
             ),
@@ -251,7 +266,7 @@ def serve_mlserver(
         max_batch_size=max_batch,
         max_batch_time=delay_us / 1e6,
         inputs=[meta(n, s, dt) for n, s, dt in model.inputs],
-        outputs=[meta(*model.output)],
+        outputs=[meta(n, s, dt) for n, s, dt in model.outputs],
         parameters=ModelParameters(version="1"),
     )
     server = MLServer(settings)
@@ -341,6 +356,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--threads", type=int, default=0, help="intra-op threads of the backend (0: the library's)"
     )
     p.add_argument("--delay-ms", type=float, default=0.0, help="sleep added to every batch (a slow model)")
+    p.add_argument(
+        "--raw-outputs",
+        action="store_true",
+        help="serve the backend's outputs under the model's tensor names, without the benchmark's "
+        "post-processing (as a server of the bare model file would; clients then need --client-postprocess)",
+    )
     return p
 
 
@@ -374,7 +395,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if ns.engine == "pytriton":
             check_pytriton_numpy()
         print(f"loading {spec.name} on {ns.backend} ...", file=sys.stderr, flush=True)
-        model = ServedModel(spec, opts, ns.delay_ms, ns.threads or max(1, cpu_count()))
+        model = ServedModel(spec, opts, ns.delay_ms, ns.threads or max(1, cpu_count()), ns.raw_outputs)
         serve = serve_pytriton if ns.engine == "pytriton" else serve_mlserver
         serve(model, name, ns.port, grpc_port, max_batch, ns.batch_delay_us)
     except KeyboardInterrupt:

@@ -33,5 +33,5 @@ class BenchmarkRuntime(MLModel):
         return InferenceResponse(
             model_name=self.name,
             model_version=self.version,
-            outputs=[NumpyCodec.encode_output(name="response", payload=out)],
+            outputs=[NumpyCodec.encode_output(name=k, payload=v) for k, v in out.items()],
         )
