@@ -107,6 +107,8 @@ class ServedModel:
             opts = spec.prepare(opts)
         self.opts = opts
         self.backend = create_backend(opts.backend, spec.backends)
+        if spec.wrap_backend is not None:
+            self.backend = spec.wrap_backend(self.backend, opts)
         self.backend.load(
             BackendOptions(
                 model_path=opts.model,
