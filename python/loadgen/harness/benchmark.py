@@ -20,10 +20,11 @@ from .. import _core
 from .accuracy import AccuracyResult
 from .backend import Backend, BackendOptions, create_backend
 from .dataset import Dataset
+from .network import network_options
 from .qsl import DatasetQSL
 from .report import PerformanceSummary, Progress, RunReport, report_to_json
 from .settings import RunOptions, cpu_count, make_settings
-from .sut import HarnessSUT, InlineSUT, Postprocess, Respond, ThreadedSUT
+from .sut import InlineSUT, Postprocess, Respond, ThreadedSUT
 
 
 @dataclass
@@ -133,6 +134,7 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
     """Runs one test and returns its report. Raises for setup errors (missing
     files, bad settings); failures during the test are in the report."""
     t_start = time.monotonic()
+    net = network_options(opts.extra)  # None: the model runs here (--sut local)
     if spec.prepare is not None:
         opts = spec.prepare(opts)
     max_bs = opts.max_batchsize or spec.default_max_batchsize
@@ -141,7 +143,9 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
     workers = 1 if inline else threads
     intra = max(1, cpu_count() // workers)
     opts = replace(opts, max_batchsize=max_bs, threads=threads)
-    out_dir = opts.output or default_output_dir(spec, opts)
+    out_dir = opts.output or default_output_dir(
+        spec, opts if net is None else replace(opts, backend=net.kind)
+    )
     os.makedirs(out_dir, exist_ok=True)
 
     dataset = spec.make_dataset(opts)
@@ -153,31 +157,48 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
     if spec.watchdog_timeout_ms is not None:
         plan.settings.watchdog_timeout_ms = spec.watchdog_timeout_ms
 
-    backend = create_backend(opts.backend, spec.backends)
-    if spec.wrap_backend is not None:
-        backend = spec.wrap_backend(backend, opts)
-    log(f"loading {opts.backend} model {opts.model or '(none)'}")
-    backend.load(
-        BackendOptions(
-            model_path=opts.model,
-            inputs=spec.inputs,
-            outputs=spec.outputs,
-            intra_op_threads=intra,
-            model_factory=spec.torch_model_factory,
-            null_outputs=spec.null_outputs,
-        )
-    )
-    sizes = [1] + [min(max_bs, 8)] * max(0, opts.warmup_batches - 1) if opts.warmup_batches else []
-    warmup(dataset, backend, sizes)
-
     qsl = DatasetQSL(dataset, qsl_perf)
-    sut: HarnessSUT
-    if inline:
-        sut = InlineSUT(dataset, backend, spec.postprocess, respond=spec.respond)
+    sut: Any
+    if net is not None:
+        from .sut_kserve import KServeSUT
+
+        log(f"connecting to {net.url} ({net.protocol}), model {net.model_name}")
+        sut = KServeSUT(dataset, net, spec.inputs, spec.outputs, spec.postprocess, opts.warmup_batches)
+        notes += sut.notes()
+        backend_name, backend_version, workers_text = net.kind, sut.server_description, sut.describe()
     else:
-        weights = spec.sample_weights(dataset) if spec.sample_weights is not None else None
-        sut = ThreadedSUT(
-            dataset, backend, spec.postprocess, max_bs, threads, respond=spec.respond, sample_weights=weights
+        backend = create_backend(opts.backend, spec.backends)
+        if spec.wrap_backend is not None:
+            backend = spec.wrap_backend(backend, opts)
+        log(f"loading {opts.backend} model {opts.model or '(none)'}")
+        backend.load(
+            BackendOptions(
+                model_path=opts.model,
+                inputs=spec.inputs,
+                outputs=spec.outputs,
+                intra_op_threads=intra,
+                model_factory=spec.torch_model_factory,
+                null_outputs=spec.null_outputs,
+            )
+        )
+        sizes = [1] + [min(max_bs, 8)] * max(0, opts.warmup_batches - 1) if opts.warmup_batches else []
+        warmup(dataset, backend, sizes)
+        if inline:
+            sut = InlineSUT(dataset, backend, spec.postprocess, respond=spec.respond)
+        else:
+            weights = spec.sample_weights(dataset) if spec.sample_weights is not None else None
+            sut = ThreadedSUT(
+                dataset,
+                backend,
+                spec.postprocess,
+                max_bs,
+                threads,
+                respond=spec.respond,
+                sample_weights=weights,
+            )
+        backend_name, backend_version = opts.backend, backend.version
+        workers_text = ("inline (SingleStream)" if inline else f"{threads} worker(s)") + (
+            f" x {intra} thread(s), max batch {1 if inline else max_bs}"
         )
 
     ls = _core.LogSettings()
@@ -187,10 +208,9 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
         benchmark=spec.name,
         scenario=opts.scenario,
         mode=plan.settings.mode.name,
-        backend=opts.backend,
-        backend_version=backend.version,
-        workers=("inline (SingleStream)" if inline else f"{threads} worker(s)")
-        + f" x {intra} thread(s), max batch {1 if inline else max_bs}",
+        backend=backend_name,
+        backend_version=backend_version,
+        workers=workers_text,
         official=opts.official,
         output_dir=out_dir,
         notes=notes,
@@ -209,11 +229,14 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
         sut.close()
     if sut.error is not None:
         report.error = f"{type(sut.error).__name__}: {sut.error}"
+    if result.performance:
+        report.performance = PerformanceSummary.from_result(result.performance[-1])
+        if net is not None and sut.error is not None:  # failed samples count as unanswered
+            report.performance.valid = False
+            report.performance.invalid_reasons.append(str(sut.error))
     if result.aborted:
         report.aborted = result.abort_reason
     report.loadgen_errors = list(result.errors)
-    if result.performance:
-        report.performance = PerformanceSummary.from_result(result.performance[-1])
     if plan.settings.mode == _core.TestMode.FindPeakPerformance:
         report.peak_qps = float(result.peak_qps)
     report.logs = {
@@ -248,5 +271,6 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
             Path(results_json).write_text(
                 json.dumps(report_to_json(report), indent=2) + "\n", encoding="utf-8"
             )
-    backend.close()
+    if net is None:
+        backend.close()
     return report
