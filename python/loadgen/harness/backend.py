@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import abc
 import importlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -86,13 +86,17 @@ def registered_backends() -> list[str]:
     return sorted(_BACKENDS)
 
 
-def create_backend(name: str) -> Backend:
+def create_backend(name: str, overrides: Mapping[str, str | type] | None = None) -> Backend:
     """A new, unloaded backend. Raises ValueError for an unknown name and
-    ImportError (saying what to install) when its library is missing."""
+    ImportError (saying what to install) when its library is missing.
+
+    ``overrides`` (a benchmark's own backends, ``BenchmarkSpec.backends``) is
+    looked up before the global registry, without changing it."""
+    table = {**_BACKENDS, **(overrides or {})}
     try:
-        target = _BACKENDS[name]
+        target = table[name]
     except KeyError:
-        raise ValueError(f"unknown backend {name!r}; choose one of {registered_backends()}") from None
+        raise ValueError(f"unknown backend {name!r}; choose one of {sorted(table)}") from None
     if isinstance(target, str):
         module_name, _, cls_name = target.partition(":")
         try:

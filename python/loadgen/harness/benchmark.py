@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -45,6 +45,10 @@ class BenchmarkSpec:
         (threads: one worker per core if None).
     hint(report, opts): extra advice to print after a run (e.g. why a short
         run on a slow machine is INVALID).
+    backends: the benchmark's own backends by name (``Backend`` classes or
+        ``"module:Class"`` strings), used instead of the registry's for those
+        names: for models that are more than one graph call per batch (RNN-T's
+        encoder + greedy loop, GNMT's beam search).
     """
 
     name: str
@@ -62,6 +66,7 @@ class BenchmarkSpec:
     default_max_batchsize: int = 32
     default_threads: int | None = None  # None: one worker per core, as the reference
     hint: Callable[[RunReport, RunOptions], list[str]] | None = None
+    backends: Mapping[str, str | type] = field(default_factory=dict)
 
 
 def default_output_dir(spec: BenchmarkSpec, opts: RunOptions) -> str:
@@ -104,7 +109,7 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
     )
     notes = list(opts.extra.get("notes", [])) + plan.notes
 
-    backend = create_backend(opts.backend)
+    backend = create_backend(opts.backend, spec.backends)
     log(f"loading {opts.backend} model {opts.model or '(none)'}")
     backend.load(
         BackendOptions(
