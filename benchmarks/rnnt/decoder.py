@@ -111,6 +111,7 @@ class _RNNTBackend(Backend):
 
         if threads:
             torch.set_num_threads(threads)  # process-wide
+        self.threads = torch.get_num_threads()
         self.featurizer = Featurizer()
 
     def encode(self, features: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -131,7 +132,10 @@ class _RNNTBackend(Backend):
         with torch.inference_mode():
             feats, feat_len = self.featurizer(torch.from_numpy(audio), torch.from_numpy(audio_len))
         encoded, enc_len = self.encode(feats.numpy(), feat_len.numpy())
-        symbols, counts = greedy_decode(encoded, enc_len, self.step, self.state_shape)
+        return self.decode(encoded, enc_len)
+
+    def decode(self, encoded: np.ndarray, lengths: np.ndarray) -> list[np.ndarray]:
+        symbols, counts = greedy_decode(encoded, lengths, self.step, self.state_shape)
         return [symbols, counts]
 
 
@@ -167,6 +171,22 @@ class RNNTTorchBackend(_RNNTBackend):
         with torch.inference_mode():
             enc, enc_len = self.encoder(torch.from_numpy(features), torch.from_numpy(lengths))
         return enc.numpy(), enc_len.numpy()
+
+    def decode(self, encoded: np.ndarray, lengths: np.ndarray) -> list[np.ndarray]:
+        """The greedy loop's steps are tiny: with more than one intra-op thread
+        each would pay for waking the others (seconds per batch on a loaded
+        machine), so it runs on one. torch's setting is process-wide; it is
+        above 1 only with one worker (SingleStream), so nothing else runs
+        meanwhile."""
+        import torch
+
+        if self.threads <= 1:
+            return super().decode(encoded, lengths)
+        torch.set_num_threads(1)
+        try:
+            return super().decode(encoded, lengths)
+        finally:
+            torch.set_num_threads(self.threads)
 
     def step(
         self, frames: np.ndarray, symbols: np.ndarray, h: np.ndarray, c: np.ndarray
@@ -225,6 +245,7 @@ class RNNTOnnxBackend(_RNNTBackend):
         so.inter_op_num_threads = 1
         providers = ["CPUExecutionProvider"]
         self.encoder = ort.InferenceSession(str(folder / ENCODER_FILE), so, providers=providers)
+        so.intra_op_num_threads = 1  # the step is tiny: more threads only cost wake-ups
         self.decoder = ort.InferenceSession(str(folder / DECODER_FILE), so, providers=providers)
         h_in = self.decoder.get_inputs()[2].shape
         self.state_shape = (int(h_in[0]), int(h_in[2]))

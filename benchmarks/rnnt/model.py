@@ -246,6 +246,8 @@ EMBEDDED_CONFIGS = {
     # it well inside the Server bound (the full size is ~16x the arithmetic).
     "small": RNNTConfig(enc_hidden=256, pred_hidden=128, joint_hidden=256),
     "full": RNNTConfig(),
+    # The same layers, tiny: for the tests.
+    "tiny": RNNTConfig(enc_hidden=32, pred_hidden=16, joint_hidden=96),
 }
 
 

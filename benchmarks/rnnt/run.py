@@ -49,8 +49,9 @@ def prepare(opts: RunOptions) -> RunOptions:
     if dataset_path is None:
         n = int(opts.extra.get("synthetic_utterances") or synthetic.DEFAULT_COUNT)
         size = str(opts.extra.get("embedded_model") or synthetic.DEFAULT_SIZE)
+        max_s = float(opts.extra.get("synthetic_max_seconds") or synthetic.MAX_S)
         assets = synthetic.ensure_default_assets(
-            cache_dir, count=n, size=size, log=lambda s: print(s, file=sys.stderr, flush=True)
+            cache_dir, count=n, size=size, log=lambda s: print(s, file=sys.stderr, flush=True), max_seconds=max_s
         )
         dataset_path = str(assets.data_dir)
         if model is None:

@@ -93,7 +93,9 @@ def synthetic_utterance(rng: np.random.Generator, seconds: float) -> np.ndarray:
     return np.clip(out, -1, 1).astype(np.float32)
 
 
-def _write_flacs(data_dir: Path, count: int, rng: np.random.Generator) -> list[tuple[str, Path]]:
+def _write_flacs(
+    data_dir: Path, count: int, rng: np.random.Generator, max_seconds: float
+) -> list[tuple[str, Path]]:
     import soundfile as sf
 
     written = []
@@ -102,25 +104,33 @@ def _write_flacs(data_dir: Path, count: int, rng: np.random.Generator) -> list[t
         utt = f"{spk}-{chap}-{i // len(SPEAKERS):04d}"
         path = data_dir / str(spk) / str(chap) / f"{utt}.flac"
         path.parent.mkdir(parents=True, exist_ok=True)
-        audio = synthetic_utterance(rng, float(rng.uniform(MIN_S, MAX_S)))
+        audio = synthetic_utterance(rng, float(rng.uniform(MIN_S, max_seconds)))
         sf.write(str(path), audio, RATE, subtype="PCM_16", format="FLAC")
         written.append((utt, path))
     return written
 
 
 def ensure_default_assets(
-    cache_dir: str | Path, count: int = DEFAULT_COUNT, size: str = DEFAULT_SIZE, log: Callable[[str], Any] = print
+    cache_dir: str | Path,
+    count: int = DEFAULT_COUNT,
+    size: str = DEFAULT_SIZE,
+    log: Callable[[str], Any] = print,
+    max_seconds: float = MAX_S,
 ) -> DefaultAssets:
-    """The default data set and model under ``cache_dir``, made if missing."""
-    folder = Path(cache_dir) / f"embedded-v{VERSION}-{size}-{count}"
+    """The default data set and model under ``cache_dir``, made if missing.
+    ``max_seconds`` shortens the utterances (the tests' tiny sets)."""
+    tag = "" if max_seconds == MAX_S else f"-max{max_seconds:g}s"
+    folder = Path(cache_dir) / f"embedded-v{VERSION}-{size}-{count}{tag}"
     if (folder / "dataset.json").is_file():
         return _assets(folder, count)
     log(f"making the embedded RNN-T default ({count} synthetic utterances, {size} model) in {folder}")
-    build_once(folder, lambda tmp: build(tmp, count, size, log))
+    build_once(folder, lambda tmp: build(tmp, count, size, log, max_seconds))
     return _assets(folder, count)
 
 
-def build(folder: Path, count: int, size: str, log: Callable[[str], Any] = print) -> None:
+def build(
+    folder: Path, count: int, size: str, log: Callable[[str], Any] = print, max_seconds: float = MAX_S
+) -> None:
     """Write the assets into ``folder`` (dataset.json last)."""
     import torch
 
@@ -134,7 +144,9 @@ def build(folder: Path, count: int, size: str, log: Callable[[str], Any] = print
         raise ValueError(f"embedded model size {size!r}: choose one of {sorted(rnnt_model.EMBEDDED_CONFIGS)}")
     assets = _assets(folder, count)
     rng = np.random.default_rng(SEED)
-    utterances = _write_flacs(assets.data_dir, count, rng)
+    if not MIN_S <= max_seconds <= MAX_S:
+        raise ValueError(f"max_seconds = {max_seconds}: must lie in [{MIN_S}, {MAX_S}]")
+    utterances = _write_flacs(assets.data_dir, count, rng, max_seconds)
 
     featurizer = Featurizer()
 
