@@ -51,7 +51,9 @@ def cache(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def assets(cache) -> synthetic.DefaultAssets:
-    return synthetic.ensure_default_assets(cache, count=N_UTT, size="tiny", log=lambda s: None, max_seconds=MAX_S)
+    return synthetic.ensure_default_assets(
+        cache, count=N_UTT, size="tiny", log=lambda s: None, max_seconds=MAX_S
+    )
 
 
 def model_for(assets, backend: str) -> str:
@@ -89,7 +91,9 @@ def test_mel_filterbank_equals_librosa_slaney():
     import librosa
 
     ours = feat.slaney_mel_filterbank()
-    theirs = librosa.filters.mel(sr=16000, n_fft=512, n_mels=80, fmin=0.0, fmax=8000.0, htk=False, norm="slaney")
+    theirs = librosa.filters.mel(
+        sr=16000, n_fft=512, n_mels=80, fmin=0.0, fmax=8000.0, htk=False, norm="slaney"
+    )
     assert ours.shape == theirs.shape == (80, 257)
     np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-6)
 
@@ -112,7 +116,8 @@ def numpy_features(x: np.ndarray) -> np.ndarray:
     logmel = np.log(power @ fb.T + 1e-20)  # [F, 80]
     padded = np.concatenate((logmel, np.zeros((2, 80))))
     spliced = np.concatenate([padded[k : k + n_frames] for k in range(3)], axis=1)[::3]
-    valid = -(-(-(-len(x) // 160)) // 3)
+    frames_10ms = -(-len(x) // 160)  # ceil
+    valid = -(-frames_10ms // 3)
     spliced = spliced[:valid]
     return (spliced - spliced.mean(0)) / (spliced.std(0, ddof=1) + 1e-5)
 
@@ -227,7 +232,9 @@ def test_wer_of_known_pairs_and_the_reference_line():
     wer = accuracy.word_error_rate(refs, hyps)
     assert wer == pytest.approx(2 / 6)
     assert accuracy.accuracy_line(wer) == f"Word Error Rate: {100.0 * wer}%, accuracy={100.0 * (1.0 - wer)}%"
-    ids = {i: np.array([ds.LABELS.index(ch) for ch in h], dtype=np.int64).tobytes() for i, h in enumerate(hyps)}
+    ids = {
+        i: np.array([ds.LABELS.index(ch) for ch in h], dtype=np.int64).tobytes() for i, h in enumerate(hyps)
+    }
     result = accuracy.evaluate(ids, refs)
     assert result.line.startswith("Word Error Rate: 33.33333333333")
     assert result.value == pytest.approx(100 * 4 / 6)
@@ -243,7 +250,9 @@ def test_an_empty_response_counts_every_reference_word_as_deleted():
 
 
 def test_transcripts_are_normalised_as_the_reference_does():
-    assert ds.normalize_transcript('MR. SMITH\'S  DOG, "REX";  RAN-AWAY!') == "mister smith's dog rex ran away"
+    assert (
+        ds.normalize_transcript('MR. SMITH\'S  DOG, "REX";  RAN-AWAY!') == "mister smith's dog rex ran away"
+    )
     assert ds.normalize_transcript("Café  Ñandú") == "cafe nandu"
 
 
@@ -278,8 +287,12 @@ def test_reference_checkpoint_loads_after_the_specs_renames(tmp_path):
 
 def test_onnx_graphs_compute_what_torch_computes_at_any_batch(assets):
     model = rnnt_model.load_model(assets.torch_model)
-    enc = ort.InferenceSession(str(assets.onnx_dir / rnnt_model.ENCODER_FILE), providers=["CPUExecutionProvider"])
-    dec = ort.InferenceSession(str(assets.onnx_dir / rnnt_model.DECODER_FILE), providers=["CPUExecutionProvider"])
+    enc = ort.InferenceSession(
+        str(assets.onnx_dir / rnnt_model.ENCODER_FILE), providers=["CPUExecutionProvider"]
+    )
+    dec = ort.InferenceSession(
+        str(assets.onnx_dir / rnnt_model.DECODER_FILE), providers=["CPUExecutionProvider"]
+    )
     rng = np.random.default_rng(3)
     for batch, t in ((1, 7), (3, 20)):
         x = rng.normal(size=(t, batch, 240)).astype(np.float32)
@@ -291,8 +304,9 @@ def test_onnx_graphs_compute_what_torch_computes_at_any_batch(assets):
         h = rng.normal(size=(2, batch, 16)).astype(np.float32)
         f = rng.normal(size=(batch, 32)).astype(np.float32)
         s = rng.integers(0, 29, size=batch).astype(np.int64)
-        ours = rnnt_model.DecoderStep(model)(torch.from_numpy(f), torch.from_numpy(s), torch.from_numpy(h),
-                                             torch.from_numpy(h))
+        ours = rnnt_model.DecoderStep(model)(
+            torch.from_numpy(f), torch.from_numpy(s), torch.from_numpy(h), torch.from_numpy(h)
+        )
         theirs = dec.run(None, {"encoder_frame": f, "symbol": s, "h_in": h, "c_in": h})
         for a, b in zip(theirs, ours):
             np.testing.assert_allclose(a, b.detach().numpy(), rtol=1e-5, atol=1e-4)
@@ -320,7 +334,7 @@ def write_librispeech(root: Path, seconds: list[float]) -> Path:
     for i, s in enumerate(seconds):
         utt = f"84-121123-{i:04d}"
         sf.write(str(chapter / f"{utt}.flac"), rng.normal(0, 0.05, int(s * 16000)), 16000, subtype="PCM_16")
-        lines.append(f"{utt} WORD NUMBER {'ONE TWO THREE FOUR FIVE SIX'.split()[i]}")
+        lines.append(f"{utt} WORD NUMBER {['ONE', 'TWO', 'THREE', 'FOUR', 'FIVE', 'SIX'][i]}")
     (chapter / "84-121123.trans.txt").write_text("\n".join(lines) + "\n")
     return root / "LibriSpeech" / "dev-clean"
 
@@ -339,7 +353,7 @@ def test_both_data_forms_read_the_same_utterances_and_drop_those_over_15_s(tmp_p
         np.testing.assert_array_equal(ds.read_audio(a.audio_path), ds.read_audio(b.audio_path))
     # The manifest's order is the QSL order.
     (tmp_path / "conv" / ds.MANIFEST_NAME).write_text(json.dumps(items[::-1]))
-    assert [e.transcript for e in ds.select_entries(tmp_path / "conv")][0] == "word number four"
+    assert ds.select_entries(tmp_path / "conv")[0].transcript == "word number four"
     data = ds.LibriSpeech(src, count=2)
     data.load([0, 1])
     batch = data.get_batch([1, 0])
@@ -399,7 +413,9 @@ def test_every_scenario_runs_with_both_backends(assets, cache, tmp_path, scenari
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("scenario", ["SingleStream", "Offline"])
 def test_both_backends_decode_the_fp32_transcripts(assets, cache, tmp_path, scenario, backend):
-    report = run_benchmark(SPEC, options(assets, cache, tmp_path, scenario, backend, accuracy=True, time_s=None))
+    report = run_benchmark(
+        SPEC, options(assets, cache, tmp_path, scenario, backend, accuracy=True, time_s=None)
+    )
     assert report.error is None and not unexpected_errors(report)
     acc = report.accuracy
     assert acc is not None and acc.details["utterances"] == N_UTT
@@ -409,8 +425,14 @@ def test_both_backends_decode_the_fp32_transcripts(assets, cache, tmp_path, scen
 
 def test_accuracy_script_works_standalone_and_checks_the_target(assets, cache, tmp_path):
     report = run_benchmark(SPEC, options(assets, cache, tmp_path, "Offline", "onnxruntime", accuracy=True))
-    cmd = [sys.executable, str(BENCHMARKS / "rnnt" / "accuracy.py"), "--log_dir", str(tmp_path / "out"),
-           "--dataset_dir", str(assets.data_dir)]
+    cmd = [
+        sys.executable,
+        str(BENCHMARKS / "rnnt" / "accuracy.py"),
+        "--log_dir",
+        str(tmp_path / "out"),
+        "--dataset_dir",
+        str(assets.data_dir),
+    ]
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
@@ -429,10 +451,28 @@ def test_accuracy_script_works_standalone_and_checks_the_target(assets, cache, t
 
 def test_run_py_offline_with_real_form_arguments(assets, tmp_path):
     proc = subprocess.run(
-        [sys.executable, str(RUN_PY), "--scenario", "Offline", "--dataset-path", str(assets.data_dir),
-         "--model", str(assets.onnx_dir), "--count", "3", "--time", "0.05", "--qps", "50",
-         "--output", str(tmp_path / "cli"), "--no-progress"],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            str(RUN_PY),
+            "--scenario",
+            "Offline",
+            "--dataset-path",
+            str(assets.data_dir),
+            "--model",
+            str(assets.onnx_dir),
+            "--count",
+            "3",
+            "--time",
+            "0.05",
+            "--qps",
+            "50",
+            "--output",
+            str(tmp_path / "cli"),
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "VALID" in proc.stdout and (tmp_path / "cli" / "mlperf_log_summary.txt").is_file()
@@ -440,7 +480,16 @@ def test_run_py_offline_with_real_form_arguments(assets, tmp_path):
 
 def test_run_py_with_dataset_but_no_model_is_a_usage_error(assets, tmp_path):
     proc = subprocess.run(
-        [sys.executable, str(RUN_PY), "--dataset-path", str(assets.data_dir), "--output", str(tmp_path / "x")],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            str(RUN_PY),
+            "--dataset-path",
+            str(assets.data_dir),
+            "--output",
+            str(tmp_path / "x"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 2 and "without --model" in proc.stderr

@@ -99,7 +99,11 @@ def evaluate(
         reference=reference_acc,
         target=reference_acc * TARGET_FRACTION,
         target_fraction=TARGET_FRACTION,
-        details={"wer_percent": 100.0 * wer, "utterances": len(refs), "words": sum(len(r.split()) for r in refs)},
+        details={
+            "wer_percent": 100.0 * wer,
+            "utterances": len(refs),
+            "words": sum(len(r.split()) for r in refs),
+        },
     )
 
 

@@ -24,7 +24,9 @@ from rnnt.dataset import convert_librispeech
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="LibriSpeech flac -> the reference's wav layout + manifest")
-    p.add_argument("input", help="LibriSpeech folder (dev-clean, with <speaker>/<chapter>/*.flac and *.trans.txt)")
+    p.add_argument(
+        "input", help="LibriSpeech folder (dev-clean, with <speaker>/<chapter>/*.flac and *.trans.txt)"
+    )
     p.add_argument("output", help="folder for dev-clean-wav/ and dev-clean-wav.json")
     args = p.parse_args(argv)
     try:

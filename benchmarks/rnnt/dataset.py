@@ -52,10 +52,24 @@ WAV_FOLDER = "dev-clean-wav"
 _ABBREVIATIONS = [
     (re.compile(rf"\b{abbr}\.", re.IGNORECASE), full)
     for abbr, full in (
-        ("mrs", "misess"), ("mr", "mister"), ("dr", "doctor"), ("st", "saint"), ("co", "company"),
-        ("jr", "junior"), ("maj", "major"), ("gen", "general"), ("drs", "doctors"), ("rev", "reverend"),
-        ("lt", "lieutenant"), ("hon", "honorable"), ("sgt", "sergeant"), ("capt", "captain"),
-        ("esq", "esquire"), ("ltd", "limited"), ("col", "colonel"), ("ft", "fort"),
+        ("mrs", "misess"),
+        ("mr", "mister"),
+        ("dr", "doctor"),
+        ("st", "saint"),
+        ("co", "company"),
+        ("jr", "junior"),
+        ("maj", "major"),
+        ("gen", "general"),
+        ("drs", "doctors"),
+        ("rev", "reverend"),
+        ("lt", "lieutenant"),
+        ("hon", "honorable"),
+        ("sgt", "sergeant"),
+        ("capt", "captain"),
+        ("esq", "esquire"),
+        ("ltd", "limited"),
+        ("col", "colonel"),
+        ("ft", "fort"),
     )
 ]
 _PUNCTUATION = str.maketrans(string.punctuation.replace("'", ""), " " * (len(string.punctuation) - 1))
@@ -108,7 +122,7 @@ def _manifest_entries(manifest: Path) -> list[Entry]:
     except json.JSONDecodeError as e:
         raise ValueError(f"{manifest}: not JSON ({e})") from None
     if not isinstance(data, list):
-        raise ValueError(f"{manifest}: expected a JSON array of utterances")
+        raise ValueError(f"{manifest}: expected a JSON array of utterances")  # noqa: TRY004 - a bad file
     entries = []
     for i, item in enumerate(data):
         try:
@@ -117,7 +131,9 @@ def _manifest_entries(manifest: Path) -> list[Entry]:
             duration = float(item.get("original_duration", chosen["duration"]))
             entries.append(Entry(root / chosen["fname"], normalize_transcript(item["transcript"]), duration))
         except (KeyError, IndexError, TypeError) as e:
-            raise ValueError(f"{manifest}: entry {i} lacks {e} (needs files[].fname, duration, transcript)") from None
+            raise ValueError(
+                f"{manifest}: entry {i} lacks {e} (needs files[].fname, duration, transcript)"
+            ) from None
     return entries
 
 
@@ -205,7 +221,9 @@ class LibriSpeech(Dataset):
             if i not in self._audio:
                 audio = read_audio(self.entries[i].audio_path)
                 if audio.size < MIN_SAMPLES:
-                    raise ValueError(f"{self.entries[i].audio_path}: {audio.size} samples; at least {MIN_SAMPLES}")
+                    raise ValueError(
+                        f"{self.entries[i].audio_path}: {audio.size} samples; at least {MIN_SAMPLES}"
+                    )
                 self._audio[i] = audio
 
     def unload(self, indices: Sequence[int]) -> None:

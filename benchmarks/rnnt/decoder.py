@@ -225,7 +225,9 @@ class RNNTOnnxBackend(_RNNTBackend):
         from rnnt.model import DECODER_FILE, ENCODER_FILE
 
         if not options.model_path:
-            raise ValueError("the onnxruntime backend needs the folder of the two RNN-T ONNX graphs (--model)")
+            raise ValueError(
+                "the onnxruntime backend needs the folder of the two RNN-T ONNX graphs (--model)"
+            )
         folder = Path(options.model_path)
         if folder.is_file() and folder.suffix == ".onnx":
             folder = folder.parent

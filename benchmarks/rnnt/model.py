@@ -200,8 +200,7 @@ def migrate_reference_state_dict(sd: Mapping[str, Any]) -> dict[str, torch.Tenso
     ``module.`` prefix (a DistributedDataParallel wrapper) is removed too."""
     out: dict[str, torch.Tensor] = {}
     for key, value in sd.items():
-        if key.startswith("module."):
-            key = key[len("module.") :]
+        key = key.removeprefix("module.")
         if key.startswith("audio_preprocessor."):
             continue
         out[key.replace("joint_net", "joint.net")] = value
@@ -216,13 +215,15 @@ def load_state_dict_file(path: str | Path) -> dict[str, torch.Tensor]:
     except Exception as e:  # noqa: BLE001 - pickles with more than tensors: see below
         # The reference checkpoint was written by an older torch and may hold
         # objects the safe loader refuses; the file is one the user named.
-        print(f"note: {path}: safe loading failed ({type(e).__name__}); loading it as a full pickle",
-              file=sys.stderr)
+        print(
+            f"note: {path}: safe loading failed ({type(e).__name__}); loading it as a full pickle",
+            file=sys.stderr,
+        )
         obj = torch.load(str(path), map_location="cpu", weights_only=False)
     if isinstance(obj, Mapping) and "state_dict" in obj:
         obj = obj["state_dict"]
     if not isinstance(obj, Mapping):
-        raise ValueError(f"{path}: expected a state dict or a checkpoint dict with 'state_dict'")
+        raise ValueError(f"{path}: expected a state dict or a checkpoint dict with 'state_dict'")  # noqa: TRY004
     return migrate_reference_state_dict(obj)
 
 
@@ -352,12 +353,35 @@ def export_onnx(model: RNNT, folder: str | Path, opset: int = 17) -> tuple[Path,
     h = torch.zeros(cfg.pred_layers, 2, cfg.pred_hidden)
     dec_args = (torch.randn(2, cfg.enc_hidden), torch.tensor([SOS, 3], dtype=torch.int64), h, h.clone())
     jobs = (
-        (EncoderGraph(model), enc_args, ENCODER_FILE, ENCODER_INPUTS, ENCODER_OUTPUTS,
-         {"features": {0: "T", 1: "B"}, "feature_lengths": {0: "B"},
-          "encoded": {0: "T2", 1: "B"}, "encoded_lengths": {0: "B"}}),
-        (DecoderStep(model), dec_args, DECODER_FILE, DECODER_INPUTS, DECODER_OUTPUTS,
-         {"encoder_frame": {0: "B"}, "symbol": {0: "B"}, "h_in": {1: "B"}, "c_in": {1: "B"},
-          "logits": {0: "B"}, "h_out": {1: "B"}, "c_out": {1: "B"}}),
+        (
+            EncoderGraph(model),
+            enc_args,
+            ENCODER_FILE,
+            ENCODER_INPUTS,
+            ENCODER_OUTPUTS,
+            {
+                "features": {0: "T", 1: "B"},
+                "feature_lengths": {0: "B"},
+                "encoded": {0: "T2", 1: "B"},
+                "encoded_lengths": {0: "B"},
+            },
+        ),
+        (
+            DecoderStep(model),
+            dec_args,
+            DECODER_FILE,
+            DECODER_INPUTS,
+            DECODER_OUTPUTS,
+            {
+                "encoder_frame": {0: "B"},
+                "symbol": {0: "B"},
+                "h_in": {1: "B"},
+                "c_in": {1: "B"},
+                "logits": {0: "B"},
+                "h_out": {1: "B"},
+                "c_out": {1: "B"},
+            },
+        ),
     )
     paths = []
     for module, args, name, inputs, outputs, axes in jobs:
@@ -368,8 +392,14 @@ def export_onnx(model: RNNT, folder: str | Path, opset: int = 17) -> tuple[Path,
             # the batch-2 example addresses.
             warnings.simplefilter("ignore")
             torch.onnx.export(
-                module.eval(), args, buf, input_names=list(inputs), output_names=list(outputs),
-                dynamic_axes=axes, opset_version=opset, dynamo=False,
+                module.eval(),
+                args,
+                buf,
+                input_names=list(inputs),
+                output_names=list(outputs),
+                dynamic_axes=axes,
+                opset_version=opset,
+                dynamo=False,
             )
         proto = onnx.load_from_string(buf.getvalue())
         onnx.checker.check_model(proto)

@@ -51,7 +51,11 @@ def prepare(opts: RunOptions) -> RunOptions:
         size = str(opts.extra.get("embedded_model") or synthetic.DEFAULT_SIZE)
         max_s = float(opts.extra.get("synthetic_max_seconds") or synthetic.MAX_S)
         assets = synthetic.ensure_default_assets(
-            cache_dir, count=n, size=size, log=lambda s: print(s, file=sys.stderr, flush=True), max_seconds=max_s
+            cache_dir,
+            count=n,
+            size=size,
+            log=lambda s: print(s, file=sys.stderr, flush=True),
+            max_seconds=max_s,
         )
         dataset_path = str(assets.data_dir)
         if model is None:
@@ -71,7 +75,13 @@ def prepare(opts: RunOptions) -> RunOptions:
             "--dataset-path was given without --model: give the checkpoint rnnt.pt or a state dict (torch), "
             "or the folder of the two ONNX graphs written by benchmarks/rnnt/export.py (onnxruntime)"
         )
-    return replace(opts, dataset_path=dataset_path, model=model, cache_dir=cache_dir, extra={**opts.extra, "notes": notes})
+    return replace(
+        opts,
+        dataset_path=dataset_path,
+        model=model,
+        cache_dir=cache_dir,
+        extra={**opts.extra, "notes": notes},
+    )
 
 
 def hint(report: RunReport, opts: RunOptions) -> list[str]:
@@ -81,17 +91,24 @@ def hint(report: RunReport, opts: RunOptions) -> list[str]:
     if p.scenario == "MultiStream":
         per_query_s = p.latency_ms.get("mean", 0.0) / 1000.0
         return [
-            f"MultiStream needs at least 662 queries for its 99th-percentile early-stopping estimate; at "
-            f"{per_query_s:.2f} s per query that is about {662 * per_query_s:.0f} s: run with "
-            f"--time {max(20, int(662 * per_query_s * 1.1) + 1)} (or --official) for a VALID result."
+            (
+                f"MultiStream needs at least 662 queries for its 99th-percentile early-stopping estimate; at "
+                f"{per_query_s:.2f} s per query that is about {662 * per_query_s:.0f} s: run with "
+                f"--time {max(20, int(662 * per_query_s * 1.1) + 1)} (or --official) for a VALID result."
+            )
         ]
     if p.scenario == "Server":
         return [
-            f"Server is VALID only if 99% of queries finish within {SERVER_BOUND_MS} ms and enough queries "
-            f"ran for early stopping; lower --qps, or lengthen the run with --time."
+            (
+                f"Server is VALID only if 99% of queries finish within {SERVER_BOUND_MS} ms and enough "
+                f"queries ran for early stopping (about 460 with none late): lower --qps, or lengthen the "
+                f"run with --time."
+            )
         ]
     if p.scenario == "Offline" and any("expected QPS" in r for r in p.invalid_reasons):
-        return [f"Offline ran out of samples before min_duration: set rnnt.Offline.target_qps (or --qps) near {p.metric:.1f}."]
+        return [
+            f"Offline ran out of samples before min_duration: set rnnt.Offline.target_qps (or --qps) near {p.metric:.1f}."
+        ]
     return []
 
 

@@ -58,12 +58,14 @@ def default_cache_dir() -> Path:
 
 
 def _assets(folder: Path, count: int) -> DefaultAssets:
-    return DefaultAssets(folder, folder / "LibriSpeech" / "dev-clean", folder / MODEL_FILE, folder / "onnx", count)
+    return DefaultAssets(
+        folder, folder / "LibriSpeech" / "dev-clean", folder / MODEL_FILE, folder / "onnx", count
+    )
 
 
 def synthetic_utterance(rng: np.random.Generator, seconds: float) -> np.ndarray:
     """Speech-like float32 audio in [-1, 1] of ``seconds`` at 16 kHz."""
-    n = int(round(seconds * RATE))
+    n = round(seconds * RATE)
     out = np.zeros(n, dtype=np.float64)
     pos = 0
     formants = rng.uniform((300, 900, 2300), (800, 2200, 3300))
@@ -133,12 +135,12 @@ def build(
 ) -> None:
     """Write the assets into ``folder`` (dataset.json last)."""
     import torch
+    from loadgen.harness import BackendOptions
 
     from rnnt import model as rnnt_model
     from rnnt.dataset import LABELS, read_audio
     from rnnt.decoder import RNNTTorchBackend
     from rnnt.features import Featurizer
-    from loadgen.harness import BackendOptions
 
     if size not in rnnt_model.EMBEDDED_CONFIGS:
         raise ValueError(f"embedded model size {size!r}: choose one of {sorted(rnnt_model.EMBEDDED_CONFIGS)}")
@@ -182,7 +184,11 @@ def build(
         "reference_wer": 0.0,
         "utterances": count,
         "words": n_words,
-        "model": {"size": size, "seed": SEED, **rnnt_model.RNNTConfig.from_state_dict(model.state_dict()).__dict__},
+        "model": {
+            "size": size,
+            "seed": SEED,
+            **rnnt_model.RNNTConfig.from_state_dict(model.state_dict()).__dict__,
+        },
     }
     (assets.data_dir / "dataset.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     (folder / "dataset.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
