@@ -33,12 +33,11 @@ from pathlib import Path
 from typing import Any
 
 from loadgen.harness.accuracy import AccuracyResult, decode, first_response_per_sample, read_accuracy_log
+from loadgen.harness.script import benchmark_folder
 
-try:  # run as a script (benchmarks/rnnt/accuracy.py) or imported as rnnt.accuracy
-    from rnnt.dataset import LABELS, ids_to_text, select_entries
-except ImportError:  # pragma: no cover - the script's own folder first on sys.path
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from rnnt.dataset import LABELS, ids_to_text, select_entries
+benchmark_folder(__file__)  # `import rnnt` also when run as a script
+
+from rnnt.dataset import LABELS, ids_to_text, select_entries
 
 REFERENCE_WER = 7.452253714852645  # percent, the FP32 reference model on dev-clean (<= 15 s)
 TARGET_FRACTION = 0.99

@@ -78,7 +78,9 @@ def main(argv: list[str] | None = None) -> int:
             args.repeats,
             {
                 "rnnt onnxruntime backend alone": lambda r: run_batches(backend.predict, batches, workers),
-                "harness, onnxruntime": lambda r: through_harness(SPEC, replace(opts, output=f"{tmp}/ort{r}")),
+                "harness, onnxruntime": lambda r: through_harness(
+                    SPEC, replace(opts, output=f"{tmp}/ort{r}")
+                ),
             },
         )
         null_opts = replace(opts, backend="null", model=None, count=args.null_samples, output=f"{tmp}/null")
