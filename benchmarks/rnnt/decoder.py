@@ -17,6 +17,11 @@ batch (featurization is timed work: it runs inside ``predict``), then the
 encoder and the step in their runtime, and return ``[symbols [B, U] int64,
 counts [B] int64]``: row ``i`` holds utterance ``i``'s ``counts[i]``
 symbols, padded with blanks.
+
+Threads: onnxruntime's encoder session takes the harness's intra-op count
+(its step session one thread: the step is tiny); torch runs on one intra-op
+thread in both backends (see ``_setup_torch``), so the torch backend's
+parallelism comes from the harness's workers (Offline, Server, MultiStream).
 """
 
 from __future__ import annotations
@@ -104,14 +109,18 @@ class _RNNTBackend(Backend):
     featurizer: Any
     state_shape: tuple[int, int]
 
-    def _setup_torch(self, threads: int) -> None:
+    def _setup_torch(self) -> None:
+        """torch (the features; the torch backend's model too) runs on one
+        intra-op thread, whatever the harness offers: RNN-T is a chain of small
+        sequential ops (LSTM steps, the greedy loop) where torch's thread pool
+        costs more in wake-ups than it gains. Measured on the loaded 2-core
+        machine, 8 utterances one at a time with the torch backend: 2.5-3.2 s
+        on one thread, 50-62 s on two. (torch's setting is process-wide.)"""
         import torch
 
         from rnnt.features import Featurizer
 
-        if threads:
-            torch.set_num_threads(threads)  # process-wide
-        self.threads = torch.get_num_threads()
+        torch.set_num_threads(1)
         self.featurizer = Featurizer()
 
     def encode(self, features: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -158,7 +167,7 @@ class RNNTTorchBackend(_RNNTBackend):
 
         if not options.model_path:
             raise ValueError("the torch backend needs an RNN-T state dict or checkpoint (--model)")
-        self._setup_torch(options.intra_op_threads)
+        self._setup_torch()
         model = load_model(options.model_path)
         self.model = model
         self.encoder = EncoderGraph(model).eval()
@@ -171,22 +180,6 @@ class RNNTTorchBackend(_RNNTBackend):
         with torch.inference_mode():
             enc, enc_len = self.encoder(torch.from_numpy(features), torch.from_numpy(lengths))
         return enc.numpy(), enc_len.numpy()
-
-    def decode(self, encoded: np.ndarray, lengths: np.ndarray) -> list[np.ndarray]:
-        """The greedy loop's steps are tiny: with more than one intra-op thread
-        each would pay for waking the others (seconds per batch on a loaded
-        machine), so it runs on one. torch's setting is process-wide; it is
-        above 1 only with one worker (SingleStream), so nothing else runs
-        meanwhile."""
-        import torch
-
-        if self.threads <= 1:
-            return super().decode(encoded, lengths)
-        torch.set_num_threads(1)
-        try:
-            return super().decode(encoded, lengths)
-        finally:
-            torch.set_num_threads(self.threads)
 
     def step(
         self, frames: np.ndarray, symbols: np.ndarray, h: np.ndarray, c: np.ndarray
@@ -239,7 +232,7 @@ class RNNTOnnxBackend(_RNNTBackend):
         for name in (ENCODER_FILE, DECODER_FILE):
             if not (folder / name).is_file():
                 raise ValueError(f"{folder}: no {name} (write the graphs with benchmarks/rnnt/export.py)")
-        self._setup_torch(options.intra_op_threads)
+        self._setup_torch()
         so = ort.SessionOptions()
         so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         if options.intra_op_threads:
