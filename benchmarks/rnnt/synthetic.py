@@ -145,6 +145,7 @@ def build(
     if size not in rnnt_model.EMBEDDED_CONFIGS:
         raise ValueError(f"embedded model size {size!r}: choose one of {sorted(rnnt_model.EMBEDDED_CONFIGS)}")
     assets = _assets(folder, count)
+    torch.set_num_threads(1)  # as the backends do (decoder.py): small sequential ops
     rng = np.random.default_rng(SEED)
     if not MIN_S <= max_seconds <= MAX_S:
         raise ValueError(f"max_seconds = {max_seconds}: must lie in [{MIN_S}, {MAX_S}]")
