@@ -181,15 +181,20 @@ class RNNTTorchBackend(_RNNTBackend):
             enc, enc_len = self.encoder(torch.from_numpy(features), torch.from_numpy(lengths))
         return enc.numpy(), enc_len.numpy()
 
+    def decode(self, encoded: np.ndarray, lengths: np.ndarray) -> list[np.ndarray]:
+        import torch
+
+        with torch.inference_mode():  # once for the loop, not per step
+            return super().decode(encoded, lengths)
+
     def step(
         self, frames: np.ndarray, symbols: np.ndarray, h: np.ndarray, c: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         import torch
 
-        with torch.inference_mode():
-            logits, h2, c2 = self.decoder(
-                torch.from_numpy(frames), torch.from_numpy(symbols), torch.from_numpy(h), torch.from_numpy(c)
-            )
+        logits, h2, c2 = self.decoder(
+            torch.from_numpy(frames), torch.from_numpy(symbols), torch.from_numpy(h), torch.from_numpy(c)
+        )
         return logits.numpy(), h2.numpy(), c2.numpy()
 
     def close(self) -> None:
