@@ -90,13 +90,14 @@ def create_backend(name: str, overrides: Mapping[str, str | type] | None = None)
     """A new, unloaded backend. Raises ValueError for an unknown name and
     ImportError (saying what to install) when its library is missing.
 
-    ``overrides`` (a benchmark's own backends, ``BenchmarkSpec.backends``) is
-    looked up before the global registry, without changing it."""
-    table = {**_BACKENDS, **(overrides or {})}
+    ``overrides`` (a benchmark's ``BenchmarkSpec.backends``) maps backend names
+    to the benchmark's own classes (or ``"module:Class"`` strings), which are
+    used instead of the registry's for those names: e.g. a model that runs as
+    several graphs (an encoder and a decoder step) under ``onnxruntime``."""
     try:
-        target = table[name]
+        target = (overrides or {}).get(name) or _BACKENDS[name]
     except KeyError:
-        raise ValueError(f"unknown backend {name!r}; choose one of {sorted(table)}") from None
+        raise ValueError(f"unknown backend {name!r}; choose one of {registered_backends()}") from None
     if isinstance(target, str):
         module_name, _, cls_name = target.partition(":")
         try:
