@@ -312,6 +312,20 @@ def test_onnx_graphs_compute_what_torch_computes_at_any_batch(assets):
             np.testing.assert_allclose(a, b.detach().numpy(), rtol=1e-5, atol=1e-4)
 
 
+def test_fused_torch_step_computes_what_the_lstm_module_step_computes(assets):
+    model = rnnt_model.load_model(assets.torch_model)
+    rng = np.random.default_rng(6)
+    f = torch.from_numpy(rng.normal(size=(4, 32)).astype(np.float32))
+    s = torch.tensor([28, 0, 5, 27])
+    h = torch.from_numpy(rng.normal(size=(2, 4, 16)).astype(np.float32))
+    c = torch.from_numpy(rng.normal(size=(2, 4, 16)).astype(np.float32))
+    with torch.no_grad():
+        ours = rnnt_model.FusedDecoderStep(model)(f, s, h, c)
+        module = rnnt_model.DecoderStep(model)(f, s, h, c)
+    for a, b in zip(ours, module):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-4)
+
+
 def test_batched_encoder_equals_one_utterance_at_a_time(assets):
     model = rnnt_model.load_model(assets.torch_model)
     rng = np.random.default_rng(4)

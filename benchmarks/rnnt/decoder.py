@@ -163,7 +163,7 @@ class RNNTTorchBackend(_RNNTBackend):
         return str(torch.__version__)
 
     def load(self, options: BackendOptions) -> None:
-        from rnnt.model import DecoderStep, EncoderGraph, load_model
+        from rnnt.model import EncoderGraph, FusedDecoderStep, load_model
 
         if not options.model_path:
             raise ValueError("the torch backend needs an RNN-T state dict or checkpoint (--model)")
@@ -171,7 +171,7 @@ class RNNTTorchBackend(_RNNTBackend):
         model = load_model(options.model_path)
         self.model = model
         self.encoder = EncoderGraph(model).eval()
-        self.decoder = DecoderStep(model).eval()
+        self.decoder = FusedDecoderStep(model).eval()
         self.state_shape = (model.cfg.pred_layers, model.cfg.pred_hidden)
 
     def encode(self, features: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -190,6 +190,50 @@ class DecoderStep(nn.Module):
         return self.joint(torch.cat((frame, g[0]), dim=1)), h2, c2
 
 
+class FusedDecoderStep(nn.Module):
+    """``DecoderStep``'s arithmetic written out (one ``addmm`` pair per LSTM
+    layer, the gates by hand), for the torch backend's greedy loop: the step
+    is so small that ``nn.LSTM``'s per-call overhead dominates it (measured:
+    about 0.4 ms against 1.1 ms per step, small model, one thread). Same
+    weights, same results up to float rounding; ``DecoderStep`` stays the
+    source of the ONNX graph."""
+
+    def __init__(self, model: RNNT) -> None:
+        super().__init__()
+        step = DecoderStep(model)
+        lstm = step.lstm
+        self.register_buffer("table", step.table, False)
+        self.layers = lstm.num_layers
+        for i in range(self.layers):
+            w_ih = getattr(lstm, f"weight_ih_l{i}").detach()
+            w_hh = getattr(lstm, f"weight_hh_l{i}").detach()
+            bias = (getattr(lstm, f"bias_ih_l{i}") + getattr(lstm, f"bias_hh_l{i}")).detach()
+            self.register_buffer(f"w_ih{i}", w_ih.T.contiguous(), False)
+            self.register_buffer(f"w_hh{i}", w_hh.T.contiguous(), False)
+            self.register_buffer(f"b{i}", bias, False)
+        first, last = model.joint.net[0], model.joint.net[3]
+        self.register_buffer("j0_w", first.weight.detach().T.contiguous(), False)
+        self.register_buffer("j0_b", first.bias.detach().clone(), False)
+        self.register_buffer("j3_w", last.weight.detach().T.contiguous(), False)
+        self.register_buffer("j3_b", last.bias.detach().clone(), False)
+
+    def forward(
+        self, frame: torch.Tensor, symbol: torch.Tensor, h: torch.Tensor, c: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        x = torch.nn.functional.embedding(symbol, self.table)
+        hs, cs = [], []
+        for i in range(self.layers):
+            gates = torch.addmm(getattr(self, f"b{i}"), x, getattr(self, f"w_ih{i}"))
+            gates = gates.addmm_(h[i], getattr(self, f"w_hh{i}"))
+            in_gate, forget, cell, out_gate = gates.chunk(4, 1)  # torch's gate order
+            c_new = torch.sigmoid(forget) * c[i] + torch.sigmoid(in_gate) * torch.tanh(cell)
+            x = torch.sigmoid(out_gate) * torch.tanh(c_new)
+            hs.append(x)
+            cs.append(c_new)
+        hidden = torch.relu(torch.addmm(self.j0_b, torch.cat((frame, x), dim=1), self.j0_w))
+        return torch.addmm(self.j3_b, hidden, self.j3_w), torch.stack(hs), torch.stack(cs)
+
+
 # ---------------------------------------------------------------------------
 # Loading.
 
