@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import _core
 from .accuracy import AccuracyResult
-from .backend import BackendOptions, create_backend
+from .backend import Backend, BackendOptions, create_backend
 from .dataset import Dataset
 from .qsl import DatasetQSL
 from .report import PerformanceSummary, Progress, RunReport, report_to_json
@@ -58,6 +58,14 @@ class BenchmarkSpec:
         strings) for some backend names, used instead of the registry's for
         this benchmark only: e.g. an encoder graph plus a decoder-step graph
         driven by a search loop, where the registry's backends run one graph.
+    wrap_backend(backend, opts): wraps the created (not yet loaded) backend,
+        for models whose sample is not one model input: e.g. 3D-UNet's
+        sliding window, which cuts each volume into patches, batches patches
+        of one or several volumes up to ``opts.max_batchsize`` through the
+        inner backend, and returns one variable-size result per sample.
+    watchdog_timeout_ms: LoadGen's watchdog (no sample completed for this long
+        while some are outstanding ends the test INVALID); None keeps LoadGen's
+        60 s, a model whose one sample can take longer on a CPU sets more.
     """
 
     name: str
@@ -78,6 +86,8 @@ class BenchmarkSpec:
     respond: Respond | None = None
     sample_weights: Callable[[Dataset], np.ndarray] | None = None
     backends: Mapping[str, str | type] = field(default_factory=dict)
+    wrap_backend: Callable[[Backend, RunOptions], Backend] | None = None
+    watchdog_timeout_ms: int | None = None
 
     def __post_init__(self) -> None:
         if self.postprocess is None and self.respond is None:
@@ -140,8 +150,12 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
         opts, spec.config_model, opts.user_conf or spec.user_conf, dataset.total_count, qsl_perf
     )
     notes = list(opts.extra.get("notes", [])) + plan.notes
+    if spec.watchdog_timeout_ms is not None:
+        plan.settings.watchdog_timeout_ms = spec.watchdog_timeout_ms
 
     backend = create_backend(opts.backend, spec.backends)
+    if spec.wrap_backend is not None:
+        backend = spec.wrap_backend(backend, opts)
     log(f"loading {opts.backend} model {opts.model or '(none)'}")
     backend.load(
         BackendOptions(
