@@ -24,6 +24,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iostream>
 #include <limits>
 #include <map>
 #include <string>
@@ -965,12 +966,24 @@ ConfigExplanation ExplainConfig(const std::string &user_conf_path,
 
 std::vector<std::string> KnownConfigKeys() { return AllKeyNames(); }
 
+std::string FormatDiagnostic(const ConfigDiagnostic &d) {
+  const std::string where = d.file + (d.line > 0 ? ":" + std::to_string(d.line) : std::string());
+  return where + ": " + (d.key.empty() ? "" : d.key + ": ") + d.message;
+}
+
 }  // namespace internal
 
 int TestSettings::FromConfig(const std::string &path, const std::string &model,
                              const std::string &scenario, int conf_type) {
-  return internal::FromConfigImpl(this, path, model, scenario, conf_type,
-                                  nullptr);
+  const std::size_t before = config_diagnostics.size();
+  const int rc = internal::FromConfigImpl(this, path, model, scenario, conf_type, nullptr);
+  // The reference is silent here, so a typo would go unnoticed until the
+  // detail log is read: say it now, one line per problem.
+  for (std::size_t i = before; i < config_diagnostics.size(); ++i) {
+    std::cerr << "loadgen: " << (config_diagnostics[i].is_error ? "error" : "warning") << ": "
+              << internal::FormatDiagnostic(config_diagnostics[i]) << "\n";
+  }
+  return rc;
 }
 
 }  // namespace mlperf

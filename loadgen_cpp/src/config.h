@@ -107,6 +107,10 @@ ConfigExplanation ExplainConfig(const std::string &user_conf_path,
 // sorted; for the tool's help text and for suggestions.
 std::vector<std::string> KnownConfigKeys();
 
+// "file:line: key: message" (the parts that are known), as FromConfig prints
+// a diagnostic on stderr and the detail log records it.
+std::string FormatDiagnostic(const ConfigDiagnostic &d);
+
 }  // namespace internal
 }  // namespace mlperf
 

@@ -429,8 +429,7 @@ bool Run::WaitForCompleted(uint64_t target, bool closing) {
   for (int i = 0; i < 2000; ++i) {
     if (completed_.load(std::memory_order_acquire) >= target) return true;
   }
-  const int64_t watchdog_ns =
-      static_cast<int64_t>(settings_.requested.watchdog_timeout_ms) * 1000000;
+  const int64_t watchdog_ns = WatchdogTimeoutNs(settings_, target);
   uint64_t last_seen = completed_.load(std::memory_order_acquire);
   int64_t last_progress_ns = RealNowNs();
   const auto interval = std::chrono::milliseconds(
@@ -459,26 +458,29 @@ bool Run::WaitForCompleted(uint64_t target, bool closing) {
       last_seen = now_done;
       last_progress_ns = now;
     }
-    // Past max_duration, a SUT that is still answering is waited for (the
-    // reference waits for the tail too); one that has stalled for the grace
-    // period is stopped there instead of at the (longer) watchdog.
+    // Past max_duration the tail is waited for, as the reference does; the
+    // watchdog is the guard. Only with the watchdog off does max_duration
+    // bound the wait: no completion for max_duration (at least 1 s) after it.
     const int64_t max_ms = settings_.max_duration_ms;
-    if (max_ms > 0 && !phase_accuracy_ && !Aborting() &&
-        now > phase_start_real_ns_ + max_ms * 1000000 + kMaxDurationGraceNs &&
-        now - last_progress_ns > kMaxDurationGraceNs) {
+    const int64_t stall_ns = std::max<int64_t>(max_ms * 1000000, kMaxDurationGraceNs);
+    if (watchdog_ns == 0 && max_ms > 0 && !phase_accuracy_ && !Aborting() &&
+        now > phase_start_real_ns_ + max_ms * 1000000 + stall_ns &&
+        now - last_progress_ns > stall_ns) {
       AddError("error_runtime",
-               "max_duration_ms (" + std::to_string(max_ms) + " ms) passed and no sample "
-               "completed for 1 s while " + std::to_string(target - now_done) +
-                   " were outstanding; ending the test.");
+               "max_duration_ms (" + std::to_string(max_ms) + " ms) passed, the watchdog is off, and no "
+               "sample completed for " + std::to_string(stall_ns / 1000000) + " ms while " +
+                   std::to_string(target - now_done) + " were outstanding; ending the test.");
       RequestAbort("max_duration reached while samples were outstanding");
       return false;
     }
     if (watchdog_ns > 0 && now - last_progress_ns > watchdog_ns && !Aborting()) {
+      const bool derived = settings_.requested.watchdog_timeout_ms == kWatchdogFromSettings;
       AddError("error_runtime",
-               "Watchdog: no sample completed for " +
-                   std::to_string(settings_.requested.watchdog_timeout_ms) +
+               "Watchdog: no sample completed for " + std::to_string(watchdog_ns / 1000000) +
                    " ms while " + std::to_string(target - now_done) +
-                   " were outstanding; ending the test.");
+                   " were outstanding; ending the test (" +
+                   (derived ? "the limit derived from the settings" : "watchdog_timeout_ms") +
+                   "; set watchdog_timeout_ms to change it, 0 to turn it off).");
       RequestAbort("watchdog: the SUT stopped completing samples");
       return false;
     }
@@ -1366,9 +1368,7 @@ TestResult Run::Execute() {
                    ") and applied its settings.");
   }
   for (const auto& d : effective_request.config_diagnostics) {
-    const std::string where =
-        d.file + (d.line > 0 ? ":" + std::to_string(d.line) : std::string());
-    const std::string msg = where + ": " + (d.key.empty() ? "" : d.key + ": ") + d.message;
+    const std::string msg = FormatDiagnostic(d);
     if (d.is_error) {
       AddError("error_invalid_config", msg);
     } else {

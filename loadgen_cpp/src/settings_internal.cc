@@ -278,5 +278,25 @@ EffectiveSettings WithTargetQps(const EffectiveSettings& s, double qps) {
                         s.qsl_performance_sample_count);
 }
 
+int64_t WatchdogTimeoutNs(const EffectiveSettings& s, uint64_t samples) {
+  const uint64_t ms = s.requested.watchdog_timeout_ms;
+  constexpr int64_t kMaxNs = int64_t{1} << 62;  // "never", without overflow
+  if (ms == 0) return 0;
+  if (ms != kWatchdogFromSettings) {
+    return ms >= static_cast<uint64_t>(kMaxNs / 1000000) ? kMaxNs
+                                                        : static_cast<int64_t>(ms) * 1000000;
+  }
+  // What the settings say the SUT should take to answer what is outstanding.
+  const double qps = s.target_qps > 0 ? s.target_qps : 1.0;
+  double expected_ns = 1e9 / qps;  // SingleStream/MultiStream: the latency
+  if (s.scenario == TestScenario::Offline) {
+    expected_ns = static_cast<double>(samples) * 1e9 / qps;
+  } else if (s.scenario == TestScenario::Server) {
+    expected_ns = std::max(expected_ns, static_cast<double>(s.target_latency_ns));
+  }
+  const double ns = std::max(static_cast<double>(kWatchdogFloorNs), kWatchdogFactor * expected_ns);
+  return ns >= static_cast<double>(kMaxNs) ? kMaxNs : static_cast<int64_t>(ns);
+}
+
 }  // namespace internal
 }  // namespace mlperf

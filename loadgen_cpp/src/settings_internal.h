@@ -62,6 +62,14 @@ void ValidateSettings(const TestSettings& s, uint64_t qsl_total,
 EffectiveSettings DeriveSettings(const TestSettings& s, uint64_t qsl_total,
                                  uint64_t qsl_performance);
 
+// The watchdog's limit in ns (0: off) while `samples` samples of a phase are
+// to be waited for: watchdog_timeout_ms when set explicitly, else derived as
+// test_settings.h documents (kWatchdogFactor times the expected time, at
+// least kWatchdogFloorNs).
+constexpr int64_t kWatchdogFloorNs = int64_t{600} * 1000000000;  // 10 min
+constexpr double kWatchdogFactor = 10.0;
+int64_t WatchdogTimeoutNs(const EffectiveSettings& s, uint64_t samples);
+
 // The same derivation with another scenario's target qps (FindPeakPerformance
 // probes).
 EffectiveSettings WithTargetQps(const EffectiveSettings& s, double qps);
