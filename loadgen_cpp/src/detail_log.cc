@@ -3,44 +3,10 @@
 #include <unistd.h>
 #include <sys/syscall.h>
 
-#include <cmath>
 #include <cstdio>
-#include <sstream>
 
 namespace mlperf {
 namespace internal {
-
-std::string JsonString(const std::string& s) {
-  std::string out;
-  out.reserve(s.size() + 2);
-  out.push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-          out += buf;
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out.push_back('"');
-  return out;
-}
-
-std::string JsonNumber(double v) {
-  if (!std::isfinite(v)) return "null";  // strict JSON has no inf/nan
-  std::ostringstream os;
-  os << v;
-  return os.str();
-}
 
 void DetailLog::Add(const std::string& key, const std::string& json_value,
                     int64_t now_ns, bool is_error, bool is_warning,

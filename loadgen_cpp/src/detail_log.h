@@ -8,13 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "json_writer.h"
+
 namespace mlperf {
 namespace internal {
-
-// JSON value encoders.
-std::string JsonString(const std::string& s);
-std::string JsonNumber(double v);
-inline std::string JsonBool(bool b) { return b ? "true" : "false"; }
 
 class DetailLog {
  public:

@@ -1,0 +1,168 @@
+// The completion entry points of a Run: any thread, no lock on the way
+// unless a response goes to the accuracy log. Each call claims its samples
+// inside one CompletionTracker window and calls the response callback after
+// leaving it, so a phase can end while a callback still runs.
+#include <exception>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "run.h"
+
+namespace mlperf {
+namespace internal {
+
+namespace {
+
+// Calls `cb` for each logged response after the window; the first exception
+// is rethrown once every callback ran.
+void RunCallbacks(const std::vector<QuerySampleResponse>& logged, const ResponseCallback& cb) {
+  std::exception_ptr error;
+  for (const QuerySampleResponse& r : logged) {
+    QuerySampleResponse copy = r;
+    try {
+      cb(&copy);
+    } catch (...) {
+      if (!error) error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
+}
+
+}  // namespace
+
+bool Run::Claim(ResponseId id, int64_t now_ns, uint64_t* index, bool* logged) {
+  switch (tracker_.ClaimSample(id, now_ns, index, logged)) {
+    case CompletionTracker::Claim::kOk:
+      return true;
+    case CompletionTracker::Claim::kUnknown:
+      control_.AddSampleError("QuerySamplesComplete: unknown response id " + std::to_string(id) +
+                              " (not issued by the running test phase); ignored.");
+      return false;
+    case CompletionTracker::Claim::kDuplicate:
+      control_.AddSampleError("Attempted to complete a sample twice (id " + std::to_string(id) +
+                              ").");
+      return false;
+  }
+  return false;
+}
+
+void Run::RecordTokens(uint64_t index, ResponseId id, int64_t n_tokens) {
+  if (!tracker_.tokens()) return;
+  TokenSlot& ts = tracker_.token(index);
+  ts.n_tokens = n_tokens;
+  if (settings_.scenario != TestScenario::Offline &&
+      ts.first_token_ns.load(std::memory_order_acquire) == kPendingNs) {
+    // As the reference: every scenario but Offline needs the first token first.
+    control_.AddSampleError("Sample completed before its first token was reported (id " +
+                            std::to_string(id) + ").");
+  }
+}
+
+void Run::LogResponse(uint64_t index, const uint8_t* data, size_t size, int64_t n_tokens) {
+  accuracy_log_.Add(tracker_.seq_base() + index, tracker_.qsl_index(index), data, size, n_tokens);
+}
+
+void Run::Complete(const QuerySampleResponse* responses, size_t count,
+                   const ResponseCallback& cb) {
+  const int64_t now = clock_->NowNs();
+  std::vector<QuerySampleResponse> to_callback;
+  {
+    CompletionTracker::Window window(&tracker_);
+    uint64_t done = 0;
+    for (size_t i = 0; i < count; ++i) {
+      const QuerySampleResponse& r = responses[i];
+      uint64_t index;
+      bool logged = false;
+      if (!Claim(r.id, now, &index, &logged)) continue;
+      RecordTokens(index, r.id, r.n_tokens);
+      if (logged) {
+        LogResponse(index, reinterpret_cast<const uint8_t*>(r.data), r.size, r.n_tokens);
+        if (cb) to_callback.push_back(r);
+      }
+      ++done;
+    }
+    tracker_.Finish(done);
+  }
+  // A throwing callback must not leave claimed samples uncounted: they were
+  // counted above.
+  if (!to_callback.empty()) RunCallbacks(to_callback, cb);
+}
+
+void Run::FirstToken(const QuerySampleResponse* responses, size_t count,
+                     const ResponseCallback& cb) {
+  const int64_t now = clock_->NowNs();
+  if (!tracker_.tokens()) {
+    control_.AddSampleError("FirstTokenComplete called but use_token_latencies is false; ignored.");
+    return;
+  }
+  std::vector<QuerySampleResponse> to_callback;
+  {
+    CompletionTracker::Window window(&tracker_);
+    for (size_t i = 0; i < count; ++i) {
+      const QuerySampleResponse& r = responses[i];
+      uint64_t index;
+      if (!tracker_.Resolve(r.id, &index)) {
+        control_.AddSampleError("FirstTokenComplete: unknown response id " + std::to_string(r.id) +
+                                "; ignored.");
+        continue;
+      }
+      const int64_t done = tracker_.slot(index).done_ns.load(std::memory_order_acquire);
+      if (!IsPending(done)) {
+        control_.AddSampleError("FirstTokenComplete after QuerySamplesComplete for id " +
+                                std::to_string(r.id) + ".");
+        continue;
+      }
+      TokenSlot& ts = tracker_.token(index);
+      int64_t expected = kPendingNs;
+      if (!ts.first_token_ns.compare_exchange_strong(expected, now)) {
+        control_.AddSampleError("First token reported twice for id " + std::to_string(r.id) + ".");
+        continue;
+      }
+      if (done == kPendingLoggedNs) {
+        accuracy_log_.AddFirstToken(tracker_.seq_base() + index,
+                                    reinterpret_cast<const uint8_t*>(r.data), r.size);
+        if (cb) to_callback.push_back(r);
+      }
+    }
+  }
+  if (!to_callback.empty()) RunCallbacks(to_callback, cb);
+}
+
+void Run::CompleteIds(const ResponseId* ids, size_t count) {
+  const int64_t now = clock_->NowNs();
+  CompletionTracker::Window window(&tracker_);
+  uint64_t done = 0;
+  for (size_t i = 0; i < count; ++i) {
+    uint64_t index;
+    bool logged = false;
+    if (!Claim(ids[i], now, &index, &logged)) continue;
+    if (logged) LogResponse(index, nullptr, 0, 0);
+    ++done;
+  }
+  tracker_.Finish(done);
+}
+
+void Run::CompleteBuffer(const ResponseId* ids, size_t count, const uint8_t* data,
+                         const uint64_t* offsets, const int64_t* n_tokens) {
+  const int64_t now = clock_->NowNs();
+  CompletionTracker::Window window(&tracker_);
+  uint64_t done = 0;
+  for (size_t i = 0; i < count; ++i) {
+    uint64_t index;
+    bool logged = false;
+    if (!Claim(ids[i], now, &index, &logged)) continue;
+    const int64_t nt = n_tokens ? n_tokens[i] : 0;
+    RecordTokens(index, ids[i], nt);
+    if (logged) {
+      const uint8_t* p = data ? data + offsets[i] : nullptr;
+      const size_t n = data ? static_cast<size_t>(offsets[i + 1] - offsets[i]) : 0;
+      LogResponse(index, p, n, nt);
+    }
+    ++done;
+  }
+  tracker_.Finish(done);
+}
+
+}  // namespace internal
+}  // namespace mlperf
