@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <mutex>
-#include <thread>
 
 #include "check.h"
 
@@ -33,7 +32,6 @@ void CompletionTracker::EnableTokens() {
 uint64_t CompletionTracker::OpenPhase(bool accuracy, uint64_t samples_per_query,
                                       uint64_t seq_base) {
   LG_DCHECK(tag_.load() == 0, "a phase is opened while another one is open");
-  LG_DCHECK(in_window_.load() == 0, "a completer is inside a closed phase");
   accuracy_ = accuracy;
   spq_ = samples_per_query == 0 ? 1 : samples_per_query;
   seq_base_ = seq_base;
@@ -46,11 +44,9 @@ uint64_t CompletionTracker::OpenPhase(bool accuracy, uint64_t samples_per_query,
 
 void CompletionTracker::ClosePhase() {
   tag_.store(0, std::memory_order_seq_cst);
-  // A completer that read the old tag entered its window before that read;
-  // wait for it to leave. Windows are a few hundred ns of work, no callbacks.
-  for (int spins = 0; in_window_.load(std::memory_order_seq_cst) != 0; ++spins) {
-    if (spins > 64) std::this_thread::yield();
-  }
+  // A completer that read the old tag entered the gate before that read;
+  // wait for it to leave. A pass is a few hundred ns of work, no callbacks.
+  CompletionGate::WaitUntilClear();
   LG_DCHECK(completed_.load() <= issued_.load(), "more completions than issued samples");
 }
 
@@ -66,7 +62,7 @@ bool CompletionTracker::Resolve(ResponseId id, uint64_t* index) const {
 
 CompletionTracker::Claim CompletionTracker::ClaimSample(ResponseId id, int64_t now_ns,
                                                         uint64_t* index, bool* logged) {
-  LG_DCHECK(in_window_.load(std::memory_order_relaxed) > 0, "a claim outside a Window");
+  LG_DCHECK(CompletionGate::InsideOnThisThread(), "a claim outside a CompletionGate::Pass");
   if (!Resolve(id, index)) return Claim::kUnknown;
   SampleSlot& slot = slots_.Get(*index);
   int64_t cur = slot.done_ns.load(std::memory_order_acquire);

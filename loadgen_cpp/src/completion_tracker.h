@@ -6,11 +6,11 @@
 // Ids: (phase tag << 40) | (index + 1). The tag is unique in the process, so a
 // stale id of an earlier phase or test is recognised.
 //
-// Phase end: completers enter a window (Window) before they read the tag and
-// leave it after their last write; ClosePhase clears the tag and then waits
-// until no completer is inside. A completer that passed the tag check is
-// therefore done with the slots before they are read or reused (the race of
-// a stale completer claiming a slot of the next phase cannot happen).
+// Phase end: completers claim inside a CompletionGate::Pass; ClosePhase
+// clears the tag and then waits until every thread that was inside has left.
+// A completer that passed the tag check is therefore done with the slots
+// before they are read or reused: a stale completer can never claim a slot of
+// the next phase (tests/completion_stress_test.cc hammers this).
 #ifndef LOADGEN_SRC_COMPLETION_TRACKER_H_
 #define LOADGEN_SRC_COMPLETION_TRACKER_H_
 
@@ -20,6 +20,7 @@
 #include <memory>
 #include <vector>
 
+#include "completion_gate.h"
 #include "loadgen/query_sample.h"
 #include "results.h"
 #include "sample_table.h"
@@ -50,7 +51,7 @@ class CompletionTracker {
   // Makes samples below `samples` claimable.
   void Publish(uint64_t samples) { issued_.store(samples, std::memory_order_release); }
   // Ends the phase: later completions are unknown ids. Returns once no
-  // completer is inside its window.
+  // completer that could have seen the phase is inside the gate.
   void ClosePhase();
   // The phase's measurements (after ClosePhase). `start_ns`: start of issuing.
   RunMeasurements Collect(const EffectiveSettings& s, uint64_t queries, uint64_t samples,
@@ -62,20 +63,7 @@ class CompletionTracker {
   // Wakes WaitFor (after setting its stop flag).
   void Wake();
 
-  // ---- Completers (any thread), inside a Window.
-
-  class Window {
-   public:
-    explicit Window(CompletionTracker* t) : t_(t) {
-      t_->in_window_.fetch_add(1, std::memory_order_seq_cst);
-    }
-    ~Window() { t_->in_window_.fetch_sub(1, std::memory_order_release); }
-    Window(const Window&) = delete;
-    Window& operator=(const Window&) = delete;
-
-   private:
-    CompletionTracker* t_;
-  };
+  // ---- Completers (any thread), inside a CompletionGate::Pass.
 
   enum class Claim { kOk, kUnknown, kDuplicate };
   // Resolves `id` of the current phase to its index.
@@ -99,14 +87,13 @@ class CompletionTracker {
  private:
   bool tokens_ = false;
   // Phase state: written by the issuer between phases (while the tag is 0
-  // and no completer is in a window), read by completers inside a window.
+  // and no completer is inside the gate), read by completers in the gate.
   bool accuracy_ = false;
   uint64_t spq_ = 1;
   uint64_t seq_base_ = 0;
   std::atomic<uint64_t> tag_{0};        // 0: no phase
   std::atomic<uint64_t> issued_{0};     // samples published
   std::atomic<uint64_t> completed_{0};  // samples claimed (first time)
-  std::atomic<int64_t> in_window_{0};   // completers inside a Window
   std::atomic<bool> waiting_{false};
   Mutex wait_mu_;  // pairs wait_cv_ with the waiting_ flag
   std::condition_variable wait_cv_;

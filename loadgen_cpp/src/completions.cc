@@ -1,7 +1,9 @@
 // The completion entry points of a Run: any thread, no lock on the way
-// unless a response goes to the accuracy log. Each call claims its samples
-// inside one CompletionTracker window and calls the response callback after
-// leaving it, so a phase can end while a callback still runs.
+// unless a response goes to the accuracy log. The *InPass methods run inside
+// a CompletionGate::Pass held by the caller (loadgen.cc holds one across
+// reading the current-run pointer too); they collect the responses for the
+// response callback, which runs after the pass, so neither a phase nor the
+// Run waits for a callback.
 #include <exception>
 #include <string>
 #include <utility>
@@ -12,11 +14,9 @@
 namespace mlperf {
 namespace internal {
 
-namespace {
 
-// Calls `cb` for each logged response after the window; the first exception
-// is rethrown once every callback ran.
-void RunCallbacks(const std::vector<QuerySampleResponse>& logged, const ResponseCallback& cb) {
+void RunResponseCallbacks(const std::vector<QuerySampleResponse>& logged,
+                          const ResponseCallback& cb) {
   std::exception_ptr error;
   for (const QuerySampleResponse& r : logged) {
     QuerySampleResponse copy = r;
@@ -28,8 +28,6 @@ void RunCallbacks(const std::vector<QuerySampleResponse>& logged, const Response
   }
   if (error) std::rethrow_exception(error);
 }
-
-}  // namespace
 
 bool Run::Claim(ResponseId id, int64_t now_ns, uint64_t* index, bool* logged) {
   switch (tracker_.ClaimSample(id, now_ns, index, logged)) {
@@ -63,12 +61,10 @@ void Run::LogResponse(uint64_t index, const uint8_t* data, size_t size, int64_t 
   accuracy_log_.Add(tracker_.seq_base() + index, tracker_.qsl_index(index), data, size, n_tokens);
 }
 
-void Run::Complete(const QuerySampleResponse* responses, size_t count,
-                   const ResponseCallback& cb) {
+void Run::CompleteInPass(const QuerySampleResponse* responses, size_t count,
+                         std::vector<QuerySampleResponse>* to_callback) {
   const int64_t now = clock_->NowNs();
-  std::vector<QuerySampleResponse> to_callback;
   {
-    CompletionTracker::Window window(&tracker_);
     uint64_t done = 0;
     for (size_t i = 0; i < count; ++i) {
       const QuerySampleResponse& r = responses[i];
@@ -78,27 +74,22 @@ void Run::Complete(const QuerySampleResponse* responses, size_t count,
       RecordTokens(index, r.id, r.n_tokens);
       if (logged) {
         LogResponse(index, reinterpret_cast<const uint8_t*>(r.data), r.size, r.n_tokens);
-        if (cb) to_callback.push_back(r);
+        if (to_callback) to_callback->push_back(r);
       }
       ++done;
     }
     tracker_.Finish(done);
   }
-  // A throwing callback must not leave claimed samples uncounted: they were
-  // counted above.
-  if (!to_callback.empty()) RunCallbacks(to_callback, cb);
 }
 
-void Run::FirstToken(const QuerySampleResponse* responses, size_t count,
-                     const ResponseCallback& cb) {
+void Run::FirstTokenInPass(const QuerySampleResponse* responses, size_t count,
+                           std::vector<QuerySampleResponse>* to_callback) {
   const int64_t now = clock_->NowNs();
   if (!tracker_.tokens()) {
     control_.AddSampleError("FirstTokenComplete called but use_token_latencies is false; ignored.");
     return;
   }
-  std::vector<QuerySampleResponse> to_callback;
   {
-    CompletionTracker::Window window(&tracker_);
     for (size_t i = 0; i < count; ++i) {
       const QuerySampleResponse& r = responses[i];
       uint64_t index;
@@ -122,16 +113,14 @@ void Run::FirstToken(const QuerySampleResponse* responses, size_t count,
       if (done == kPendingLoggedNs) {
         accuracy_log_.AddFirstToken(tracker_.seq_base() + index,
                                     reinterpret_cast<const uint8_t*>(r.data), r.size);
-        if (cb) to_callback.push_back(r);
+        if (to_callback) to_callback->push_back(r);
       }
     }
   }
-  if (!to_callback.empty()) RunCallbacks(to_callback, cb);
 }
 
-void Run::CompleteIds(const ResponseId* ids, size_t count) {
+void Run::CompleteIdsInPass(const ResponseId* ids, size_t count) {
   const int64_t now = clock_->NowNs();
-  CompletionTracker::Window window(&tracker_);
   uint64_t done = 0;
   for (size_t i = 0; i < count; ++i) {
     uint64_t index;
@@ -143,10 +132,9 @@ void Run::CompleteIds(const ResponseId* ids, size_t count) {
   tracker_.Finish(done);
 }
 
-void Run::CompleteBuffer(const ResponseId* ids, size_t count, const uint8_t* data,
-                         const uint64_t* offsets, const int64_t* n_tokens) {
+void Run::CompleteBufferInPass(const ResponseId* ids, size_t count, const uint8_t* data,
+                               const uint64_t* offsets, const int64_t* n_tokens) {
   const int64_t now = clock_->NowNs();
-  CompletionTracker::Window window(&tracker_);
   uint64_t done = 0;
   for (size_t i = 0; i < count; ++i) {
     uint64_t index;
@@ -162,6 +150,38 @@ void Run::CompleteBuffer(const ResponseId* ids, size_t count, const uint8_t* dat
     ++done;
   }
   tracker_.Finish(done);
+}
+
+// The same, for callers that hold no pass (tests drive a Run directly).
+void Run::Complete(const QuerySampleResponse* responses, size_t count,
+                   const ResponseCallback& cb) {
+  std::vector<QuerySampleResponse> to_callback;
+  {
+    CompletionGate::Pass pass;
+    CompleteInPass(responses, count, cb ? &to_callback : nullptr);
+  }
+  if (!to_callback.empty()) RunResponseCallbacks(to_callback, cb);
+}
+
+void Run::FirstToken(const QuerySampleResponse* responses, size_t count,
+                     const ResponseCallback& cb) {
+  std::vector<QuerySampleResponse> to_callback;
+  {
+    CompletionGate::Pass pass;
+    FirstTokenInPass(responses, count, cb ? &to_callback : nullptr);
+  }
+  if (!to_callback.empty()) RunResponseCallbacks(to_callback, cb);
+}
+
+void Run::CompleteIds(const ResponseId* ids, size_t count) {
+  CompletionGate::Pass pass;
+  CompleteIdsInPass(ids, count);
+}
+
+void Run::CompleteBuffer(const ResponseId* ids, size_t count, const uint8_t* data,
+                         const uint64_t* offsets, const int64_t* n_tokens) {
+  CompletionGate::Pass pass;
+  CompleteBufferInPass(ids, count, data, offsets, n_tokens);
 }
 
 }  // namespace internal

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "accuracy_log.h"
 #include "clock.h"
@@ -35,6 +36,11 @@
 namespace mlperf {
 namespace internal {
 
+// Calls `cb` for each response; the first exception is rethrown once every
+// callback ran (so a throwing callback never leaves a sample unclaimed).
+void RunResponseCallbacks(const std::vector<QuerySampleResponse>& responses,
+                          const ResponseCallback& cb);
+
 class Run {
  public:
   // Validates everything (throws std::invalid_argument) before returning.
@@ -48,7 +54,17 @@ class Run {
   // std::runtime_error if a log file could not be written.
   TestResult Execute();
 
-  // Completion entry points: any thread (completions.cc).
+  // Completion entry points: any thread (completions.cc). The *InPass forms
+  // need a CompletionGate::Pass held by the caller and collect the logged
+  // responses (to_callback may be null) for RunResponseCallbacks, to be
+  // called after the pass; the others take a pass and call `cb` themselves.
+  void CompleteInPass(const QuerySampleResponse* responses, size_t count,
+                      std::vector<QuerySampleResponse>* to_callback);
+  void FirstTokenInPass(const QuerySampleResponse* responses, size_t count,
+                        std::vector<QuerySampleResponse>* to_callback);
+  void CompleteIdsInPass(const ResponseId* ids, size_t count);
+  void CompleteBufferInPass(const ResponseId* ids, size_t count, const uint8_t* data,
+                            const uint64_t* offsets, const int64_t* n_tokens);
   void Complete(const QuerySampleResponse* responses, size_t count, const ResponseCallback& cb);
   void FirstToken(const QuerySampleResponse* responses, size_t count, const ResponseCallback& cb);
   void CompleteIds(const ResponseId* ids, size_t count);
