@@ -34,26 +34,26 @@ void DetailLog::Add(const std::string& key, const std::string& json_value,
   rec += ", \"line_no\": " + std::to_string(line);
   rec += ", \"pid\": " + std::to_string(pid);
   rec += ", \"tid\": " + std::to_string(tid) + "}}\n";
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   buffer_ += rec;
   if (is_error) ++errors_;
   if (is_warning) ++warnings_;
 }
 
 std::string DetailLog::Take() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   std::string out;
   out.swap(buffer_);
   return out;
 }
 
 int64_t DetailLog::errors() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return errors_;
 }
 
 int64_t DetailLog::warnings() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return warnings_;
 }
 

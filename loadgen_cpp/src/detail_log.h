@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "json_writer.h"
+#include "thread_annotations.h"
 
 namespace mlperf {
 namespace internal {
@@ -30,10 +31,10 @@ class DetailLog {
 
  private:
   const int64_t origin_ns_;
-  mutable std::mutex mu_;
-  std::string buffer_;
-  int64_t errors_ = 0;
-  int64_t warnings_ = 0;
+  mutable Mutex mu_;
+  std::string buffer_ LG_GUARDED_BY(mu_);
+  int64_t errors_ LG_GUARDED_BY(mu_) = 0;
+  int64_t warnings_ LG_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace internal

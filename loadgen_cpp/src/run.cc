@@ -76,6 +76,7 @@ void Run::Prepare(uint64_t total, uint64_t perf) {
   result_.detail_path = files_.path(LogFiles::kDetail);
   result_.accuracy_path = files_.path(LogFiles::kAccuracy);
   result_.trace_path = files_.path(LogFiles::kTrace);
+  result_.summary_json_path = files_.path(LogFiles::kSummaryJson);
   files_.Write(LogFiles::kAccuracy, AccuracyLog::Opening());
   if (log_settings_.enable_trace) files_.Write(LogFiles::kTrace, RenderTraceOpening());
   detail_ = std::make_unique<DetailLog>(origin_ns_);

@@ -66,7 +66,7 @@ class QuerySampleLibrary:
         """Release samples loaded earlier."""
 
 
-class _CheckedList(list):  # type: ignore[type-arg]
+class _CheckedList(list):
     """A list that accepts only items of one type, like the reference's
     pybind11 vector classes; it passes wherever a list is accepted."""
 
@@ -92,7 +92,7 @@ class _CheckedList(list):  # type: ignore[type-arg]
     def extend(self, items: Iterable[Any]) -> None:
         super().extend([self._checked(i) for i in items])
 
-    def __iadd__(self, items: Iterable[Any]) -> Self:  # type: ignore[override,misc]
+    def __iadd__(self, items: Iterable[Any]) -> Self:  # type: ignore[misc]
         self.extend(items)
         return self
 

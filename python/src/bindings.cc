@@ -573,6 +573,7 @@ PYBIND11_MODULE(_core, m) {
       LG_RO(accuracy_samples_completed) LG_RO(num_errors) LG_RO(num_warnings) LG_RO(errors)
       LG_RO(aborted) LG_RO(abort_reason) LG_RO(peak_qps) LG_RO(summary_path)
       LG_RO(detail_path) LG_RO(accuracy_path) LG_RO(trace_path)
+      LG_RO(summary_json_path)
 #undef LG_RO
       .def_property_readonly("valid", [](const TestResult& r) {
         return !r.aborted && !r.performance.empty() && r.performance.back().valid;

@@ -143,6 +143,9 @@ struct TestResult {
   std::string detail_path;
   std::string accuracy_path;
   std::string trace_path;
+  // mlperf_log_summary.json: the versioned, machine-readable result
+  // (docs/logs.md); every figure above is in it under the same name.
+  std::string summary_json_path;
 };
 
 // Options of RunTest beyond the reference's StartTest.
