@@ -41,7 +41,8 @@ std::atomic<uint64_t> g_locks{0};
 // Every pthread_mutex_lock of the process comes here first (the executable's
 // definition wins the symbol lookup); it counts while asked to.
 extern "C" int pthread_mutex_lock(pthread_mutex_t* m) {
-  if (g_counting.load(std::memory_order_relaxed)) g_locks.fetch_add(1, std::memory_order_relaxed);
+  if (g_counting.load(std::memory_order_relaxed))
+    g_locks.fetch_add(1, std::memory_order_relaxed);
   return g_real_lock(m);
 }
 
@@ -49,7 +50,8 @@ namespace {
 
 class CompletingSut : public mlperf::SystemUnderTest {
  public:
-  CompletingSut(int threads, bool count_locks) : threads_(threads), count_locks_(count_locks) {}
+  CompletingSut(int threads, bool count_locks)
+      : threads_(threads), count_locks_(count_locks) {}
   const std::string& Name() override { return name_; }
   void IssueQuery(const std::vector<mlperf::QuerySample>& samples) override {
     std::atomic<int> ready{0};
@@ -94,8 +96,10 @@ class Qsl : public mlperf::QuerySampleLibrary {
   const std::string& Name() override { return name_; }
   size_t TotalSampleCount() override { return 1024; }
   size_t PerformanceSampleCount() override { return 1024; }
-  void LoadSamplesToRam(const std::vector<mlperf::QuerySampleIndex>&) override {}
-  void UnloadSamplesFromRam(const std::vector<mlperf::QuerySampleIndex>&) override {}
+  void LoadSamplesToRam(const std::vector<mlperf::QuerySampleIndex>&) override {
+  }
+  void UnloadSamplesFromRam(
+      const std::vector<mlperf::QuerySampleIndex>&) override {}
 
  private:
   std::string name_ = "Qsl";
@@ -123,7 +127,8 @@ CompletingSut RunOnce(int threads, size_t samples, bool count_locks) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  g_real_lock = reinterpret_cast<LockFn>(dlsym(RTLD_NEXT, "pthread_mutex_lock"));
+  g_real_lock =
+      reinterpret_cast<LockFn>(dlsym(RTLD_NEXT, "pthread_mutex_lock"));
   if (g_real_lock == nullptr) {
     std::fprintf(stderr, "cannot find pthread_mutex_lock\n");
     return 1;
@@ -140,7 +145,8 @@ int main(int argc, char** argv) {
     } else if (a == "--threads") {
       thread_counts.clear();
       for (const char* p = argv[i + 1]; *p;) {
-        thread_counts.push_back(static_cast<int>(std::strtol(p, const_cast<char**>(&p), 10)));
+        thread_counts.push_back(
+            static_cast<int>(std::strtol(p, const_cast<char**>(&p), 10)));
         if (*p == ',') ++p;
       }
     } else {
@@ -149,14 +155,16 @@ int main(int argc, char** argv) {
     }
   }
   std::printf(
-      "| threads | ns per call (per thread) | M calls/s (all threads) | mutex locks per call |\n"
+      "| threads | ns per call (per thread) | M calls/s (all threads) | mutex "
+      "locks per call |\n"
       "|---|---|---|---|\n");
   for (int t : thread_counts) {
     std::vector<double> secs;
     for (int r = 0; r < repeat; ++r) {
       const CompletingSut sut = RunOnce(t, samples, false);
       if (sut.calls != samples) {
-        std::fprintf(stderr, "issued %zu samples, expected %zu\n", sut.calls, samples);
+        std::fprintf(stderr, "issued %zu samples, expected %zu\n", sut.calls,
+                     samples);
         return 1;
       }
       secs.push_back(sut.seconds);
@@ -164,9 +172,11 @@ int main(int argc, char** argv) {
     const CompletingSut counted = RunOnce(t, samples, true);
     std::sort(secs.begin(), secs.end());
     const double med = secs[secs.size() / 2];
-    std::printf("| %d | %.1f | %.2f | %.2f |\n", t, med * 1e9 * t / static_cast<double>(samples),
-                static_cast<double>(samples) / med / 1e6,
-                static_cast<double>(counted.locks) / static_cast<double>(samples));
+    std::printf(
+        "| %d | %.1f | %.2f | %.2f |\n", t,
+        med * 1e9 * t / static_cast<double>(samples),
+        static_cast<double>(samples) / med / 1e6,
+        static_cast<double>(counted.locks) / static_cast<double>(samples));
     std::fflush(stdout);
   }
   return 0;

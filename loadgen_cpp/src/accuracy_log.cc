@@ -17,10 +17,11 @@ void AccuracyLog::BeginPhase(const EffectiveSettings& s, bool accuracy) {
   probability_ = s.accuracy_log_probability;
   offset_ = 0;
   if (accuracy) return;
-  std::mt19937 offset_rng(static_cast<std::mt19937::result_type>(s.accuracy_log_rng_seed));
+  std::mt19937 offset_rng(
+      static_cast<std::mt19937::result_type>(s.accuracy_log_rng_seed));
   offset_ = std::uniform_real_distribution<double>(0.0, 1.0)(offset_rng);
-  uint64_t expected =
-      static_cast<uint64_t>(s.target_qps * static_cast<double>(s.min_duration_ms) / 1000);
+  uint64_t expected = static_cast<uint64_t>(
+      s.target_qps * static_cast<double>(s.min_duration_ms) / 1000);
   uint64_t minimum = s.min_query_count * s.samples_per_query;
   if (s.scenario != TestScenario::Offline) {
     expected *= s.samples_per_query;
@@ -34,8 +35,8 @@ void AccuracyLog::BeginPhase(const EffectiveSettings& s, bool accuracy) {
   }
 }
 
-void AccuracyLog::Add(uint64_t seq_id, uint32_t qsl_index, const uint8_t* data, size_t size,
-                      int64_t n_tokens) {
+void AccuracyLog::Add(uint64_t seq_id, uint32_t qsl_index, const uint8_t* data,
+                      size_t size, int64_t n_tokens) {
   MutexLock lock(&mu_);
   Entry e;
   e.seq_id = seq_id;
@@ -43,11 +44,13 @@ void AccuracyLog::Add(uint64_t seq_id, uint32_t qsl_index, const uint8_t* data, 
   e.offset = bytes_.size();
   e.size = data == nullptr ? 0 : size;
   e.n_tokens = n_tokens;
-  if (size > 0 && data != nullptr) bytes_.insert(bytes_.end(), data, data + size);
+  if (size > 0 && data != nullptr)
+    bytes_.insert(bytes_.end(), data, data + size);
   entries_.push_back(e);
 }
 
-void AccuracyLog::AddFirstToken(uint64_t seq_id, const uint8_t* data, size_t size) {
+void AccuracyLog::AddFirstToken(uint64_t seq_id, const uint8_t* data,
+                                size_t size) {
   std::string hex = HexBytes(data, data ? size : 0);
   MutexLock lock(&mu_);
   token_hex_.emplace_back(seq_id, std::move(hex));
@@ -75,8 +78,8 @@ std::string AccuracyLog::RenderPending() {
     if (!first_entry_) out += ",\n";
     first_entry_ = false;
     out += "{ \"seq_id\" : " + std::to_string(e.seq_id) +
-           ", \"qsl_idx\" : " + std::to_string(e.qsl_index) + ", \"data\" : \"" +
-           HexBytes(bytes.data() + e.offset, e.size) + "\"";
+           ", \"qsl_idx\" : " + std::to_string(e.qsl_index) +
+           ", \"data\" : \"" + HexBytes(bytes.data() + e.offset, e.size) + "\"";
     if (tokens_) {
       if (!offline_) {
         const std::string* th = token_for(e.seq_id);

@@ -38,9 +38,10 @@ class AccuracyLog {
   }
 
   // ---- Completers (any thread).
-  void Add(uint64_t seq_id, uint32_t qsl_index, const uint8_t* data, size_t size,
-           int64_t n_tokens) LG_EXCLUDES(mu_);
-  void AddFirstToken(uint64_t seq_id, const uint8_t* data, size_t size) LG_EXCLUDES(mu_);
+  void Add(uint64_t seq_id, uint32_t qsl_index, const uint8_t* data,
+           size_t size, int64_t n_tokens) LG_EXCLUDES(mu_);
+  void AddFirstToken(uint64_t seq_id, const uint8_t* data, size_t size)
+      LG_EXCLUDES(mu_);
 
   // ---- The StartTest thread: the JSON text of the entries added since the
   // last call (to append to the file), and the file's ends.
@@ -69,7 +70,8 @@ class AccuracyLog {
   Mutex mu_;
   std::vector<Entry> entries_ LG_GUARDED_BY(mu_);
   std::vector<uint8_t> bytes_ LG_GUARDED_BY(mu_);
-  std::vector<std::pair<uint64_t, std::string>> token_hex_ LG_GUARDED_BY(mu_);  // seq -> hex
+  std::vector<std::pair<uint64_t, std::string>> token_hex_
+      LG_GUARDED_BY(mu_);  // seq -> hex
 
   bool first_entry_ = true;  // the StartTest thread
 };

@@ -8,18 +8,19 @@
 namespace mlperf {
 namespace internal {
 
-[[noreturn]] void CheckFailed(const char* condition, const char* message, const char* file,
-                              int line);
+[[noreturn]] void CheckFailed(const char* condition, const char* message,
+                              const char* file, int line);
 
 }  // namespace internal
 }  // namespace mlperf
 
 #ifndef NDEBUG
-#define LG_DCHECK(condition, message)                                                   \
-  do {                                                                                  \
-    if (!(condition)) {                                                                 \
-      ::mlperf::internal::CheckFailed(#condition, message, __FILE__, __LINE__);         \
-    }                                                                                   \
+#define LG_DCHECK(condition, message)                                \
+  do {                                                               \
+    if (!(condition)) {                                              \
+      ::mlperf::internal::CheckFailed(#condition, message, __FILE__, \
+                                      __LINE__);                     \
+    }                                                                \
   } while (false)
 #else
 #define LG_DCHECK(condition, message) \

@@ -86,8 +86,10 @@ inline std::string PowerTime(std::chrono::system_clock::time_point tp) {
   gmtime_r(&t, &tm);
   char buf[32];
   std::strftime(buf, sizeof(buf), "%m-%d-%Y %H:%M:%S", &tm);
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(tp.time_since_epoch()).count() % 1000;
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      tp.time_since_epoch())
+                      .count() %
+                  1000;
   char out[48];
   std::snprintf(out, sizeof(out), "%s.%03d", buf, static_cast<int>(ms));
   return out;

@@ -12,10 +12,12 @@ namespace {
 std::atomic<CompletionGate::Slot*> g_slots{nullptr};
 
 CompletionGate::Slot* Acquire() {
-  for (CompletionGate::Slot* s = g_slots.load(std::memory_order_acquire); s; s = s->next) {
+  for (CompletionGate::Slot* s = g_slots.load(std::memory_order_acquire); s;
+       s = s->next) {
     bool expected = false;
     if (!s->in_use.load(std::memory_order_relaxed) &&
-        s->in_use.compare_exchange_strong(expected, true, std::memory_order_acq_rel)) {
+        s->in_use.compare_exchange_strong(expected, true,
+                                          std::memory_order_acq_rel)) {
       return s;
     }
   }
@@ -49,7 +51,8 @@ void CompletionGate::WaitUntilClear() {
     const uint64_t seen = s->state.load(std::memory_order_seq_cst);
     if ((seen & 1) == 0) continue;
     // Inside: wait for this pass to end (any change of the counter).
-    for (int spins = 0; s->state.load(std::memory_order_seq_cst) == seen; ++spins) {
+    for (int spins = 0; s->state.load(std::memory_order_seq_cst) == seen;
+         ++spins) {
       if (spins > 64) std::this_thread::yield();
     }
   }

@@ -32,7 +32,9 @@ class CompletionGate {
 
   class Pass {
    public:
-    Pass() : slot_(ThisThreadSlot()) { slot_->state.fetch_add(1, std::memory_order_seq_cst); }
+    Pass() : slot_(ThisThreadSlot()) {
+      slot_->state.fetch_add(1, std::memory_order_seq_cst);
+    }
     ~Pass() { slot_->state.fetch_add(1, std::memory_order_release); }
     Pass(const Pass&) = delete;
     Pass& operator=(const Pass&) = delete;

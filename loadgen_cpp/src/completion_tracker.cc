@@ -11,7 +11,8 @@ namespace internal {
 
 namespace {
 
-constexpr uint64_t kIndexMask = (uint64_t{1} << CompletionTracker::kIndexBits) - 1;
+constexpr uint64_t kIndexMask =
+    (uint64_t{1} << CompletionTracker::kIndexBits) - 1;
 constexpr uint64_t kMaxTag = (uint64_t{1} << 23) - 1;
 
 // Phase tags are unique within the process. Wraps after 8M phases, skipping 0.
@@ -47,29 +48,36 @@ void CompletionTracker::ClosePhase() {
   // A completer that read the old tag entered the gate before that read;
   // wait for it to leave. A pass is a few hundred ns of work, no callbacks.
   CompletionGate::WaitUntilClear();
-  LG_DCHECK(completed_.load() <= issued_.load(), "more completions than issued samples");
+  LG_DCHECK(completed_.load() <= issued_.load(),
+            "more completions than issued samples");
 }
 
 bool CompletionTracker::Resolve(ResponseId id, uint64_t* index) const {
   const uint64_t tag = static_cast<uint64_t>(id) >> kIndexBits;
   const uint64_t raw = static_cast<uint64_t>(id) & kIndexMask;
-  if (tag == 0 || raw == 0 || tag != tag_.load(std::memory_order_seq_cst)) return false;
+  if (tag == 0 || raw == 0 || tag != tag_.load(std::memory_order_seq_cst))
+    return false;
   const uint64_t i = raw - 1;
   if (i >= issued_.load(std::memory_order_acquire)) return false;
   *index = i;
   return true;
 }
 
-CompletionTracker::Claim CompletionTracker::ClaimSample(ResponseId id, int64_t now_ns,
-                                                        uint64_t* index, bool* logged) {
-  LG_DCHECK(CompletionGate::InsideOnThisThread(), "a claim outside a CompletionGate::Pass");
+CompletionTracker::Claim CompletionTracker::ClaimSample(ResponseId id,
+                                                        int64_t now_ns,
+                                                        uint64_t* index,
+                                                        bool* logged) {
+  LG_DCHECK(CompletionGate::InsideOnThisThread(),
+            "a claim outside a CompletionGate::Pass");
   if (!Resolve(id, index)) return Claim::kUnknown;
   SampleSlot& slot = slots_.Get(*index);
   int64_t cur = slot.done_ns.load(std::memory_order_acquire);
   while (true) {
     if (!IsPending(cur)) return Claim::kDuplicate;
     // On failure `cur` is reloaded: a racing duplicate makes it non-pending.
-    if (slot.done_ns.compare_exchange_weak(cur, now_ns, std::memory_order_acq_rel)) break;
+    if (slot.done_ns.compare_exchange_weak(cur, now_ns,
+                                           std::memory_order_acq_rel))
+      break;
   }
   LG_DCHECK(!IsPending(now_ns), "a completion time that reads as pending");
   *logged = cur == kPendingLoggedNs;
@@ -101,8 +109,9 @@ void CompletionTracker::Wake() {
   wait_cv_.notify_all();
 }
 
-RunMeasurements CompletionTracker::Collect(const EffectiveSettings& s, uint64_t queries,
-                                           uint64_t samples, int64_t start,
+RunMeasurements CompletionTracker::Collect(const EffectiveSettings& s,
+                                           uint64_t queries, uint64_t samples,
+                                           int64_t start,
                                            int64_t* last_done_ns) const {
   LG_DCHECK(tag_.load() == 0, "measurements collected from an open phase");
   RunMeasurements m;
@@ -148,10 +157,12 @@ RunMeasurements CompletionTracker::Collect(const EffectiveSettings& s, uint64_t 
         }
       }
     }
-    if (ms && q_complete) m.query_latencies.push_back(q_done - rec.scheduled_ns);
+    if (ms && q_complete)
+      m.query_latencies.push_back(q_done - rec.scheduled_ns);
     if (server) m.issue_lags.push_back(rec.issued_ns - rec.scheduled_ns);
     if (qi + 1 == nq) {
-      m.final_query_scheduled_s = static_cast<double>(rec.scheduled_ns - start) / 1e9;
+      m.final_query_scheduled_s =
+          static_cast<double>(rec.scheduled_ns - start) / 1e9;
       m.final_query_issued_s = static_cast<double>(rec.issued_ns - start) / 1e9;
       last_query_done = q_done;
     }

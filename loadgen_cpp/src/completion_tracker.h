@@ -41,25 +41,32 @@ class CompletionTracker {
 
   // Starts a phase; returns the id base of its samples. `seq_base`: the
   // test-wide sequence number of its first sample.
-  uint64_t OpenPhase(bool accuracy, uint64_t samples_per_query, uint64_t seq_base);
+  uint64_t OpenPhase(bool accuracy, uint64_t samples_per_query,
+                     uint64_t seq_base);
   // Prepares the slots of samples first..first+n-1 (q[k] is sample first+k),
   // writes their ids into `q`, and records their query's times. `logged(k)`
   // tells whether sample k's response goes to the accuracy log.
   template <typename LoggedFn>
-  void Register(std::vector<QuerySample>* q, uint64_t first, int64_t scheduled_ns,
-                int64_t issued_ns, LoggedFn logged);
+  void Register(std::vector<QuerySample>* q, uint64_t first,
+                int64_t scheduled_ns, int64_t issued_ns, LoggedFn logged);
   // Makes samples below `samples` claimable.
-  void Publish(uint64_t samples) { issued_.store(samples, std::memory_order_release); }
+  void Publish(uint64_t samples) {
+    issued_.store(samples, std::memory_order_release);
+  }
   // Ends the phase: later completions are unknown ids. Returns once no
   // completer that could have seen the phase is inside the gate.
   void ClosePhase();
   // The phase's measurements (after ClosePhase). `start_ns`: start of issuing.
-  RunMeasurements Collect(const EffectiveSettings& s, uint64_t queries, uint64_t samples,
-                          int64_t start_ns, int64_t* last_done_ns) const;
+  RunMeasurements Collect(const EffectiveSettings& s, uint64_t queries,
+                          uint64_t samples, int64_t start_ns,
+                          int64_t* last_done_ns) const;
 
-  uint64_t completed() const { return completed_.load(std::memory_order_acquire); }
+  uint64_t completed() const {
+    return completed_.load(std::memory_order_acquire);
+  }
   // Waits up to `timeout_ms` for completed() >= target or `*stop`.
-  void WaitFor(uint64_t target, int64_t timeout_ms, const std::atomic<bool>& stop);
+  void WaitFor(uint64_t target, int64_t timeout_ms,
+               const std::atomic<bool>& stop);
   // Wakes WaitFor (after setting its stop flag).
   void Wake();
 
@@ -70,7 +77,8 @@ class CompletionTracker {
   bool Resolve(ResponseId id, uint64_t* index) const;
   // Claims the slot of `id` with completion time `now_ns` (first wins).
   // *logged: its response goes to the accuracy log.
-  Claim ClaimSample(ResponseId id, int64_t now_ns, uint64_t* index, bool* logged);
+  Claim ClaimSample(ResponseId id, int64_t now_ns, uint64_t* index,
+                    bool* logged);
   // Counts n claimed samples and wakes the waiter if it sleeps.
   void Finish(uint64_t n);
 
@@ -105,7 +113,8 @@ class CompletionTracker {
 
 template <typename LoggedFn>
 void CompletionTracker::Register(std::vector<QuerySample>* q, uint64_t first,
-                                 int64_t scheduled_ns, int64_t issued_ns, LoggedFn logged) {
+                                 int64_t scheduled_ns, int64_t issued_ns,
+                                 LoggedFn logged) {
   const uint64_t n = q->size();
   const uint64_t id_base = tag_.load(std::memory_order_relaxed) << kIndexBits;
   slots_.Reserve(first + n);
@@ -114,7 +123,8 @@ void CompletionTracker::Register(std::vector<QuerySample>* q, uint64_t first,
   for (uint64_t k = 0; k < n; ++k) {
     SampleSlot& slot = slots_.Get(first + k);
     sample_qsl_.Get(first + k) = static_cast<uint32_t>((*q)[k].index);
-    slot.done_ns.store(logged(k) ? kPendingLoggedNs : kPendingNs, std::memory_order_relaxed);
+    slot.done_ns.store(logged(k) ? kPendingLoggedNs : kPendingNs,
+                       std::memory_order_relaxed);
     if (tokens_) {
       TokenSlot& ts = token_slots_->Get(first + k);
       ts.first_token_ns.store(kPendingNs, std::memory_order_relaxed);
@@ -125,7 +135,8 @@ void CompletionTracker::Register(std::vector<QuerySample>* q, uint64_t first,
   const uint64_t q0 = first / spq_;
   const uint64_t q1 = (first + n + spq_ - 1) / spq_;
   queries_.Reserve(q1);
-  for (uint64_t qi = q0; qi < q1; ++qi) queries_.Get(qi) = QueryRecord{scheduled_ns, issued_ns};
+  for (uint64_t qi = q0; qi < q1; ++qi)
+    queries_.Get(qi) = QueryRecord{scheduled_ns, issued_ns};
 }
 
 }  // namespace internal

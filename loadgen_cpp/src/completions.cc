@@ -14,7 +14,6 @@
 namespace mlperf {
 namespace internal {
 
-
 void RunResponseCallbacks(const std::vector<QuerySampleResponse>& logged,
                           const ResponseCallback& cb) {
   std::exception_ptr error;
@@ -34,12 +33,13 @@ bool Run::Claim(ResponseId id, int64_t now_ns, uint64_t* index, bool* logged) {
     case CompletionTracker::Claim::kOk:
       return true;
     case CompletionTracker::Claim::kUnknown:
-      control_.AddSampleError("QuerySamplesComplete: unknown response id " + std::to_string(id) +
-                              " (not issued by the running test phase); ignored.");
+      control_.AddSampleError(
+          "QuerySamplesComplete: unknown response id " + std::to_string(id) +
+          " (not issued by the running test phase); ignored.");
       return false;
     case CompletionTracker::Claim::kDuplicate:
-      control_.AddSampleError("Attempted to complete a sample twice (id " + std::to_string(id) +
-                              ").");
+      control_.AddSampleError("Attempted to complete a sample twice (id " +
+                              std::to_string(id) + ").");
       return false;
   }
   return false;
@@ -52,13 +52,16 @@ void Run::RecordTokens(uint64_t index, ResponseId id, int64_t n_tokens) {
   if (settings_.scenario != TestScenario::Offline &&
       ts.first_token_ns.load(std::memory_order_acquire) == kPendingNs) {
     // As the reference: every scenario but Offline needs the first token first.
-    control_.AddSampleError("Sample completed before its first token was reported (id " +
-                            std::to_string(id) + ").");
+    control_.AddSampleError(
+        "Sample completed before its first token was reported (id " +
+        std::to_string(id) + ").");
   }
 }
 
-void Run::LogResponse(uint64_t index, const uint8_t* data, size_t size, int64_t n_tokens) {
-  accuracy_log_.Add(tracker_.seq_base() + index, tracker_.qsl_index(index), data, size, n_tokens);
+void Run::LogResponse(uint64_t index, const uint8_t* data, size_t size,
+                      int64_t n_tokens) {
+  accuracy_log_.Add(tracker_.seq_base() + index, tracker_.qsl_index(index),
+                    data, size, n_tokens);
 }
 
 void Run::CompleteInPass(const QuerySampleResponse* responses, size_t count,
@@ -73,7 +76,8 @@ void Run::CompleteInPass(const QuerySampleResponse* responses, size_t count,
       if (!Claim(r.id, now, &index, &logged)) continue;
       RecordTokens(index, r.id, r.n_tokens);
       if (logged) {
-        LogResponse(index, reinterpret_cast<const uint8_t*>(r.data), r.size, r.n_tokens);
+        LogResponse(index, reinterpret_cast<const uint8_t*>(r.data), r.size,
+                    r.n_tokens);
         if (to_callback) to_callback->push_back(r);
       }
       ++done;
@@ -86,7 +90,8 @@ void Run::FirstTokenInPass(const QuerySampleResponse* responses, size_t count,
                            std::vector<QuerySampleResponse>* to_callback) {
   const int64_t now = clock_->NowNs();
   if (!tracker_.tokens()) {
-    control_.AddSampleError("FirstTokenComplete called but use_token_latencies is false; ignored.");
+    control_.AddSampleError(
+        "FirstTokenComplete called but use_token_latencies is false; ignored.");
     return;
   }
   {
@@ -94,25 +99,29 @@ void Run::FirstTokenInPass(const QuerySampleResponse* responses, size_t count,
       const QuerySampleResponse& r = responses[i];
       uint64_t index;
       if (!tracker_.Resolve(r.id, &index)) {
-        control_.AddSampleError("FirstTokenComplete: unknown response id " + std::to_string(r.id) +
-                                "; ignored.");
+        control_.AddSampleError("FirstTokenComplete: unknown response id " +
+                                std::to_string(r.id) + "; ignored.");
         continue;
       }
-      const int64_t done = tracker_.slot(index).done_ns.load(std::memory_order_acquire);
+      const int64_t done =
+          tracker_.slot(index).done_ns.load(std::memory_order_acquire);
       if (!IsPending(done)) {
-        control_.AddSampleError("FirstTokenComplete after QuerySamplesComplete for id " +
-                                std::to_string(r.id) + ".");
+        control_.AddSampleError(
+            "FirstTokenComplete after QuerySamplesComplete for id " +
+            std::to_string(r.id) + ".");
         continue;
       }
       TokenSlot& ts = tracker_.token(index);
       int64_t expected = kPendingNs;
       if (!ts.first_token_ns.compare_exchange_strong(expected, now)) {
-        control_.AddSampleError("First token reported twice for id " + std::to_string(r.id) + ".");
+        control_.AddSampleError("First token reported twice for id " +
+                                std::to_string(r.id) + ".");
         continue;
       }
       if (done == kPendingLoggedNs) {
         accuracy_log_.AddFirstToken(tracker_.seq_base() + index,
-                                    reinterpret_cast<const uint8_t*>(r.data), r.size);
+                                    reinterpret_cast<const uint8_t*>(r.data),
+                                    r.size);
         if (to_callback) to_callback->push_back(r);
       }
     }
@@ -132,8 +141,9 @@ void Run::CompleteIdsInPass(const ResponseId* ids, size_t count) {
   tracker_.Finish(done);
 }
 
-void Run::CompleteBufferInPass(const ResponseId* ids, size_t count, const uint8_t* data,
-                               const uint64_t* offsets, const int64_t* n_tokens) {
+void Run::CompleteBufferInPass(const ResponseId* ids, size_t count,
+                               const uint8_t* data, const uint64_t* offsets,
+                               const int64_t* n_tokens) {
   const int64_t now = clock_->NowNs();
   uint64_t done = 0;
   for (size_t i = 0; i < count; ++i) {
@@ -144,7 +154,8 @@ void Run::CompleteBufferInPass(const ResponseId* ids, size_t count, const uint8_
     RecordTokens(index, ids[i], nt);
     if (logged) {
       const uint8_t* p = data ? data + offsets[i] : nullptr;
-      const size_t n = data ? static_cast<size_t>(offsets[i + 1] - offsets[i]) : 0;
+      const size_t n =
+          data ? static_cast<size_t>(offsets[i + 1] - offsets[i]) : 0;
       LogResponse(index, p, n, nt);
     }
     ++done;
@@ -178,8 +189,9 @@ void Run::CompleteIds(const ResponseId* ids, size_t count) {
   CompleteIdsInPass(ids, count);
 }
 
-void Run::CompleteBuffer(const ResponseId* ids, size_t count, const uint8_t* data,
-                         const uint64_t* offsets, const int64_t* n_tokens) {
+void Run::CompleteBuffer(const ResponseId* ids, size_t count,
+                         const uint8_t* data, const uint64_t* offsets,
+                         const int64_t* n_tokens) {
   CompletionGate::Pass pass;
   CompleteBufferInPass(ids, count, data, offsets, n_tokens);
 }

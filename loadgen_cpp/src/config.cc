@@ -49,7 +49,6 @@ namespace {
 
 using namespace cfg;  // NOLINT: the reader's own internals
 
-
 // ---------------------------------------------------------------------------
 // Step 2: apply.
 // ---------------------------------------------------------------------------
@@ -101,9 +100,9 @@ void Apply(const Entries &entries, const std::string &model,
       case Kind::kInt32: {
         // The low 32 bits as a signed int, widened back to 64 bits.
         const uint64_t low = ReadUnsigned(value) & 0xffffffffu;
-        const int64_t as_int = low >= 0x80000000u
-                                   ? static_cast<int64_t>(low) - (int64_t{1} << 32)
-                                   : static_cast<int64_t>(low);
+        const int64_t as_int =
+            low >= 0x80000000u ? static_cast<int64_t>(low) - (int64_t{1} << 32)
+                               : static_cast<int64_t>(low);
         s->*r.u64 = static_cast<uint64_t>(as_int);
         break;
       }
@@ -232,11 +231,10 @@ struct FieldView {
   std::string (*format)(const TestSettings &);
 };
 
-#define LOADGEN_FIELD(member, formatter)                    \
-  FieldView {                                               \
-    #member, [](const TestSettings &s) -> std::string {     \
-      return formatter(s.member);                           \
-    }                                                       \
+#define LOADGEN_FIELD(member, formatter)                         \
+  FieldView {                                                    \
+#member, [](const TestSettings &s)                           \
+                  -> std::string { return formatter(s.member); } \
   }
 
 std::string FormatU64(uint64_t v) { return std::to_string(v); }
@@ -348,7 +346,8 @@ ConfigExplanation ExplainConfig(const std::string &user_conf_path,
 std::vector<std::string> KnownConfigKeys() { return AllKeyNames(); }
 
 std::string FormatDiagnostic(const ConfigDiagnostic &d) {
-  const std::string where = d.file + (d.line > 0 ? ":" + std::to_string(d.line) : std::string());
+  const std::string where =
+      d.file + (d.line > 0 ? ":" + std::to_string(d.line) : std::string());
   return where + ": " + (d.key.empty() ? "" : d.key + ": ") + d.message;
 }
 
@@ -357,11 +356,13 @@ std::string FormatDiagnostic(const ConfigDiagnostic &d) {
 int TestSettings::FromConfig(const std::string &path, const std::string &model,
                              const std::string &scenario, int conf_type) {
   const std::size_t before = config_diagnostics.size();
-  const int rc = internal::FromConfigImpl(this, path, model, scenario, conf_type, nullptr);
+  const int rc =
+      internal::FromConfigImpl(this, path, model, scenario, conf_type, nullptr);
   // The reference is silent here, so a typo would go unnoticed until the
   // detail log is read: say it now, one line per problem.
   for (std::size_t i = before; i < config_diagnostics.size(); ++i) {
-    std::cerr << "loadgen: " << (config_diagnostics[i].is_error ? "error" : "warning") << ": "
+    std::cerr << "loadgen: "
+              << (config_diagnostics[i].is_error ? "error" : "warning") << ": "
               << internal::FormatDiagnostic(config_diagnostics[i]) << "\n";
   }
   return rc;

@@ -19,8 +19,6 @@ namespace cfg {
 // Step 1: parse.
 // ---------------------------------------------------------------------------
 
-
-
 // Warnings about one `key = value` that the parser accepted: things the
 // reference silently ignores or reads differently from what was meant.
 namespace {
@@ -36,10 +34,9 @@ void CheckEntry(const std::string &key, const std::string &value, int line,
     return;
   }
   const std::size_t last_dot = key.rfind('.');
-  const std::size_t mid_dot =
-      (last_dot == std::string::npos || last_dot == 0)
-          ? std::string::npos
-          : key.rfind('.', last_dot - 1);
+  const std::size_t mid_dot = (last_dot == std::string::npos || last_dot == 0)
+                                  ? std::string::npos
+                                  : key.rfind('.', last_dot - 1);
   if (mid_dot == std::string::npos) {
     sink->Warning(line, key,
                   "key " + Quote(key) +
@@ -51,9 +48,9 @@ void CheckEntry(const std::string &key, const std::string &value, int line,
   const std::string name = key.substr(last_dot + 1);
 
   if (scenario != "*" && !IsScenarioName(scenario)) {
-    const std::string guess = ClosestMatch(
-        scenario, {kScenarioNames[0], kScenarioNames[1], kScenarioNames[2],
-                   kScenarioNames[3], "*"});
+    const std::string guess =
+        ClosestMatch(scenario, {kScenarioNames[0], kScenarioNames[1],
+                                kScenarioNames[2], kScenarioNames[3], "*"});
     sink->Warning(line, key,
                   "unknown scenario " + Quote(scenario) +
                       (guess.empty() ? "" : " (did you mean " + guess + "?)") +
@@ -68,9 +65,9 @@ void CheckEntry(const std::string &key, const std::string &value, int line,
   if (rules.empty()) {
     for (const char *unread : kUnreadKeys) {
       if (name == unread) {
-        sink->Warning(line, key,
-                      Quote(name) +
-                          " is not read by LoadGen; this line has no effect");
+        sink->Warning(
+            line, key,
+            Quote(name) + " is not read by LoadGen; this line has no effect");
         return;
       }
     }
@@ -143,8 +140,7 @@ void CheckEntry(const std::string &key, const std::string &value, int line,
                       what + " is a percentile, between 0 and 100; " +
                           Quote(value) + " is outside that range");
       } else if (v < 0) {
-        sink->Warning(line, key,
-                      what + " = " + Quote(value) + " is negative");
+        sink->Warning(line, key, what + " = " + Quote(value) + " is negative");
       }
       continue;
     }
@@ -155,8 +151,7 @@ void CheckEntry(const std::string &key, const std::string &value, int line,
                         " is read as " + std::to_string(v));
       continue;
     }
-    const bool negative =
-        value.find('-') != std::string::npos && v != 0;
+    const bool negative = value.find('-') != std::string::npos && v != 0;
     switch (r->kind) {
       case Kind::kFlagOne:
       case Kind::kFlagSet:
@@ -182,13 +177,13 @@ void CheckEntry(const std::string &key, const std::string &value, int line,
         }
         break;
       case Kind::kInt32:
-        if (negative || v > static_cast<uint64_t>(
-                                std::numeric_limits<int32_t>::max())) {
-          sink->Warning(line, key,
-                        what + " must lie in 0.." +
-                            std::to_string(
-                                std::numeric_limits<int32_t>::max()) +
-                            "; " + Quote(value) + " is not read as written");
+        if (negative ||
+            v > static_cast<uint64_t>(std::numeric_limits<int32_t>::max())) {
+          sink->Warning(
+              line, key,
+              what + " must lie in 0.." +
+                  std::to_string(std::numeric_limits<int32_t>::max()) + "; " +
+                  Quote(value) + " is not read as written");
         }
         break;
       case Kind::kMode:  // reported when applied, as the reference does
@@ -247,8 +242,8 @@ int Parse(const std::string &text, int conf_type, Entries *entries,
       ++errors;
       std::string message;
       if (hash_key) {
-        message = Quote(key) +
-                  " is not a comment: a comment needs a space after '#'";
+        message =
+            Quote(key) + " is not a comment: a comment needs a space after '#'";
       } else if (words[1][0] == '=') {
         message = "expected 'key = value' with spaces around '='; found " +
                   Quote(words[1]) + " after the key";
@@ -272,7 +267,8 @@ int Parse(const std::string &text, int conf_type, Entries *entries,
         if (value[0] == '#') {
           sink->Error(line_number, key,
                       "a comment must be on a line of its own; after a "
-                      "value, " + Quote(value) +
+                      "value, " +
+                          Quote(value) +
                           " is read as another value, which is not a number");
         } else {
           sink->Error(line_number, key,

@@ -13,7 +13,7 @@ namespace internal {
 namespace cfg {
 
 inline constexpr const char *kScenarioNames[] = {"SingleStream", "MultiStream",
-                                          "Server", "Offline"};
+                                                 "Server", "Offline"};
 
 // ---------------------------------------------------------------------------
 // The settings FromConfig reads, in the order it applies them. The order
@@ -35,32 +35,32 @@ struct Rule {
   const char *key;       // the last part of model.scenario.key
   const char *scenario;  // looked up under this scenario; null: the argument
   Kind kind;
-  double multiplier;     // 1e6: ms to ns; 0.01: percent to fraction
-  const char *field;     // the TestSettings member, for explanations
+  double multiplier;  // 1e6: ms to ns; 0.01: percent to fraction
+  const char *field;  // the TestSettings member, for explanations
   uint64_t TestSettings::*u64;
   double TestSettings::*f64;
   bool TestSettings::*flag;
-  bool builtin_only;              // honoured from the built-in file only
-  bool TestSettings::*only_if;    // read only while this flag is true
+  bool builtin_only;            // honoured from the built-in file only
+  bool TestSettings::*only_if;  // read only while this flag is true
 };
 
 constexpr Rule Unsigned(const char *key, const char *scenario,
                         uint64_t TestSettings::*m, const char *field,
                         double multiplier = 1, bool builtin_only = false,
                         bool TestSettings::*only_if = nullptr) {
-  return Rule{key,     scenario, Kind::kUnsigned, multiplier, field, m,
-              nullptr, nullptr,  builtin_only,    only_if};
+  return Rule{key, scenario, Kind::kUnsigned, multiplier,   field,
+              m,   nullptr,  nullptr,         builtin_only, only_if};
 }
 constexpr Rule Double(const char *key, const char *scenario,
                       double TestSettings::*m, const char *field,
                       double multiplier = 1, bool builtin_only = false) {
-  return Rule{key, scenario, Kind::kDouble, multiplier, field,
-              nullptr, m, nullptr, builtin_only, nullptr};
+  return Rule{key,     scenario, Kind::kDouble, multiplier,   field,
+              nullptr, m,        nullptr,       builtin_only, nullptr};
 }
 constexpr Rule Flag(const char *key, const char *scenario, Kind kind,
                     bool TestSettings::*m, const char *field,
                     bool builtin_only = false) {
-  return Rule{key,     scenario, kind, 1, field, nullptr,
+  return Rule{key,     scenario, kind,         1,      field, nullptr,
               nullptr, m,        builtin_only, nullptr};
 }
 
@@ -86,9 +86,8 @@ inline constexpr Rule kRules[] = {
     Unsigned("test05_sample_index_rng_seed", nullptr,
              &TS::test05_sample_index_rng_seed, "test05_sample_index_rng_seed",
              1, true),
-    Unsigned("test05_schedule_rng_seed", nullptr,
-             &TS::test05_schedule_rng_seed, "test05_schedule_rng_seed", 1,
-             true),
+    Unsigned("test05_schedule_rng_seed", nullptr, &TS::test05_schedule_rng_seed,
+             "test05_schedule_rng_seed", 1, true),
     // Token latencies.
     Flag("use_token_latencies", nullptr, Kind::kFlagOne,
          &TS::use_token_latencies, "use_token_latencies"),
@@ -124,8 +123,7 @@ inline constexpr Rule kRules[] = {
     Unsigned("performance_issue_same_index", nullptr,
              &TS::performance_issue_same_index, "performance_issue_same_index"),
     Flag("sample_concatenate_permutation", nullptr, Kind::kFlagOne,
-         &TS::sample_concatenate_permutation,
-         "sample_concatenate_permutation"),
+         &TS::sample_concatenate_permutation, "sample_concatenate_permutation"),
     Flag("coalesce_queries", "Server", Kind::kFlagSet,
          &TS::server_coalesce_queries, "server_coalesce_queries"),
     {"max_async_queries", "Server", Kind::kInt32, 1, "server_max_async_queries",
@@ -164,7 +162,6 @@ inline constexpr Rule kRules[] = {
 
 // Keys the official mlperf.conf writes although LoadGen never reads them.
 inline constexpr const char *kUnreadKeys[] = {"target_duration"};
-
 
 }  // namespace cfg
 }  // namespace internal

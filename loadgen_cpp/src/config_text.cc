@@ -1,4 +1,6 @@
 // Text helpers of the config reader: messages, suggestions, numbers.
+#include "config_text.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -7,7 +9,6 @@
 #include <cstring>
 
 #include "config_rules.h"
-#include "config_text.h"
 
 namespace mlperf {
 namespace internal {
@@ -60,8 +61,8 @@ std::size_t EditDistance(std::string_view a, std::string_view b) {
   for (std::size_t i = 1; i <= n; ++i) {
     for (std::size_t j = 1; j <= m; ++j) {
       const std::size_t cost = Lower(a[i - 1]) == Lower(b[j - 1]) ? 0 : 1;
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1,
-                          d[i - 1][j - 1] + cost});
+      d[i][j] =
+          std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
       if (i > 1 && j > 1 && Lower(a[i - 1]) == Lower(b[j - 2]) &&
           Lower(a[i - 2]) == Lower(b[j - 1])) {
         d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
@@ -108,7 +109,9 @@ bool ParsesFullyAsNumber(const std::string &s) {
 uint64_t ReadUnsigned(const std::string &s) {
   return std::strtoull(s.c_str(), nullptr, 0);
 }
-double ReadDouble(const std::string &s) { return std::strtod(s.c_str(), nullptr); }
+double ReadDouble(const std::string &s) {
+  return std::strtod(s.c_str(), nullptr);
+}
 
 // The shortest text that reads back as `v`: plain decimals when that is
 // short ("10000000", "0.999"), else with an exponent ("1e+300").

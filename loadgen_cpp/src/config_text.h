@@ -26,7 +26,8 @@ bool IsSpace(char c);
 std::string Printable(std::string_view s, std::size_t max_bytes = 80);
 std::string Quote(std::string_view s);
 // The candidate closest to `word`, if it is close enough to be a typo.
-std::string ClosestMatch(std::string_view word, const std::vector<std::string> &candidates);
+std::string ClosestMatch(std::string_view word,
+                         const std::vector<std::string> &candidates);
 // Whether the whole of `s` reads as a number the way the reference accepts.
 bool ParsesFullyAsInteger(const std::string &s);
 bool ParsesFullyAsNumber(const std::string &s);
@@ -55,8 +56,8 @@ class DiagnosticSink {
     ConfigDiagnostic d;
     d.is_error = dropped_error_;
     d.file = file_;
-    d.message = std::to_string(dropped_) +
-                " more problems in this file are not listed";
+    d.message =
+        std::to_string(dropped_) + " more problems in this file are not listed";
     out_->push_back(std::move(d));
   }
 
@@ -69,8 +70,7 @@ class DiagnosticSink {
   }
 
  private:
-  void Add(bool is_error, int line, std::string_view key,
-           std::string message) {
+  void Add(bool is_error, int line, std::string_view key, std::string message) {
     if (count_ >= kMaxDiagnosticsPerFile) {
       ++dropped_;
       dropped_error_ = dropped_error_ || is_error;
@@ -103,7 +103,8 @@ using Entries = std::map<std::string, Entry>;
 // Step 1: splits `text` into lines and lines into words, filling `entries`
 // and reporting what the reference would silently misread. Returns the
 // number of malformed lines.
-int Parse(const std::string &text, int conf_type, Entries *entries, DiagnosticSink *sink);
+int Parse(const std::string &text, int conf_type, Entries *entries,
+          DiagnosticSink *sink);
 
 }  // namespace cfg
 }  // namespace internal

@@ -1,7 +1,7 @@
 #include "detail_log.h"
 
-#include <unistd.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #include <cstdio>
 
@@ -24,8 +24,10 @@ void DetailLog::Add(const std::string& key, const std::string& json_value,
   rec += json_value;
   rec += ", \"time_ms\": ";
   rec += time_buf;
-  rec += ", \"namespace\": \"mlperf::logging\", \"event_type\": \"POINT_IN_TIME\", "
-         "\"metadata\": {\"is_error\": ";
+  rec +=
+      ", \"namespace\": \"mlperf::logging\", \"event_type\": "
+      "\"POINT_IN_TIME\", "
+      "\"metadata\": {\"is_error\": ";
   rec += JsonBool(is_error);
   rec += ", \"is_warning\": ";
   rec += JsonBool(is_warning);

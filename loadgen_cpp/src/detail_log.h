@@ -20,8 +20,8 @@ class DetailLog {
 
   // Thread-safe. `json_value` must already be valid JSON. `now_ns` is the
   // clock time of the event (time_ms is relative to the log's origin).
-  void Add(const std::string& key, const std::string& json_value, int64_t now_ns,
-           bool is_error = false, bool is_warning = false,
+  void Add(const std::string& key, const std::string& json_value,
+           int64_t now_ns, bool is_error = false, bool is_warning = false,
            const char* file = "run.cc", int line = 0);
 
   // Removes and returns the formatted lines accumulated so far.

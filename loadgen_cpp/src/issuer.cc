@@ -20,7 +20,8 @@ namespace {
 // each call (the limits common to all scenarios are applied by IssuePhase).
 class Pacing {
  public:
-  Pacing(IssueContext* ctx, const EffectiveSettings& s, QueryGenerator* gen, int64_t start)
+  Pacing(IssueContext* ctx, const EffectiveSettings& s, QueryGenerator* gen,
+         int64_t start)
       : ctx_(ctx), s_(s), gen_(gen), start_(start) {}
   virtual ~Pacing() = default;
 
@@ -35,24 +36,29 @@ class Pacing {
                             const RegisterFn& reg) {
     return 1;
   }
-  virtual bool EndsAfter(uint64_t queries, int64_t duration_ns, RunMeasurements* m) = 0;
+  virtual bool EndsAfter(uint64_t queries, int64_t duration_ns,
+                         RunMeasurements* m) = 0;
   // Frees what the pacing holds once issuing has ended.
   virtual void Release() {}
 
  protected:
   bool Generate(std::vector<QuerySample>* q, int64_t* sched_rel) {
     bool more = false;
-    if (!ctx_->control->CallSafely("query generation", [&] { more = gen_->Next(q, sched_rel); })) {
+    if (!ctx_->control->CallSafely("query generation",
+                                   [&] { more = gen_->Next(q, sched_rel); })) {
       return false;
     }
     return more;
   }
   // The end of SingleStream, MultiStream and Offline: both minimums met.
   bool NaturalEnd(uint64_t queries, int64_t duration_ns) {
-    if (queries >= s_.min_query_count && duration_ns >= s_.target_duration_ms * 1000000) {
-      ctx_->detail->Add("generic_message",
-                        JsonString("Ending naturally: Minimum query count and test duration met."),
-                        ctx_->clock->NowNs());
+    if (queries >= s_.min_query_count &&
+        duration_ns >= s_.target_duration_ms * 1000000) {
+      ctx_->detail->Add(
+          "generic_message",
+          JsonString(
+              "Ending naturally: Minimum query count and test duration met."),
+          ctx_->clock->NowNs());
       return true;
     }
     return false;
@@ -67,21 +73,23 @@ class Pacing {
 // SingleStream, MultiStream: the next query once the previous one completed.
 class ClosedLoopPacing final : public Pacing {
  public:
-  ClosedLoopPacing(IssueContext* ctx, const EffectiveSettings& s, QueryGenerator* gen,
-                   int64_t start, const WaitLimits& limits)
+  ClosedLoopPacing(IssueContext* ctx, const EffectiveSettings& s,
+                   QueryGenerator* gen, int64_t start, const WaitLimits& limits)
       : Pacing(ctx, s, gen, start), limits_(limits) {}
-  bool Next(std::vector<QuerySample>* query, uint64_t samples_so_far, int64_t* scheduled_ns,
-            int64_t* now_ns) override {
+  bool Next(std::vector<QuerySample>* query, uint64_t samples_so_far,
+            int64_t* scheduled_ns, int64_t* now_ns) override {
     int64_t sched_rel = 0;
     if (!Generate(query, &sched_rel)) return false;
-    if (samples_so_far > 0 && !ctx_->control->WaitForCompleted(samples_so_far, false, limits_)) {
+    if (samples_so_far > 0 &&
+        !ctx_->control->WaitForCompleted(samples_so_far, false, limits_)) {
       return false;
     }
     *now_ns = ctx_->clock->NowNs();
     *scheduled_ns = *now_ns;
     return true;
   }
-  bool EndsAfter(uint64_t queries, int64_t duration_ns, RunMeasurements*) override {
+  bool EndsAfter(uint64_t queries, int64_t duration_ns,
+                 RunMeasurements*) override {
     return NaturalEnd(queries, duration_ns);
   }
 
@@ -101,7 +109,8 @@ class OfflinePacing final : public Pacing {
     *now_ns = ctx_->clock->NowNs();
     return true;
   }
-  bool EndsAfter(uint64_t queries, int64_t duration_ns, RunMeasurements*) override {
+  bool EndsAfter(uint64_t queries, int64_t duration_ns,
+                 RunMeasurements*) override {
     return NaturalEnd(queries, duration_ns);
   }
 };
@@ -162,7 +171,8 @@ class ServerPacing final : public Pacing {
     if (outstanding <= s_.max_async_queries) return false;
     m->early_end_reason = "Too many outstanding queries";
     ctx_->control->AddError("error_runtime",
-                            "IssueQueryThread 0 Ending early: Too many outstanding queries. issued " +
+                            "IssueQueryThread 0 Ending early: Too many "
+                            "outstanding queries. issued " +
                                 std::to_string(queries) + " outstanding " +
                                 std::to_string(outstanding));
     return true;
@@ -177,8 +187,9 @@ class ServerPacing final : public Pacing {
 
 }  // namespace
 
-RunMeasurements IssuePhase(IssueContext* ctx, const EffectiveSettings& s, const LoadableSet& set,
-                           bool accuracy, PhaseTimes* times) {
+RunMeasurements IssuePhase(IssueContext* ctx, const EffectiveSettings& s,
+                           const LoadableSet& set, bool accuracy,
+                           PhaseTimes* times) {
   CompletionTracker* tracker = ctx->tracker;
   RunControl* control = ctx->control;
   DetailLog* detail = ctx->detail;
@@ -219,7 +230,8 @@ RunMeasurements IssuePhase(IssueContext* ctx, const EffectiveSettings& s, const 
   std::vector<QuerySample> query;
   uint64_t first = 0;
   int64_t issue_ns = 0;  // one clock read per query
-  const Pacing::RegisterFn register_due = [&](std::vector<QuerySample>* next, int64_t sched) {
+  const Pacing::RegisterFn register_due = [&](std::vector<QuerySample>* next,
+                                              int64_t sched) {
     tracker->Register(next, first + query.size(), sched, issue_ns, logged);
   };
   while (!control->Aborting()) {
@@ -229,11 +241,13 @@ RunMeasurements IssuePhase(IssueContext* ctx, const EffectiveSettings& s, const 
     first = samples;
     issue_ns = now;
     tracker->Register(&query, first, sched_abs, issue_ns, logged);
-    const uint64_t queries_in_call = pacing->Coalesce(&query, now, register_due);
+    const uint64_t queries_in_call =
+        pacing->Coalesce(&query, now, register_due);
     samples += query.size();
     ctx->sequence_next += query.size();
     tracker->Publish(samples);
-    control->CallSafely("SystemUnderTest::IssueQuery", [&] { ctx->sut->IssueQuery(query); });
+    control->CallSafely("SystemUnderTest::IssueQuery",
+                        [&] { ctx->sut->IssueQuery(query); });
     queries += queries_in_call;
     if (accuracy) {
       control->PollIfDue();
@@ -244,14 +258,16 @@ RunMeasurements IssuePhase(IssueContext* ctx, const EffectiveSettings& s, const 
     if (s.max_query_count != 0 && queries >= s.max_query_count) {
       m.early_end_reason = "Max query count reached";
       control->AddError("error_runtime",
-                        "IssueQueryThread 0 Ending early: Max query count reached. query_count " +
+                        "IssueQueryThread 0 Ending early: Max query count "
+                        "reached. query_count " +
                             std::to_string(queries));
       break;
     }
     if (s.max_duration_ms != 0 && duration_ns > s.max_duration_ms * 1000000) {
       m.early_end_reason = "Max test duration reached";
       control->AddError("error_runtime",
-                        "IssueQueryThread 0 Ending early: Max test duration reached. duration_ns " +
+                        "IssueQueryThread 0 Ending early: Max test duration "
+                        "reached. duration_ns " +
                             std::to_string(duration_ns));
       break;
     }
@@ -262,15 +278,18 @@ RunMeasurements IssuePhase(IssueContext* ctx, const EffectiveSettings& s, const 
   // before the tail wait and the measurements allocate.
   std::vector<QuerySample>().swap(query);
   pacing->Release();
-  detail->Add("generated_query_count", std::to_string(gen.generated_queries()), clock->NowNs());
-  detail->Add("generated_samples_per_query", std::to_string(spq), clock->NowNs());
-  detail->Add("generated_query_duration", std::to_string(gen.next_timestamp_ns()),
+  detail->Add("generated_query_count", std::to_string(gen.generated_queries()),
               clock->NowNs());
+  detail->Add("generated_samples_per_query", std::to_string(spq),
+              clock->NowNs());
+  detail->Add("generated_query_duration",
+              std::to_string(gen.next_timestamp_ns()), clock->NowNs());
 
   // A SUT whose callback threw may be broken: don't call it again. After
   // other aborts (watchdog, AbortTest) it is still told to flush.
   if (!control->Aborting() || !control->HasException()) {
-    control->CallSafely("SystemUnderTest::FlushQueries", [&] { ctx->sut->FlushQueries(); });
+    control->CallSafely("SystemUnderTest::FlushQueries",
+                        [&] { ctx->sut->FlushQueries(); });
   }
   // Wait for the tail.
   limits.watchdog_ns = WatchdogTimeoutNs(s, samples);
@@ -295,9 +314,11 @@ RunMeasurements IssuePhase(IssueContext* ctx, const EffectiveSettings& s, const 
     // Power measurement window: from the start of issuing to the last
     // completion, in wall-clock time.
     const auto power_end =
-        power_begin + std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                          std::chrono::nanoseconds(max_done - start));
-    detail->Add("power_begin", JsonString(PowerTime(power_begin)), clock->NowNs());
+        power_begin +
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(
+            std::chrono::nanoseconds(max_done - start));
+    detail->Add("power_begin", JsonString(PowerTime(power_begin)),
+                clock->NowNs());
     detail->Add("power_end", JsonString(PowerTime(power_end)), clock->NowNs());
   }
   times->start_ns = start;
@@ -307,15 +328,17 @@ RunMeasurements IssuePhase(IssueContext* ctx, const EffectiveSettings& s, const 
       if (IsPending(tracker->slot(i).done_ns.load())) continue;
       const int64_t nt = tracker->token(i).n_tokens;
       if (nt < 2) {
-        control->AddSampleError("Sample " + std::to_string(tracker->seq_base() + i) +
+        control->AddSampleError("Sample " +
+                                std::to_string(tracker->seq_base() + i) +
                                 " reported n_tokens = " + std::to_string(nt) +
                                 " (token latencies need at least 2).");
       }
     }
   }
   if (m.samples_never_completed > 0) {
-    control->AddError("error_runtime", std::to_string(m.samples_never_completed) +
-                                           " issued samples never completed.");
+    control->AddError("error_runtime",
+                      std::to_string(m.samples_never_completed) +
+                          " issued samples never completed.");
   }
   return m;
 }

@@ -42,8 +42,9 @@ struct PhaseTimes {
 };
 
 // Issues one phase over the loaded `set` (accuracy: every sample once).
-RunMeasurements IssuePhase(IssueContext* ctx, const EffectiveSettings& s, const LoadableSet& set,
-                           bool accuracy, PhaseTimes* times);
+RunMeasurements IssuePhase(IssueContext* ctx, const EffectiveSettings& s,
+                           const LoadableSet& set, bool accuracy,
+                           PhaseTimes* times);
 
 }  // namespace internal
 }  // namespace mlperf

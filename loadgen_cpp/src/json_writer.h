@@ -30,21 +30,27 @@ class JsonObject {
  public:
   explicit JsonObject(std::string open = "{", std::string sep = ", ",
                       std::string close = "}")
-      : text_(std::move(open)), sep_(std::move(sep)), close_(std::move(close)) {}
+      : text_(std::move(open)),
+        sep_(std::move(sep)),
+        close_(std::move(close)) {}
 
   // `json` must already be valid JSON.
   JsonObject& Raw(const std::string& key, const std::string& json);
   JsonObject& Str(const std::string& key, const std::string& v) {
     return Raw(key, JsonString(v));
   }
-  JsonObject& Num(const std::string& key, double v) { return Raw(key, JsonNumber(v)); }
+  JsonObject& Num(const std::string& key, double v) {
+    return Raw(key, JsonNumber(v));
+  }
   JsonObject& Int(const std::string& key, int64_t v) {
     return Raw(key, std::to_string(v));
   }
   JsonObject& UInt(const std::string& key, uint64_t v) {
     return Raw(key, std::to_string(v));
   }
-  JsonObject& Bool(const std::string& key, bool v) { return Raw(key, JsonBool(v)); }
+  JsonObject& Bool(const std::string& key, bool v) {
+    return Raw(key, JsonBool(v));
+  }
   std::string Close() const { return text_ + close_; }
 
  private:

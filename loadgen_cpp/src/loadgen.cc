@@ -77,7 +77,8 @@ TestResult RunTest(SystemUnderTest* sut, QuerySampleLibrary* qsl,
   }
   std::unique_ptr<internal::Run> run;
   try {
-    run = std::make_unique<internal::Run>(sut, qsl, requested_settings, log_settings, options);
+    run = std::make_unique<internal::Run>(sut, qsl, requested_settings,
+                                          log_settings, options);
   } catch (...) {
     g_test_running.store(false, std::memory_order_release);
     throw;
@@ -102,7 +103,8 @@ void QuerySamplesComplete(QuerySampleResponse* responses, size_t response_count,
     internal::CompletionGate::Pass pass;
     internal::Run* run = CurrentRun();
     if (!run) return ReportNoRun("QuerySamplesComplete", response_count);
-    run->CompleteInPass(responses, response_count, response_cb ? &logged : nullptr);
+    run->CompleteInPass(responses, response_count,
+                        response_cb ? &logged : nullptr);
   }
   if (!logged.empty()) internal::RunResponseCallbacks(logged, response_cb);
 }
@@ -114,7 +116,8 @@ void FirstTokenComplete(QuerySampleResponse* responses, size_t response_count,
     internal::CompletionGate::Pass pass;
     internal::Run* run = CurrentRun();
     if (!run) return ReportNoRun("FirstTokenComplete", response_count);
-    run->FirstTokenInPass(responses, response_count, response_cb ? &logged : nullptr);
+    run->FirstTokenInPass(responses, response_count,
+                          response_cb ? &logged : nullptr);
   }
   if (!logged.empty()) internal::RunResponseCallbacks(logged, response_cb);
 }

@@ -11,7 +11,8 @@ namespace internal {
 namespace {
 
 std::string ErrnoText() {
-  return errno != 0 ? std::string(std::strerror(errno)) : std::string("I/O error");
+  return errno != 0 ? std::string(std::strerror(errno))
+                    : std::string("I/O error");
 }
 
 }  // namespace
@@ -20,7 +21,8 @@ void LogFiles::Open(const LogOutputSettings& o, const std::string& datetime) {
   std::error_code ec;
   if (!o.outdir.empty()) std::filesystem::create_directories(o.outdir, ec);
   if (ec) {
-    throw std::runtime_error("cannot create the log directory '" + o.outdir + "': " + ec.message());
+    throw std::runtime_error("cannot create the log directory '" + o.outdir +
+                             "': " + ec.message());
   }
   auto path = [&](const char* kind, const char* ext) {
     std::string p = o.outdir + "/" + o.prefix;
@@ -34,15 +36,18 @@ void LogFiles::Open(const LogOutputSettings& o, const std::string& datetime) {
   paths_[kSummaryJson] = path("summary", ".json");
   for (int k = 0; k < kSummaryJson; ++k) {
     errno = 0;
-    streams_[k].open(paths_[k], std::ios::out | std::ios::trunc | std::ios::binary);
+    streams_[k].open(paths_[k],
+                     std::ios::out | std::ios::trunc | std::ios::binary);
     if (!streams_[k].good()) {
-      throw std::runtime_error("cannot open the log file '" + paths_[k] + "': " + ErrnoText());
+      throw std::runtime_error("cannot open the log file '" + paths_[k] +
+                               "': " + ErrnoText());
     }
   }
 }
 
 void LogFiles::Fail(Kind k, const std::string& what) {
-  if (error_.empty()) error_ = "cannot write the log file '" + paths_[k] + "': " + what;
+  if (error_.empty())
+    error_ = "cannot write the log file '" + paths_[k] + "': " + what;
 }
 
 void LogFiles::Write(Kind k, const std::string& text) {
@@ -56,7 +61,8 @@ void LogFiles::Write(Kind k, const std::string& text) {
 
 void LogFiles::WriteSummaryJson(const std::string& text) {
   errno = 0;
-  std::ofstream f(paths_[kSummaryJson], std::ios::out | std::ios::trunc | std::ios::binary);
+  std::ofstream f(paths_[kSummaryJson],
+                  std::ios::out | std::ios::trunc | std::ios::binary);
   if (!f.good()) return Fail(kSummaryJson, ErrnoText());
   f << text;
   f.flush();

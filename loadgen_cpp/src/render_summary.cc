@@ -89,7 +89,8 @@ std::string SettingsJson(const EffectiveSettings& e) {
 
 std::string RenderSummaryFooter(const TestResult& result) {
   std::ostringstream summary;
-  auto count_line = [&summary](int64_t n, const char* one, const char* many, const char* none) {
+  auto count_line = [&summary](int64_t n, const char* one, const char* many,
+                               const char* none) {
     summary << "\n";
     if (n == 0) {
       summary << none << "\n";
@@ -100,14 +101,18 @@ std::string RenderSummaryFooter(const TestResult& result) {
     }
   };
   count_line(result.num_warnings, "1 warning encountered. See detailed log.",
-             "warnings encountered. See detailed log.", "No warnings encountered during test.");
+             "warnings encountered. See detailed log.",
+             "No warnings encountered during test.");
   count_line(result.num_errors, "1 ERROR encountered. See detailed log.",
-             "ERRORS encountered. See detailed log.", "No errors encountered during test.");
-  if (result.aborted) summary << "\nTest aborted: " << result.abort_reason << "\n";
+             "ERRORS encountered. See detailed log.",
+             "No errors encountered during test.");
+  if (result.aborted)
+    summary << "\nTest aborted: " << result.abort_reason << "\n";
   return summary.str();
 }
 
-std::string RenderSummaryJson(const TestResult& result, const EffectiveSettings& s,
+std::string RenderSummaryJson(const TestResult& result,
+                              const EffectiveSettings& s,
                               const RunIdentity& who) {
   JsonObject o("{\n  ", ",\n  ", "\n}\n");
   o.Str("schema", kSummarySchema)
@@ -122,15 +127,18 @@ std::string RenderSummaryJson(const TestResult& result, const EffectiveSettings&
       .Int("num_errors", result.num_errors)
       .Int("num_warnings", result.num_warnings)
       .Raw("errors", JsonStringList(result.errors))
-      .Raw("accuracy", JsonObject()
-                           .Bool("ran", result.has_accuracy)
-                           .Int("samples_issued", result.accuracy_samples_issued)
-                           .Int("samples_completed", result.accuracy_samples_completed)
-                           .Close());
-  if (s.mode == TestMode::FindPeakPerformance) o.Num("peak_qps", result.peak_qps);
+      .Raw("accuracy",
+           JsonObject()
+               .Bool("ran", result.has_accuracy)
+               .Int("samples_issued", result.accuracy_samples_issued)
+               .Int("samples_completed", result.accuracy_samples_completed)
+               .Close());
+  if (s.mode == TestMode::FindPeakPerformance)
+    o.Num("peak_qps", result.peak_qps);
   std::string perf = "[";
   for (size_t k = 0; k < result.performance.size(); ++k) {
-    perf += (k ? ",\n    " : "\n    ") + PerformanceJson(result.performance[k], s.use_token_latencies);
+    perf += (k ? ",\n    " : "\n    ") +
+            PerformanceJson(result.performance[k], s.use_token_latencies);
   }
   perf += result.performance.empty() ? "]" : "\n  ]";
   o.Raw("performance", perf).Raw("settings", SettingsJson(s));

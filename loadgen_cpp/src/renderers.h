@@ -37,13 +37,14 @@ struct RunIdentity {
 void LogSettingsRecords(DetailLog* detail, const TestSettings& requested,
                         const EffectiveSettings& effective, int64_t now_ns);
 // result_* records of one performance result.
-void LogResultRecords(DetailLog* detail, const PerformanceResult& r, const EffectiveSettings& s,
-                      int64_t now_ns);
+void LogResultRecords(DetailLog* detail, const PerformanceResult& r,
+                      const EffectiveSettings& s, int64_t now_ns);
 
 // The warning/error count lines and the abort line that end the summary.
 std::string RenderSummaryFooter(const TestResult& result);
 // mlperf_log_summary.json.
-std::string RenderSummaryJson(const TestResult& result, const EffectiveSettings& s,
+std::string RenderSummaryJson(const TestResult& result,
+                              const EffectiveSettings& s,
                               const RunIdentity& who);
 
 // The trace opening and closing, and the events of one closed phase:
@@ -51,8 +52,9 @@ std::string RenderSummaryJson(const TestResult& result, const EffectiveSettings&
 constexpr uint64_t kMaxTraceSamples = 100000;
 std::string RenderTraceOpening();
 std::string RenderTraceClosing(uint64_t events_so_far);
-std::string RenderTraceEvents(const CompletionTracker& phase, bool accuracy, int64_t origin_ns,
-                              int64_t start_ns, int64_t end_ns, uint64_t samples,
+std::string RenderTraceEvents(const CompletionTracker& phase, bool accuracy,
+                              int64_t origin_ns, int64_t start_ns,
+                              int64_t end_ns, uint64_t samples,
                               uint64_t* events_so_far);
 
 }  // namespace internal

@@ -15,8 +15,9 @@
 namespace mlperf {
 namespace internal {
 
-Run::Run(SystemUnderTest* sut, QuerySampleLibrary* qsl, const TestSettings& settings,
-         const LogSettings& log_settings, const RunOptions& options, Clock* clock)
+Run::Run(SystemUnderTest* sut, QuerySampleLibrary* qsl,
+         const TestSettings& settings, const LogSettings& log_settings,
+         const RunOptions& options, Clock* clock)
     : sut_(sut),
       qsl_(qsl),
       requested_(settings),
@@ -38,14 +39,16 @@ Run::~Run() = default;
 void Run::WriteDetail() {
   const std::string text = detail_->Take();
   files_.Write(LogFiles::kDetail, text);
-  if (log_settings_.log_output.copy_detail_to_stdout) std::cout << text << std::flush;
+  if (log_settings_.log_output.copy_detail_to_stdout)
+    std::cout << text << std::flush;
 }
 
 void Run::WriteAccuracyEntries() {
   files_.Write(LogFiles::kAccuracy, accuracy_log_.RenderPending());
 }
 
-RunMeasurements Run::RunPhase(const EffectiveSettings& s, const LoadableSet& set, bool accuracy) {
+RunMeasurements Run::RunPhase(const EffectiveSettings& s,
+                              const LoadableSet& set, bool accuracy) {
   IssueContext ctx;
   ctx.sut = sut_;
   ctx.clock = clock_;
@@ -59,9 +62,10 @@ RunMeasurements Run::RunPhase(const EffectiveSettings& s, const LoadableSet& set
   RunMeasurements m = IssuePhase(&ctx, s, set, accuracy, &times);
   sequence_next_ = ctx.sequence_next;
   if (log_settings_.enable_trace) {
-    files_.Write(LogFiles::kTrace,
-                 RenderTraceEvents(tracker_, accuracy, origin_ns_, times.start_ns, clock_->NowNs(),
-                                   times.samples, &trace_events_));
+    files_.Write(
+        LogFiles::kTrace,
+        RenderTraceEvents(tracker_, accuracy, origin_ns_, times.start_ns,
+                          clock_->NowNs(), times.samples, &trace_events_));
   }
   WriteAccuracyEntries();
   return m;
@@ -78,7 +82,8 @@ void Run::Prepare(uint64_t total, uint64_t perf) {
   result_.trace_path = files_.path(LogFiles::kTrace);
   result_.summary_json_path = files_.path(LogFiles::kSummaryJson);
   files_.Write(LogFiles::kAccuracy, AccuracyLog::Opening());
-  if (log_settings_.enable_trace) files_.Write(LogFiles::kTrace, RenderTraceOpening());
+  if (log_settings_.enable_trace)
+    files_.Write(LogFiles::kTrace, RenderTraceOpening());
   detail_ = std::make_unique<DetailLog>(origin_ns_);
   control_.SetDetailLog(detail_.get());
 
@@ -99,7 +104,8 @@ void Run::Prepare(uint64_t total, uint64_t perf) {
   accuracy_log_.Configure(settings_);
 
   const int64_t t0 = clock_->NowNs();
-  detail_->Add("loadgen_version", JsonString(std::string(Version()) + " (loadgen)"), t0, false,
+  detail_->Add("loadgen_version",
+               JsonString(std::string(Version()) + " (loadgen)"), t0, false,
                false, "version.cc", 1);
   detail_->Add("loadgen_build_date_local", JsonString(BuildDate()), t0);
   detail_->Add("loadgen_build_date_utc", JsonString(BuildDate()), t0);
@@ -110,7 +116,8 @@ void Run::Prepare(uint64_t total, uint64_t perf) {
   detail_->Add("test_datetime", JsonString(datetime_), t0);
   if (audit_used) {
     control_.AddWarning("warning_generic_message",
-                        "Found Audit Config file (" + options_.audit_config_filename +
+                        "Found Audit Config file (" +
+                            options_.audit_config_filename +
                             ") and applied its settings.");
   }
   for (const auto& d : effective_request.config_diagnostics) {
@@ -122,14 +129,18 @@ void Run::Prepare(uint64_t total, uint64_t perf) {
   }
 
   const int64_t name_start = clock_->NowNs();
-  control_.CallSafely("SystemUnderTest::Name", [&] { sut_name_ = sut_->Name(); });
+  control_.CallSafely("SystemUnderTest::Name",
+                      [&] { sut_name_ = sut_->Name(); });
   const int64_t name_end = clock_->NowNs();
-  control_.CallSafely("QuerySampleLibrary::Name", [&] { qsl_name_ = qsl_->Name(); });
+  control_.CallSafely("QuerySampleLibrary::Name",
+                      [&] { qsl_name_ = qsl_->Name(); });
   detail_->Add("sut_name", JsonString(sut_name_), name_end);
-  detail_->Add("get_sut_name_duration_ns", std::to_string(name_end - name_start), name_end);
+  detail_->Add("get_sut_name_duration_ns",
+               std::to_string(name_end - name_start), name_end);
   detail_->Add("qsl_name", JsonString(qsl_name_), name_end);
   detail_->Add("qsl_reported_total_count", std::to_string(total), name_end);
-  detail_->Add("qsl_reported_performance_count", std::to_string(perf), name_end);
+  detail_->Add("qsl_reported_performance_count", std::to_string(perf),
+               name_end);
   LogSettingsRecords(detail_.get(), requested_, settings_, clock_->NowNs());
   WriteDetail();
 }
@@ -146,28 +157,33 @@ void Run::Finish() {
   files_.Write(LogFiles::kAccuracy, accuracy_log_.Closing());
   // Per-sample errors are logged one by one only up to kMaxKeptErrors.
   const int64_t unlogged = std::max<int64_t>(
-      0, control_.SampleErrorCount() - static_cast<int64_t>(RunControl::kMaxKeptErrors));
+      0, control_.SampleErrorCount() -
+             static_cast<int64_t>(RunControl::kMaxKeptErrors));
   if (unlogged > 0) {
-    detail_->Add("generic_message",
-                 JsonString(std::to_string(unlogged) +
-                            " further errors were counted but not logged one by one."),
-                 clock_->NowNs());
+    detail_->Add(
+        "generic_message",
+        JsonString(std::to_string(unlogged) +
+                   " further errors were counted but not logged one by one."),
+        clock_->NowNs());
   }
   result_.num_errors = detail_->errors() + unlogged;
   result_.num_warnings = detail_->warnings();
-  detail_->Add("num_errors", std::to_string(result_.num_errors), clock_->NowNs());
-  detail_->Add("num_warnings", std::to_string(result_.num_warnings), clock_->NowNs());
+  detail_->Add("num_errors", std::to_string(result_.num_errors),
+               clock_->NowNs());
+  detail_->Add("num_warnings", std::to_string(result_.num_warnings),
+               clock_->NowNs());
   WriteDetail();
 
   const std::string summary = summary_text_ + RenderSummaryFooter(result_);
   files_.Write(LogFiles::kSummary, summary);
-  if (log_settings_.log_output.copy_summary_to_stdout) std::cout << summary << std::flush;
+  if (log_settings_.log_output.copy_summary_to_stdout)
+    std::cout << summary << std::flush;
   if (log_settings_.enable_trace) {
     files_.Write(LogFiles::kTrace, RenderTraceClosing(trace_events_));
   }
   result_.errors = control_.ErrorMessages();
-  files_.WriteSummaryJson(
-      RenderSummaryJson(result_, settings_, RunIdentity{datetime_, sut_name_, qsl_name_}));
+  files_.WriteSummaryJson(RenderSummaryJson(
+      result_, settings_, RunIdentity{datetime_, sut_name_, qsl_name_}));
   files_.Close();
 }
 
@@ -179,7 +195,8 @@ TestResult Run::Execute() {
   Prepare(total, perf);
 
   ModeContext modes;
-  modes.run_phase = [this](const EffectiveSettings& s, const LoadableSet& set, bool accuracy) {
+  modes.run_phase = [this](const EffectiveSettings& s, const LoadableSet& set,
+                           bool accuracy) {
     return RunPhase(s, set, accuracy);
   };
   modes.qsl = qsl_;
@@ -195,14 +212,16 @@ TestResult Run::Execute() {
         RunAccuracyMode(&modes, settings_);
         WriteDetail();
         if (!control_.Aborting()) {
-          result_.performance.push_back(RunPerformanceMode(&modes, settings_, true));
+          result_.performance.push_back(
+              RunPerformanceMode(&modes, settings_, true));
         }
         break;
       case TestMode::AccuracyOnly:
         RunAccuracyMode(&modes, settings_);
         break;
       case TestMode::PerformanceOnly:
-        result_.performance.push_back(RunPerformanceMode(&modes, settings_, true));
+        result_.performance.push_back(
+            RunPerformanceMode(&modes, settings_, true));
         break;
       case TestMode::FindPeakPerformance:
         RunFindPeakMode(&modes, settings_);

@@ -1,13 +1,14 @@
 // run.h: one StartTest. The Run owns the parts of a test and wires them
 // together (docs/design.md draws them):
 //
-//   CompletionTracker  completion_tracker.h  slots, ids, claim/complete, phase end
-//   RunControl         run_control.h         abort, errors, callback guard, watchdog, poll
-//   IssuePhase         issuer.h              one phase of issuing, paced per scenario
-//   AccuracyLog        accuracy_log.h        which responses are logged, their entries
-//   test modes         test_modes.h          accuracy, performance, find-peak
-//   renderers          renderers.h           detail records, summary, summary JSON, trace
-//   LogFiles           log_files.h           the files, with checked writes
+//   CompletionTracker  completion_tracker.h  slots, ids, claim/complete, phase
+//   end RunControl         run_control.h         abort, errors, callback guard,
+//   watchdog, poll IssuePhase         issuer.h              one phase of
+//   issuing, paced per scenario AccuracyLog        accuracy_log.h        which
+//   responses are logged, their entries test modes         test_modes.h
+//   accuracy, performance, find-peak renderers          renderers.h detail
+//   records, summary, summary JSON, trace LogFiles           log_files.h the
+//   files, with checked writes
 //
 // Nothing about a test lives in globals except the one pointer through which
 // the free completion functions reach the current Run (loadgen.cc).
@@ -45,8 +46,9 @@ class Run {
  public:
   // Validates everything (throws std::invalid_argument) before returning.
   // `clock` must outlive the Run; null means the steady clock.
-  Run(SystemUnderTest* sut, QuerySampleLibrary* qsl, const TestSettings& settings,
-      const LogSettings& log_settings, const RunOptions& options, Clock* clock = nullptr);
+  Run(SystemUnderTest* sut, QuerySampleLibrary* qsl,
+      const TestSettings& settings, const LogSettings& log_settings,
+      const RunOptions& options, Clock* clock = nullptr);
   ~Run();
 
   // Runs the test to the end. Rethrows an exception from a SUT/QSL callback
@@ -63,24 +65,31 @@ class Run {
   void FirstTokenInPass(const QuerySampleResponse* responses, size_t count,
                         std::vector<QuerySampleResponse>* to_callback);
   void CompleteIdsInPass(const ResponseId* ids, size_t count);
-  void CompleteBufferInPass(const ResponseId* ids, size_t count, const uint8_t* data,
-                            const uint64_t* offsets, const int64_t* n_tokens);
-  void Complete(const QuerySampleResponse* responses, size_t count, const ResponseCallback& cb);
-  void FirstToken(const QuerySampleResponse* responses, size_t count, const ResponseCallback& cb);
+  void CompleteBufferInPass(const ResponseId* ids, size_t count,
+                            const uint8_t* data, const uint64_t* offsets,
+                            const int64_t* n_tokens);
+  void Complete(const QuerySampleResponse* responses, size_t count,
+                const ResponseCallback& cb);
+  void FirstToken(const QuerySampleResponse* responses, size_t count,
+                  const ResponseCallback& cb);
   void CompleteIds(const ResponseId* ids, size_t count);
   void CompleteBuffer(const ResponseId* ids, size_t count, const uint8_t* data,
                       const uint64_t* offsets, const int64_t* n_tokens);
-  void RequestAbort(const std::string& reason) { control_.RequestAbort(reason); }
+  void RequestAbort(const std::string& reason) {
+    control_.RequestAbort(reason);
+  }
 
  private:
   // Per-sample bookkeeping of a completion, inside a tracker window: token
   // records, then the accuracy-log entry. False: not claimed.
   bool Claim(ResponseId id, int64_t now_ns, uint64_t* index, bool* logged);
   void RecordTokens(uint64_t index, ResponseId id, int64_t n_tokens);
-  void LogResponse(uint64_t index, const uint8_t* data, size_t size, int64_t n_tokens);
+  void LogResponse(uint64_t index, const uint8_t* data, size_t size,
+                   int64_t n_tokens);
 
   void Prepare(uint64_t total, uint64_t perf);
-  RunMeasurements RunPhase(const EffectiveSettings& s, const LoadableSet& set, bool accuracy);
+  RunMeasurements RunPhase(const EffectiveSettings& s, const LoadableSet& set,
+                           bool accuracy);
   void Finish();
   void WriteDetail();
   void WriteAccuracyEntries();

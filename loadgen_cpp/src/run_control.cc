@@ -22,7 +22,8 @@ void RunControl::AddError(const std::string& key, const std::string& message) {
     MutexLock lock(&errors_mu_);
     error_messages_.push_back(message);
   }
-  if (DetailLog* d = detail()) d->Add(key, JsonString(message), clock_->NowNs(), true, false);
+  if (DetailLog* d = detail())
+    d->Add(key, JsonString(message), clock_->NowNs(), true, false);
 }
 
 void RunControl::AddSampleError(const std::string& message) {
@@ -35,13 +36,16 @@ void RunControl::AddSampleError(const std::string& message) {
       error_messages_.push_back(message);
     }
     if (DetailLog* d = detail()) {
-      d->Add("error_runtime", JsonString(message), clock_->NowNs(), true, false);
+      d->Add("error_runtime", JsonString(message), clock_->NowNs(), true,
+             false);
     }
   }
 }
 
-void RunControl::AddWarning(const std::string& key, const std::string& message) {
-  if (DetailLog* d = detail()) d->Add(key, JsonString(message), clock_->NowNs(), false, true);
+void RunControl::AddWarning(const std::string& key,
+                            const std::string& message) {
+  if (DetailLog* d = detail())
+    d->Add(key, JsonString(message), clock_->NowNs(), false, true);
 }
 
 void RunControl::RequestAbort(const std::string& reason) {
@@ -80,13 +84,15 @@ bool RunControl::CallSafely(const char* what, const std::function<void()>& fn) {
     // The detail log gets the whole text (a Python traceback included); the
     // abort reason, shown in the summary, its first line, without pybind11's
     // placeholder for an empty message.
-    AddError("error_runtime", std::string("Exception raised in ") + what + ": " + msg +
-                                  (msg.find('\n') == std::string::npos ? "" : "\n") +
-                                  "Ending the test.");
+    AddError("error_runtime",
+             std::string("Exception raised in ") + what + ": " + msg +
+                 (msg.find('\n') == std::string::npos ? "" : "\n") +
+                 "Ending the test.");
     std::string first_line = msg.substr(0, msg.find('\n'));
     const std::string kEmpty = ": <EMPTY MESSAGE>";
     if (first_line.size() >= kEmpty.size() &&
-        first_line.compare(first_line.size() - kEmpty.size(), kEmpty.size(), kEmpty) == 0) {
+        first_line.compare(first_line.size() - kEmpty.size(), kEmpty.size(),
+                           kEmpty) == 0) {
       first_line.resize(first_line.size() - kEmpty.size());
     }
     RequestAbort(std::string("exception in ") + what + ": " + first_line);
@@ -102,7 +108,8 @@ void RunControl::PollIfDue() {
   CallSafely("the poll hook", options_.poll);
 }
 
-bool RunControl::WaitForCompleted(uint64_t target, bool closing, const WaitLimits& limits) {
+bool RunControl::WaitForCompleted(uint64_t target, bool closing,
+                                  const WaitLimits& limits) {
   if (tracker_->completed() >= target) return true;
   // A short spin catches SUTs that answer from another core right away.
   for (int i = 0; i < 2000; ++i) {
@@ -110,9 +117,11 @@ bool RunControl::WaitForCompleted(uint64_t target, bool closing, const WaitLimit
   }
   uint64_t last_seen = tracker_->completed();
   int64_t last_progress_ns = RealNowNs();
-  const int64_t interval_ms = std::max<int64_t>(1, std::min<int64_t>(options_.poll_interval_ms, 100));
+  const int64_t interval_ms =
+      std::max<int64_t>(1, std::min<int64_t>(options_.poll_interval_ms, 100));
   const int64_t max_ms = limits.max_duration_ms;
-  const int64_t stall_ns = std::max<int64_t>(max_ms * 1000000, kMaxDurationStallMinNs);
+  const int64_t stall_ns =
+      std::max<int64_t>(max_ms * 1000000, kMaxDurationStallMinNs);
   while (true) {
     tracker_->WaitFor(target, interval_ms, abort_);
     const uint64_t now_done = tracker_->completed();
@@ -134,19 +143,24 @@ bool RunControl::WaitForCompleted(uint64_t target, bool closing, const WaitLimit
     if (limits.watchdog_ns == 0 && max_ms > 0 && !Aborting() &&
         now > limits.phase_start_real_ns + max_ms * 1000000 + stall_ns &&
         now - last_progress_ns > stall_ns) {
-      AddError("error_runtime",
-               "max_duration_ms (" + std::to_string(max_ms) +
-                   " ms) passed, the watchdog is off, and no sample completed for " +
-                   std::to_string(stall_ns / 1000000) + " ms while " +
-                   std::to_string(target - now_done) + " were outstanding; ending the test.");
+      AddError(
+          "error_runtime",
+          "max_duration_ms (" + std::to_string(max_ms) +
+              " ms) passed, the watchdog is off, and no sample completed for " +
+              std::to_string(stall_ns / 1000000) + " ms while " +
+              std::to_string(target - now_done) +
+              " were outstanding; ending the test.");
       RequestAbort("max_duration reached while samples were outstanding");
       return false;
     }
-    if (limits.watchdog_ns > 0 && now - last_progress_ns > limits.watchdog_ns && !Aborting()) {
+    if (limits.watchdog_ns > 0 && now - last_progress_ns > limits.watchdog_ns &&
+        !Aborting()) {
       AddError("error_runtime",
-               "Watchdog: no sample completed for " + std::to_string(limits.watchdog_ns / 1000000) +
-                   " ms while " + std::to_string(target - now_done) +
-                   " were outstanding; ending the test (see watchdog_timeout_ms; 0 turns it off).");
+               "Watchdog: no sample completed for " +
+                   std::to_string(limits.watchdog_ns / 1000000) + " ms while " +
+                   std::to_string(target - now_done) +
+                   " were outstanding; ending the test (see "
+                   "watchdog_timeout_ms; 0 turns it off).");
       RequestAbort("watchdog: the SUT stopped completing samples");
       return false;
     }

@@ -28,8 +28,8 @@ int64_t RealNowNs();
 
 // What bounds a wait for completions.
 struct WaitLimits {
-  int64_t watchdog_ns = 0;       // 0: no watchdog
-  int64_t max_duration_ms = 0;   // 0: none; performance phases only
+  int64_t watchdog_ns = 0;      // 0: no watchdog
+  int64_t max_duration_ms = 0;  // 0: none; performance phases only
   int64_t phase_start_real_ns = 0;
 };
 
@@ -38,17 +38,21 @@ class RunControl {
   // At most this many per-sample errors are kept and logged one by one.
   static constexpr size_t kMaxKeptErrors = 100;
 
-  RunControl(const RunOptions& options, Clock* clock, CompletionTracker* tracker)
+  RunControl(const RunOptions& options, Clock* clock,
+             CompletionTracker* tracker)
       : options_(options), clock_(clock), tracker_(tracker) {}
   // The run's clock, for record times; set before anything is recorded.
   void SetClock(Clock* clock) { clock_ = clock; }
 
   // Where records go; set once, before anything can be recorded.
-  void SetDetailLog(DetailLog* detail) { detail_.store(detail, std::memory_order_release); }
+  void SetDetailLog(DetailLog* detail) {
+    detail_.store(detail, std::memory_order_release);
+  }
   DetailLog* detail() const { return detail_.load(std::memory_order_acquire); }
 
   // ---- Any thread.
-  void AddError(const std::string& key, const std::string& message) LG_EXCLUDES(errors_mu_);
+  void AddError(const std::string& key, const std::string& message)
+      LG_EXCLUDES(errors_mu_);
   void AddWarning(const std::string& key, const std::string& message);
   // An error about one sample: counted always, kept and logged for the first
   // kMaxKeptErrors only.
@@ -57,7 +61,9 @@ class RunControl {
   bool Aborting() const { return abort_.load(std::memory_order_acquire); }
   std::string AbortReason() LG_EXCLUDES(abort_mu_);
   std::vector<std::string> ErrorMessages() LG_EXCLUDES(errors_mu_);
-  int64_t SampleErrorCount() const { return sample_error_count_.load(std::memory_order_relaxed); }
+  int64_t SampleErrorCount() const {
+    return sample_error_count_.load(std::memory_order_relaxed);
+  }
 
   // ---- The StartTest thread.
 
@@ -72,7 +78,8 @@ class RunControl {
   // Waits until `target` samples of the phase completed. Returns false when
   // the run is aborting (closing: after giving in-flight samples a grace
   // period) or the watchdog or max_duration ended it.
-  bool WaitForCompleted(uint64_t target, bool closing, const WaitLimits& limits);
+  bool WaitForCompleted(uint64_t target, bool closing,
+                        const WaitLimits& limits);
 
  private:
   const RunOptions& options_;

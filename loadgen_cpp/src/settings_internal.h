@@ -21,13 +21,13 @@ struct EffectiveSettings {
   TestMode mode = TestMode::PerformanceOnly;
   uint64_t samples_per_query = 1;  // Offline: the size of its one query
   double target_qps = 1;
-  int64_t target_latency_ns = 0;   // Server only
+  int64_t target_latency_ns = 0;  // Server only
   double target_latency_percentile = 0.99;
   uint64_t max_async_queries = 0;
   int64_t target_duration_ms = 0;  // Offline: 0
   int64_t min_duration_ms = 0;
   int64_t max_duration_ms = 0;
-  uint64_t min_query_count = 0;    // Offline: 1
+  uint64_t min_query_count = 0;  // Offline: 1
   uint64_t max_query_count = 0;
   uint64_t min_sample_count = 0;
   uint64_t qsl_rng_seed = 0;

@@ -24,7 +24,8 @@ namespace internal {
 struct ModeContext {
   // Issues one phase over a loaded set, then writes its trace events and
   // accuracy-log entries.
-  std::function<RunMeasurements(const EffectiveSettings&, const LoadableSet&, bool accuracy)>
+  std::function<RunMeasurements(const EffectiveSettings&, const LoadableSet&,
+                                bool accuracy)>
       run_phase;
   QuerySampleLibrary* qsl = nullptr;
   RunControl* control = nullptr;
@@ -38,7 +39,8 @@ struct ModeContext {
 void RunAccuracyMode(ModeContext* ctx, const EffectiveSettings& s);
 // One performance run; with `report`, its summary block and result records
 // are written.
-PerformanceResult RunPerformanceMode(ModeContext* ctx, const EffectiveSettings& s, bool report);
+PerformanceResult RunPerformanceMode(ModeContext* ctx,
+                                     const EffectiveSettings& s, bool report);
 void RunFindPeakMode(ModeContext* ctx, const EffectiveSettings& base);
 
 // The search of FindPeakPerformance. From a `base` whose result met the
@@ -51,8 +53,9 @@ struct PeakSearch {
   PerformanceResult peak_result;
 };
 using Probe = std::function<PerformanceResult(const EffectiveSettings&)>;
-PeakSearch FindPeak(const EffectiveSettings& base, const PerformanceResult& base_result,
-                    const Probe& probe, const std::function<void(const std::string&)>& note,
+PeakSearch FindPeak(const EffectiveSettings& base,
+                    const PerformanceResult& base_result, const Probe& probe,
+                    const std::function<void(const std::string&)>& note,
                     const std::function<bool()>& aborting);
 
 }  // namespace internal

@@ -20,7 +20,8 @@
 #define LG_ACQUIRE(...) LG_THREAD_ANNOTATION(acquire_capability(__VA_ARGS__))
 #define LG_RELEASE(...) LG_THREAD_ANNOTATION(release_capability(__VA_ARGS__))
 #define LG_EXCLUDES(...) LG_THREAD_ANNOTATION(locks_excluded(__VA_ARGS__))
-#define LG_NO_THREAD_SAFETY_ANALYSIS LG_THREAD_ANNOTATION(no_thread_safety_analysis)
+#define LG_NO_THREAD_SAFETY_ANALYSIS \
+  LG_THREAD_ANNOTATION(no_thread_safety_analysis)
 
 namespace mlperf {
 namespace internal {

@@ -23,7 +23,8 @@ namespace mlperf {
 namespace internal {
 namespace {
 
-constexpr int64_t kPhaseStride = int64_t{1} << 32;  // done_ns = phase * stride + k
+constexpr int64_t kPhaseStride = int64_t{1}
+                                 << 32;  // done_ns = phase * stride + k
 
 TEST(CompletionStress, StaleAndDuplicateCompletionsNeverLeakIntoTheNextPhase) {
   CompletionTracker tracker;
@@ -50,7 +51,10 @@ TEST(CompletionStress, StaleAndDuplicateCompletionsNeverLeakIntoTheNextPhase) {
           for (int k = 0; k < 16; ++k) {
             // Mostly recent ids (duplicates included), sometimes stale ones.
             const size_t n = ids.size();
-            const size_t i = (rng() % 4 == 0) ? rng() % n : n - 1 - rng() % std::min<size_t>(n, kSamples);
+            const size_t i =
+                (rng() % 4 == 0)
+                    ? rng() % n
+                    : n - 1 - rng() % std::min<size_t>(n, kSamples);
             batch.push_back(ids[i]);
           }
           // A garbage id now and then.
@@ -63,7 +67,8 @@ TEST(CompletionStress, StaleAndDuplicateCompletionsNeverLeakIntoTheNextPhase) {
           bool logged;
           // The completion time says which phase's id claimed the slot.
           const int64_t stamp = (phase < 0 ? 0 : phase) * kPhaseStride + 1;
-          if (tracker.ClaimSample(id, stamp, &index, &logged) == CompletionTracker::Claim::kOk) {
+          if (tracker.ClaimSample(id, stamp, &index, &logged) ==
+              CompletionTracker::Claim::kOk) {
             ++done;
           }
         }
@@ -84,8 +89,10 @@ TEST(CompletionStress, StaleAndDuplicateCompletionsNeverLeakIntoTheNextPhase) {
       for (const auto& s : q) ids.emplace_back(s.id, phase);
     }
     // End the phase at a random point while completions keep arriving.
-    const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(200 + phase * 37 % 800);
-    while (tracker.completed() < kSamples && std::chrono::steady_clock::now() < until) {
+    const auto until = std::chrono::steady_clock::now() +
+                       std::chrono::microseconds(200 + phase * 37 % 800);
+    while (tracker.completed() < kSamples &&
+           std::chrono::steady_clock::now() < until) {
       std::this_thread::yield();
     }
     tracker.ClosePhase();
@@ -97,15 +104,16 @@ TEST(CompletionStress, StaleAndDuplicateCompletionsNeverLeakIntoTheNextPhase) {
       snapshot[i] = d;
       if (IsPending(d)) continue;
       ++non_pending;
-      ASSERT_EQ(d / kPhaseStride, phase) << "slot " << i << " claimed by an id of phase "
-                                         << d / kPhaseStride;
+      ASSERT_EQ(d / kPhaseStride, phase)
+          << "slot " << i << " claimed by an id of phase " << d / kPhaseStride;
     }
     // The counter and the slots agree: each claim counted exactly once.
     ASSERT_EQ(non_pending, completed);
     // Nothing changes once the phase is closed.
     std::this_thread::sleep_for(std::chrono::microseconds(300));
     for (uint64_t i = 0; i < kSamples; ++i) {
-      ASSERT_EQ(tracker.slot(i).done_ns.load(), snapshot[i]) << "slot " << i << " changed after close";
+      ASSERT_EQ(tracker.slot(i).done_ns.load(), snapshot[i])
+          << "slot " << i << " changed after close";
     }
   }
   stop.store(true);
@@ -159,7 +167,8 @@ class SmallQsl : public QuerySampleLibrary {
   std::string name_ = "SmallQSL";
 };
 
-TEST(CompletionStress, DuplicatesUnknownAndLateIdsFromManyThreadsAreCountedNotFatal) {
+TEST(CompletionStress,
+     DuplicatesUnknownAndLateIdsFromManyThreadsAreCountedNotFatal) {
   for (int round = 0; round < 3; ++round) {
     ThreadedSut sut;
     SmallQsl qsl;
@@ -178,9 +187,11 @@ TEST(CompletionStress, DuplicatesUnknownAndLateIdsFromManyThreadsAreCountedNotFa
     TestResult r = RunTest(&sut, &qsl, s, log, options);
     sut.Join();
     ASSERT_EQ(r.performance.size(), 1u);
-    EXPECT_EQ(r.performance[0].samples_completed, r.performance[0].samples_issued);
+    EXPECT_EQ(r.performance[0].samples_completed,
+              r.performance[0].samples_issued);
     EXPECT_EQ(r.performance[0].samples_never_completed, 0);
-    // Each sample: one duplicate and one unknown id, at least (late ones add more).
+    // Each sample: one duplicate and one unknown id, at least (late ones add
+    // more).
     EXPECT_GE(r.num_errors, 2 * r.performance[0].samples_issued);
   }
 }

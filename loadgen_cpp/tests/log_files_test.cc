@@ -1,5 +1,7 @@
 // A log file that cannot be written is reported to the caller: RunTest
 // throws std::runtime_error naming the file, once the test has ended.
+#include "log_files.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -9,7 +11,6 @@
 #include <vector>
 
 #include "loadgen/loadgen.h"
-#include "log_files.h"
 
 namespace mlperf {
 namespace internal {
@@ -82,13 +83,16 @@ TEST_P(LogWriteFailure, ReachesTheCallerNamingTheFile) {
     EXPECT_NE(what.find("cannot write"), std::string::npos) << what;
   }
   // The process is not left with a test running.
-  log.log_output.outdir = (fs::temp_directory_path() / ("loadgen_ok_" + name)).string();
+  log.log_output.outdir =
+      (fs::temp_directory_path() / ("loadgen_ok_" + name)).string();
   EXPECT_NO_THROW(RunTest(&sut, &qsl, Quick(), log, options));
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryFile, LogWriteFailure,
-                         ::testing::Values("mlperf_log_summary.txt", "mlperf_log_detail.txt",
-                                           "mlperf_log_accuracy.json", "mlperf_log_trace.json",
+                         ::testing::Values("mlperf_log_summary.txt",
+                                           "mlperf_log_detail.txt",
+                                           "mlperf_log_accuracy.json",
+                                           "mlperf_log_trace.json",
                                            "mlperf_log_summary.json"),
                          [](const ::testing::TestParamInfo<const char*>& info) {
                            std::string n = info.param;

@@ -12,7 +12,8 @@ namespace {
 
 constexpr int64_t kSecondNs = 1000000000;
 
-EffectiveSettings Derived(TestScenario scenario, TestSettings s = TestSettings()) {
+EffectiveSettings Derived(TestScenario scenario,
+                          TestSettings s = TestSettings()) {
   s.scenario = scenario;
   return DeriveSettings(s, 100000, 100000);
 }
@@ -20,7 +21,8 @@ EffectiveSettings Derived(TestScenario scenario, TestSettings s = TestSettings()
 TEST(Watchdog, ExplicitValueIsUsedAndZeroTurnsItOff) {
   TestSettings s;
   s.watchdog_timeout_ms = 1500;
-  EXPECT_EQ(WatchdogTimeoutNs(Derived(TestScenario::Offline, s), 33000), 1500 * int64_t{1000000});
+  EXPECT_EQ(WatchdogTimeoutNs(Derived(TestScenario::Offline, s), 33000),
+            1500 * int64_t{1000000});
   s.watchdog_timeout_ms = 0;
   EXPECT_EQ(WatchdogTimeoutNs(Derived(TestScenario::Server, s), 1), 0);
 }
@@ -28,16 +30,19 @@ TEST(Watchdog, ExplicitValueIsUsedAndZeroTurnsItOff) {
 TEST(Watchdog, DefaultDerivesFromTheSettings) {
   EXPECT_EQ(TestSettings().watchdog_timeout_ms, kWatchdogFromSettings);
   // Never below the floor, whatever the settings say.
-  EXPECT_EQ(WatchdogTimeoutNs(Derived(TestScenario::SingleStream), 1), kWatchdogFloorNs);
+  EXPECT_EQ(WatchdogTimeoutNs(Derived(TestScenario::SingleStream), 1),
+            kWatchdogFloorNs);
   // SingleStream: 10 x the expected latency once that exceeds the floor.
   TestSettings slow;
   slow.single_stream_expected_latency_ns = 120.0 * kSecondNs;
-  EXPECT_EQ(WatchdogTimeoutNs(Derived(TestScenario::SingleStream, slow), 1), 1200 * kSecondNs);
+  EXPECT_EQ(WatchdogTimeoutNs(Derived(TestScenario::SingleStream, slow), 1),
+            1200 * kSecondNs);
   // Server: the target latency counts when it is longer than the gap.
   TestSettings server;
   server.server_target_qps = 1000;
   server.server_target_latency_ns = 300 * kSecondNs;
-  EXPECT_EQ(WatchdogTimeoutNs(Derived(TestScenario::Server, server), 1), 3000 * kSecondNs);
+  EXPECT_EQ(WatchdogTimeoutNs(Derived(TestScenario::Server, server), 1),
+            3000 * kSecondNs);
 }
 
 TEST(Watchdog, OfflineSutAnsweringAtTheEndOfItsQueryIsNotEnded) {
@@ -48,10 +53,12 @@ TEST(Watchdog, OfflineSutAnsweringAtTheEndOfItsQueryIsNotEnded) {
   TestSettings s;
   s.offline_expected_qps = 150;
   const int64_t silent_ns = 11000 * 20 * int64_t{1000000};
-  const int64_t limit = WatchdogTimeoutNs(Derived(TestScenario::Offline, s), 33000);
+  const int64_t limit =
+      WatchdogTimeoutNs(Derived(TestScenario::Offline, s), 33000);
   EXPECT_GE(limit, 10 * silent_ns);
   // With the default offline_expected_qps (1) the limit is 33,000 s x 10.
-  EXPECT_GE(WatchdogTimeoutNs(Derived(TestScenario::Offline), 33000), 330000 * kSecondNs);
+  EXPECT_GE(WatchdogTimeoutNs(Derived(TestScenario::Offline), 33000),
+            330000 * kSecondNs);
 }
 
 TEST(Watchdog, HugeValuesDoNotOverflow) {
@@ -60,7 +67,8 @@ TEST(Watchdog, HugeValuesDoNotOverflow) {
   EXPECT_GT(WatchdogTimeoutNs(Derived(TestScenario::Offline, s), 1), 0);
   TestSettings tiny_qps;
   tiny_qps.offline_expected_qps = 1e-300;
-  EXPECT_GT(WatchdogTimeoutNs(Derived(TestScenario::Offline, tiny_qps), 1u << 30), 0);
+  EXPECT_GT(
+      WatchdogTimeoutNs(Derived(TestScenario::Offline, tiny_qps), 1u << 30), 0);
 }
 
 }  // namespace
