@@ -8,6 +8,7 @@
 #include "check.h"
 #include "config.h"
 #include "issuer.h"
+#include "memory_check.h"
 #include "renderers.h"
 #include "test_modes.h"
 #include "version.h"
@@ -100,6 +101,7 @@ void Run::Prepare(uint64_t total, uint64_t perf) {
   }
   ValidateSettings(effective_request, total, perf);
   settings_ = DeriveSettings(effective_request, total, perf);
+  CheckRunMemory(settings_, AvailableMemoryBytes());
   if (settings_.use_token_latencies) tracker_.EnableTokens();
   accuracy_log_.Configure(settings_);
 
@@ -192,6 +194,8 @@ TestResult Run::Execute() {
   const uint64_t total = qsl_->TotalSampleCount();
   const uint64_t perf = qsl_->PerformanceSampleCount();
   ValidateSettings(requested_, total, perf);
+  CheckRunMemory(DeriveSettings(requested_, total, perf),
+                 AvailableMemoryBytes());
   Prepare(total, perf);
 
   ModeContext modes;
