@@ -37,10 +37,25 @@ class AccuracyLog {
     return logged;
   }
 
-  // ---- Completers (any thread).
-  void Add(uint64_t seq_id, uint32_t qsl_index, const uint8_t* data,
-           size_t size, int64_t n_tokens) LG_EXCLUDES(mu_);
-  void AddFirstToken(uint64_t seq_id, const uint8_t* data, size_t size)
+  // ---- Completers (any thread). The bytes are copied from an address the
+  // SUT gave (safe_copy.h): both return "" or why they could not be read
+  // (then nothing is logged for that response).
+  std::string Add(uint64_t seq_id, uint32_t qsl_index, const uint8_t* data,
+                  size_t size, int64_t n_tokens) LG_EXCLUDES(mu_);
+  // Many responses at once (one call's logged responses): the copy takes a
+  // system call per 1024 responses rather than one each. `errors` receives
+  // (index into `items`, why) for each response that could not be logged.
+  struct Item {
+    uint64_t seq_id;
+    uint32_t qsl_index;
+    const uint8_t* data;
+    size_t size;
+    int64_t n_tokens;
+  };
+  void AddBatch(const std::vector<Item>& items,
+                std::vector<std::pair<size_t, std::string>>* errors)
+      LG_EXCLUDES(mu_);
+  std::string AddFirstToken(uint64_t seq_id, const uint8_t* data, size_t size)
       LG_EXCLUDES(mu_);
 
   // ---- The StartTest thread: the JSON text of the entries added since the
@@ -60,6 +75,7 @@ class AccuracyLog {
 
   // Sampling (issuing thread). Default-seeded, as the reference's.
   bool draw_ = false;
+  uint64_t max_response_bytes_ = uint64_t{1} << 30;
   bool tokens_ = false;
   bool offline_ = false;
   double probability_ = 0;

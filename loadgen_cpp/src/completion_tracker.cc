@@ -38,6 +38,7 @@ uint64_t CompletionTracker::OpenPhase(bool accuracy, uint64_t samples_per_query,
   seq_base_ = seq_base;
   issued_.store(0, std::memory_order_release);
   completed_.store(0, std::memory_order_release);
+  bad_responses_.store(0, std::memory_order_relaxed);
   const uint64_t tag = NextPhaseTag();
   tag_.store(tag, std::memory_order_seq_cst);
   return tag << kIndexBits;
@@ -118,6 +119,7 @@ RunMeasurements CompletionTracker::Collect(const EffectiveSettings& s,
   m.settings = s;
   m.queries_issued = queries;
   m.samples_issued = samples;
+  m.bad_responses = bad_responses_.load(std::memory_order_relaxed);
   m.sample_latencies.reserve(samples);
   const bool ms = s.scenario == TestScenario::MultiStream;
   const bool server = s.scenario == TestScenario::Server;

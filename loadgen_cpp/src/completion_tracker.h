@@ -81,6 +81,10 @@ class CompletionTracker {
                     bool* logged);
   // Counts n claimed samples and wakes the waiter if it sleeps.
   void Finish(uint64_t n);
+  // A claimed sample whose response data could not be logged.
+  void CountBadResponse() {
+    bad_responses_.fetch_add(1, std::memory_order_relaxed);
+  }
 
   // ---- Reading a phase (its issuer, or completers for their own index).
   bool tokens() const { return tokens_; }
@@ -102,6 +106,7 @@ class CompletionTracker {
   std::atomic<uint64_t> tag_{0};        // 0: no phase
   std::atomic<uint64_t> issued_{0};     // samples published
   std::atomic<uint64_t> completed_{0};  // samples claimed (first time)
+  std::atomic<uint64_t> bad_responses_{0};
   std::atomic<bool> waiting_{false};
   Mutex wait_mu_;  // pairs wait_cv_ with the waiting_ flag
   std::condition_variable wait_cv_;

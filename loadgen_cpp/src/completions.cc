@@ -60,8 +60,46 @@ void Run::RecordTokens(uint64_t index, ResponseId id, int64_t n_tokens) {
 
 void Run::LogResponse(uint64_t index, const uint8_t* data, size_t size,
                       int64_t n_tokens) {
-  accuracy_log_.Add(tracker_.seq_base() + index, tracker_.qsl_index(index),
-                    data, size, n_tokens);
+  const uint64_t seq = tracker_.seq_base() + index;
+  const uint32_t qsl_index = tracker_.qsl_index(index);
+  const std::string err =
+      accuracy_log_.Add(seq, qsl_index, data, size, n_tokens);
+  if (!err.empty()) ReportBadData(seq, qsl_index, "response", size, err);
+}
+
+namespace {
+// The logged responses of the current completion call, per thread (reused,
+// so a call allocates only when it logs more responses than ever before).
+thread_local std::vector<AccuracyLog::Item> t_queued;
+thread_local std::vector<std::pair<size_t, std::string>> t_errors;
+}  // namespace
+
+void Run::QueueResponse(uint64_t index, const uint8_t* data, size_t size,
+                        int64_t n_tokens) {
+  t_queued.push_back(AccuracyLog::Item{tracker_.seq_base() + index,
+                                       tracker_.qsl_index(index), data, size,
+                                       n_tokens});
+}
+
+void Run::FlushQueuedResponses() {
+  if (t_queued.empty()) return;
+  t_errors.clear();
+  accuracy_log_.AddBatch(t_queued, &t_errors);
+  for (const auto& [i, why] : t_errors) {
+    const AccuracyLog::Item& it = t_queued[i];
+    ReportBadData(it.seq_id, it.qsl_index, "response", it.size, why);
+  }
+  t_queued.clear();
+}
+
+void Run::ReportBadData(uint64_t seq, uint32_t qsl_index, const char* what,
+                        size_t size, const std::string& why) {
+  tracker_.CountBadResponse();
+  control_.AddSampleError("Sample " + std::to_string(seq) + " (QSL index " +
+                          std::to_string(qsl_index) + "): the " + what +
+                          " data (" + std::to_string(size) +
+                          " bytes) could not be logged: " + why +
+                          ". Its data is left out of the accuracy log.");
 }
 
 void Run::CompleteInPass(const QuerySampleResponse* responses, size_t count,
@@ -76,12 +114,13 @@ void Run::CompleteInPass(const QuerySampleResponse* responses, size_t count,
       if (!Claim(r.id, now, &index, &logged)) continue;
       RecordTokens(index, r.id, r.n_tokens);
       if (logged) {
-        LogResponse(index, reinterpret_cast<const uint8_t*>(r.data), r.size,
-                    r.n_tokens);
+        QueueResponse(index, reinterpret_cast<const uint8_t*>(r.data), r.size,
+                      r.n_tokens);
         if (to_callback) to_callback->push_back(r);
       }
       ++done;
     }
+    FlushQueuedResponses();
     tracker_.Finish(done);
   }
 }
@@ -119,9 +158,13 @@ void Run::FirstTokenInPass(const QuerySampleResponse* responses, size_t count,
         continue;
       }
       if (done == kPendingLoggedNs) {
-        accuracy_log_.AddFirstToken(tracker_.seq_base() + index,
-                                    reinterpret_cast<const uint8_t*>(r.data),
-                                    r.size);
+        const std::string err = accuracy_log_.AddFirstToken(
+            tracker_.seq_base() + index,
+            reinterpret_cast<const uint8_t*>(r.data), r.size);
+        if (!err.empty()) {
+          ReportBadData(tracker_.seq_base() + index, tracker_.qsl_index(index),
+                        "first-token", r.size, err);
+        }
         if (to_callback) to_callback->push_back(r);
       }
     }
@@ -156,10 +199,11 @@ void Run::CompleteBufferInPass(const ResponseId* ids, size_t count,
       const uint8_t* p = data ? data + offsets[i] : nullptr;
       const size_t n =
           data ? static_cast<size_t>(offsets[i + 1] - offsets[i]) : 0;
-      LogResponse(index, p, n, nt);
+      QueueResponse(index, p, n, nt);
     }
     ++done;
   }
+  FlushQueuedResponses();
   tracker_.Finish(done);
 }
 

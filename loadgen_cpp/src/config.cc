@@ -287,6 +287,7 @@ const FieldView kFields[] = {
     LOADGEN_FIELD(infer_token_latencies, FormatBool),
     LOADGEN_FIELD(token_latency_scaling_factor, FormatU64),
     LOADGEN_FIELD(watchdog_timeout_ms, FormatU64),
+    LOADGEN_FIELD(max_response_bytes, FormatU64),
 };
 
 #undef LOADGEN_FIELD

@@ -275,8 +275,14 @@ PerformanceResult Summarize(RunMeasurements* m) {
                                 " of " + std::to_string(m->samples_issued) +
                                 " issued samples never completed.");
   }
+  if (m->bad_responses > 0) {
+    r.invalid_reasons.push_back(
+        std::to_string(m->bad_responses) +
+        " responses had data that could not be read (see the detail log).");
+  }
   r.valid = r.min_duration_met && r.min_queries_met && r.perf_constraints_met &&
-            r.early_stopping_met && m->samples_never_completed == 0;
+            r.early_stopping_met && m->samples_never_completed == 0 &&
+            m->bad_responses == 0;
   if (!r.early_stopping_met) {
     r.invalid_reasons.push_back(
         "Early stopping not satisfied (see Early Stopping Result).");

@@ -86,6 +86,14 @@ class Run {
   void RecordTokens(uint64_t index, ResponseId id, int64_t n_tokens);
   void LogResponse(uint64_t index, const uint8_t* data, size_t size,
                    int64_t n_tokens);
+  // Batches a logged response; FlushQueuedResponses copies the batch into
+  // the accuracy log (AccuracyLog::AddBatch) and reports what failed.
+  void QueueResponse(uint64_t index, const uint8_t* data, size_t size,
+                     int64_t n_tokens);
+  void FlushQueuedResponses();
+  // Counts and reports response data that could not be logged.
+  void ReportBadData(uint64_t seq, uint32_t qsl_index, const char* what,
+                     size_t size, const std::string& why);
 
   void Prepare(uint64_t total, uint64_t perf);
   RunMeasurements RunPhase(const EffectiveSettings& s, const LoadableSet& set,

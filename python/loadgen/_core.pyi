@@ -127,6 +127,7 @@ class TestSettings:
     infer_token_latencies: bool
     token_latency_scaling_factor: int
     watchdog_timeout_ms: int
+    max_response_bytes: int
     def __init__(self) -> None: ...
     @property
     def config_diagnostics(self) -> list[ConfigDiagnostic]: ...

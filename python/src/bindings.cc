@@ -562,6 +562,7 @@ PYBIND11_MODULE(_core, m) {
       .def_readwrite("token_latency_scaling_factor",
                      &TestSettings::token_latency_scaling_factor)
       .def_readwrite("watchdog_timeout_ms", &TestSettings::watchdog_timeout_ms)
+      .def_readwrite("max_response_bytes", &TestSettings::max_response_bytes)
       .def_readonly("config_diagnostics", &TestSettings::config_diagnostics)
       .def("FromConfig", &TestSettings::FromConfig, py::arg("path"),
            py::arg("model"), py::arg("scenario"), py::arg("conf_type") = 1,

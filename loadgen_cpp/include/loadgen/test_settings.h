@@ -117,6 +117,12 @@ struct TestSettings {
   // wait: no completion for max_duration_ms (at least 1 s) after it passed.
   uint64_t watchdog_timeout_ms = kWatchdogFromSettings;
 
+  // Extension: the largest response (QuerySampleResponse::size, or a
+  // first-token response) whose bytes LoadGen copies into the accuracy log.
+  // A larger one, or one whose address cannot be read, is an error of that
+  // sample: its data is not logged and the performance result is INVALID.
+  uint64_t max_response_bytes = uint64_t{1} << 30;  // 1 GiB
+
   // Extension: problems found by FromConfig. The next test run with these
   // settings writes each as an error_invalid_config (or warning) record.
   std::vector<ConfigDiagnostic> config_diagnostics;
