@@ -9,19 +9,22 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
+
 from .. import _core
 from .accuracy import AccuracyResult
-from .backend import BackendOptions, create_backend
+from .backend import Backend, BackendOptions, create_backend
 from .dataset import Dataset
+from .network import network_options
 from .qsl import DatasetQSL
 from .report import PerformanceSummary, Progress, RunReport, report_to_json
 from .settings import RunOptions, cpu_count, make_settings
-from .sut import HarnessSUT, InlineSUT, Postprocess, ThreadedSUT
+from .sut import InlineSUT, Postprocess, Respond, ThreadedSUT
 
 
 @dataclass
@@ -33,6 +36,13 @@ class BenchmarkSpec:
     user_conf: the benchmark's user.conf (used unless --user-conf is given).
     make_dataset(opts): the Dataset for ``opts.dataset_path`` (and ``opts.count``).
     postprocess(outputs): a batch's backend outputs -> response data (timed).
+    respond(outputs, dataset, indices): optional; replaces postprocess (which
+        may then be None) for responses that need more than the outputs, e.g.
+        labels or per-sample sizes from the Dataset (DLRM); ``indices`` are
+        the batch's QSL indices (numpy).
+    sample_weights(dataset): optional; one integer >= 1 per QSL sample. The
+        batching workers then count ``max_batchsize`` in these units and never
+        split a sample (DLRM: pairs per group). None: every sample weighs 1.
     accuracy(accuracy_log_path, dataset, opts): scores an accuracy log.
     prepare(opts): fills defaults before anything loads, e.g. makes the
         embedded data set and model when no --dataset-path/--model is given;
@@ -45,13 +55,25 @@ class BenchmarkSpec:
         (threads: one worker per core if None).
     hint(report, opts): extra advice to print after a run (e.g. why a short
         run on a slow machine is INVALID).
+    backends: the benchmark's own Backend classes (or ``"module:Class"``
+        strings) for some backend names, used instead of the registry's for
+        this benchmark only: e.g. an encoder graph plus a decoder-step graph
+        driven by a search loop, where the registry's backends run one graph.
+    wrap_backend(backend, opts): wraps the created (not yet loaded) backend,
+        for models whose sample is not one model input: e.g. 3D-UNet's
+        sliding window, which cuts each volume into patches, batches patches
+        of one or several volumes up to ``opts.max_batchsize`` through the
+        inner backend, and returns one variable-size result per sample.
+    watchdog_timeout_ms: LoadGen's watchdog (no sample completed for this long
+        while some are outstanding ends the test INVALID); None keeps LoadGen's
+        60 s, a model whose one sample can take longer on a CPU sets more.
     """
 
     name: str
     config_model: str
     user_conf: str | None
     make_dataset: Callable[[RunOptions], Dataset]
-    postprocess: Postprocess
+    postprocess: Postprocess | None
     accuracy: Callable[[str, Dataset, RunOptions], AccuracyResult] | None = None
     prepare: Callable[[RunOptions], RunOptions] | None = None
     inputs: Sequence[str] = ()
@@ -62,6 +84,15 @@ class BenchmarkSpec:
     default_max_batchsize: int = 32
     default_threads: int | None = None  # None: one worker per core, as the reference
     hint: Callable[[RunReport, RunOptions], list[str]] | None = None
+    respond: Respond | None = None
+    sample_weights: Callable[[Dataset], np.ndarray] | None = None
+    backends: Mapping[str, str | type] = field(default_factory=dict)
+    wrap_backend: Callable[[Backend, RunOptions], Backend] | None = None
+    watchdog_timeout_ms: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.postprocess is None and self.respond is None:
+            raise ValueError(f"BenchmarkSpec {self.name!r}: give postprocess or respond")
 
 
 def write_html_report(out_dir: str, report: RunReport) -> str | None:
@@ -103,6 +134,7 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
     """Runs one test and returns its report. Raises for setup errors (missing
     files, bad settings); failures during the test are in the report."""
     t_start = time.monotonic()
+    net = network_options(opts.extra)  # None: the model runs here (--sut local)
     if spec.prepare is not None:
         opts = spec.prepare(opts)
     max_bs = opts.max_batchsize or spec.default_max_batchsize
@@ -111,7 +143,9 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
     workers = 1 if inline else threads
     intra = max(1, cpu_count() // workers)
     opts = replace(opts, max_batchsize=max_bs, threads=threads)
-    out_dir = opts.output or default_output_dir(spec, opts)
+    out_dir = opts.output or default_output_dir(
+        spec, opts if net is None else replace(opts, backend=net.kind)
+    )
     os.makedirs(out_dir, exist_ok=True)
 
     dataset = spec.make_dataset(opts)
@@ -120,28 +154,52 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
         opts, spec.config_model, opts.user_conf or spec.user_conf, dataset.total_count, qsl_perf
     )
     notes = list(opts.extra.get("notes", [])) + plan.notes
-
-    backend = create_backend(opts.backend)
-    log(f"loading {opts.backend} model {opts.model or '(none)'}")
-    backend.load(
-        BackendOptions(
-            model_path=opts.model,
-            inputs=spec.inputs,
-            outputs=spec.outputs,
-            intra_op_threads=intra,
-            model_factory=spec.torch_model_factory,
-            null_outputs=spec.null_outputs,
-        )
-    )
-    sizes = [1] + [min(max_bs, 8)] * max(0, opts.warmup_batches - 1) if opts.warmup_batches else []
-    warmup(dataset, backend, sizes)
+    if spec.watchdog_timeout_ms is not None:
+        plan.settings.watchdog_timeout_ms = spec.watchdog_timeout_ms
 
     qsl = DatasetQSL(dataset, qsl_perf)
-    sut: HarnessSUT
-    if inline:
-        sut = InlineSUT(dataset, backend, spec.postprocess)
+    sut: Any
+    if net is not None:
+        from .sut_kserve import KServeSUT
+
+        log(f"connecting to {net.url} ({net.protocol}), model {net.model_name}")
+        sut = KServeSUT(dataset, net, spec.inputs, spec.outputs, spec.postprocess, opts.warmup_batches)
+        notes += sut.notes()
+        backend_name, backend_version, workers_text = net.kind, sut.server_description, sut.describe()
     else:
-        sut = ThreadedSUT(dataset, backend, spec.postprocess, max_bs, threads)
+        backend = create_backend(opts.backend, spec.backends)
+        if spec.wrap_backend is not None:
+            backend = spec.wrap_backend(backend, opts)
+        log(f"loading {opts.backend} model {opts.model or '(none)'}")
+        backend.load(
+            BackendOptions(
+                model_path=opts.model,
+                inputs=spec.inputs,
+                outputs=spec.outputs,
+                intra_op_threads=intra,
+                model_factory=spec.torch_model_factory,
+                null_outputs=spec.null_outputs,
+            )
+        )
+        sizes = [1] + [min(max_bs, 8)] * max(0, opts.warmup_batches - 1) if opts.warmup_batches else []
+        warmup(dataset, backend, sizes)
+        if inline:
+            sut = InlineSUT(dataset, backend, spec.postprocess, respond=spec.respond)
+        else:
+            weights = spec.sample_weights(dataset) if spec.sample_weights is not None else None
+            sut = ThreadedSUT(
+                dataset,
+                backend,
+                spec.postprocess,
+                max_bs,
+                threads,
+                respond=spec.respond,
+                sample_weights=weights,
+            )
+        backend_name, backend_version = opts.backend, backend.version
+        workers_text = ("inline (SingleStream)" if inline else f"{threads} worker(s)") + (
+            f" x {intra} thread(s), max batch {1 if inline else max_bs}"
+        )
 
     ls = _core.LogSettings()
     ls.log_output.outdir = out_dir
@@ -150,10 +208,9 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
         benchmark=spec.name,
         scenario=opts.scenario,
         mode=plan.settings.mode.name,
-        backend=opts.backend,
-        backend_version=backend.version,
-        workers=("inline (SingleStream)" if inline else f"{threads} worker(s)")
-        + f" x {intra} thread(s), max batch {1 if inline else max_bs}",
+        backend=backend_name,
+        backend_version=backend_version,
+        workers=workers_text,
         official=opts.official,
         output_dir=out_dir,
         notes=notes,
@@ -172,11 +229,14 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
         sut.close()
     if sut.error is not None:
         report.error = f"{type(sut.error).__name__}: {sut.error}"
+    if result.performance:
+        report.performance = PerformanceSummary.from_result(result.performance[-1])
+        if net is not None and sut.error is not None:  # failed samples count as unanswered
+            report.performance.valid = False
+            report.performance.invalid_reasons.append(str(sut.error))
     if result.aborted:
         report.aborted = result.abort_reason
     report.loadgen_errors = list(result.errors)
-    if result.performance:
-        report.performance = PerformanceSummary.from_result(result.performance[-1])
     if plan.settings.mode == _core.TestMode.FindPeakPerformance:
         report.peak_qps = float(result.peak_qps)
     report.logs = {
@@ -212,5 +272,6 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
             Path(results_json).write_text(
                 json.dumps(report_to_json(report), indent=2) + "\n", encoding="utf-8"
             )
-    backend.close()
+    if net is None:
+        backend.close()
     return report
