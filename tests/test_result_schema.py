@@ -10,10 +10,60 @@ import os
 from pathlib import Path
 
 import loadgen as lg
+import numpy as np
 import pytest
-from loadgen.harness import run_benchmark
+from loadgen.harness import BenchmarkSpec, Dataset, RunOptions, run_benchmark
 from loadgen.harness.report import RESULTS_SCHEMA
-from test_harness import toy_options, toy_spec
+
+
+class TinyDataset(Dataset):
+    """Sample i is the float32 value i."""
+
+    name = "tiny"
+
+    @property
+    def total_count(self) -> int:
+        return 8
+
+    def load(self, indices) -> None:
+        pass
+
+    def unload(self, indices) -> None:
+        pass
+
+    def get_batch(self, indices) -> np.ndarray:
+        return np.array(indices, dtype=np.float32).reshape(-1, 1)
+
+
+def tiny_spec() -> BenchmarkSpec:
+    return BenchmarkSpec(
+        name="Tiny",
+        config_model="tiny",
+        user_conf=None,
+        make_dataset=lambda opts: TinyDataset(),
+        postprocess=lambda outputs: outputs[0].astype(np.float32),
+        accuracy=None,
+        null_outputs=(((1,), "float32"),),
+        performance_sample_count=8,
+    )
+
+
+def tiny_options(tmp_path, scenario: str) -> RunOptions:
+    # The null backend answers with zeros of null_outputs' shape.
+    return RunOptions(
+        backend="null",
+        output=str(tmp_path / "out"),
+        progress=False,
+        warmup_batches=1,
+        time_s=0.05,
+        qps=200.0,
+        samples_per_query=2,
+        max_batchsize=3,
+        threads=2,
+        scenario=scenario,
+        count=8,
+    )
+
 
 # Names the summary JSON gives LoadGen's figures; results.json must not carry
 # a second copy of them at its top level.
@@ -30,7 +80,7 @@ LOADGEN_FIGURES = {
 
 @pytest.mark.parametrize("scenario", ["Offline", "SingleStream"])
 def test_results_json_embeds_the_summary_json_and_repeats_none_of_its_figures(tmp_path, scenario):
-    report = run_benchmark(toy_spec(), toy_options(tmp_path, scenario=scenario, count=8))
+    report = run_benchmark(tiny_spec(), tiny_options(tmp_path, scenario))
     out = tmp_path / "out"
     results = json.loads((out / "results.json").read_text())
     summary = json.loads((out / "mlperf_log_summary.json").read_text())
