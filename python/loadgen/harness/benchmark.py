@@ -243,6 +243,7 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
         k: v
         for k, v in (
             ("summary", result.summary_path),
+            ("summary_json", result.summary_json_path),
             ("detail", result.detail_path),
             ("accuracy", result.accuracy_path),
         )
