@@ -9,6 +9,21 @@
 namespace mlperf {
 namespace internal {
 
+// Token runs: the first token's time (ns from the scheduled start, -1 if it
+// never came) and the token count, for TTFT/TPOT charts of the samples.
+std::string TokenArgs(const CompletionTracker& phase, uint64_t i,
+                      int64_t scheduled_ns) {
+  if (!phase.tokens()) return "";
+  const TokenSlot& t = phase.token(i);
+  const int64_t first = t.first_token_ns.load(std::memory_order_acquire);
+  char buf[96];
+  std::snprintf(
+      buf, sizeof(buf), ",\"first_token_ns\":%lld,\"token_count\":%lld",
+      IsPending(first) ? -1LL : static_cast<long long>(first - scheduled_ns),
+      static_cast<long long>(t.n_tokens));
+  return buf;
+}
+
 std::string RenderTraceOpening() {
   return "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"version\":" +
          JsonString(std::string("loadgen ") + Version()) +
@@ -56,13 +71,14 @@ std::string RenderTraceEvents(const CompletionTracker& phase, bool accuracy,
         "{\"name\":\"Sample\",\"ph\":\"X\",\"pid\":0,\"tid\":1,"
         "\"ts\":%.3f,\"dur\":%.3f,\"args\":{\"sample_seq\":%llu,"
         "\"query_seq\":%llu,\"sample_idx\":%u,\"issue_start_ns\":%lld,"
-        "\"complete_ns\":%lld}}",
+        "\"complete_ns\":%lld%s}}",
         static_cast<double>(q.scheduled_ns - origin) / 1e3,
         completed ? static_cast<double>(done - q.scheduled_ns) / 1e3 : 0.0,
         static_cast<unsigned long long>(phase.seq_base() + i),
         static_cast<unsigned long long>(qi), phase.qsl_index(i),
         static_cast<long long>(q.issued_ns - q.scheduled_ns),
-        completed ? static_cast<long long>(done - q.scheduled_ns) : -1LL);
+        completed ? static_cast<long long>(done - q.scheduled_ns) : -1LL,
+        TokenArgs(phase, i, q.scheduled_ns).c_str());
     out += buf;
   }
   return out;
