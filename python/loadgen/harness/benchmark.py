@@ -45,6 +45,10 @@ class BenchmarkSpec:
         (threads: one worker per core if None).
     hint(report, opts): extra advice to print after a run (e.g. why a short
         run on a slow machine is INVALID).
+    make_sut(dataset, backend, opts, workers): the benchmark's own SUT (e.g.
+        token streaming for LLMs), replacing the inline/threaded ones.
+    adjust_settings(settings, opts): last changes to the TestSettings (e.g.
+        latency bounds a short run relaxes); returns notes for the reader.
     """
 
     name: str
@@ -62,6 +66,13 @@ class BenchmarkSpec:
     default_max_batchsize: int = 32
     default_threads: int | None = None  # None: one worker per core, as the reference
     hint: Callable[[RunReport, RunOptions], list[str]] | None = None
+    # A SUT of the benchmark's own (token streaming, say) instead of the
+    # harness's inline/threaded ones: make_sut(dataset, backend, opts, workers).
+    make_sut: Callable[[Dataset, Any, RunOptions, int], HarnessSUT] | None = None
+    default_backend: str = "onnxruntime"  # --backend when the flag is absent
+    # Adjusts the TestSettings after the flags (returns notes for the reader):
+    # e.g. bounds a short run relaxes for a small machine, which --official keeps.
+    adjust_settings: Callable[[Any, RunOptions], list[str]] | None = None
 
 
 def write_html_report(out_dir: str, report: RunReport) -> str | None:
@@ -120,25 +131,36 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
         opts, spec.config_model, opts.user_conf or spec.user_conf, dataset.total_count, qsl_perf
     )
     notes = list(opts.extra.get("notes", [])) + plan.notes
+    if spec.adjust_settings is not None:
+        notes += spec.adjust_settings(plan.settings, opts)
 
-    backend = create_backend(opts.backend)
-    log(f"loading {opts.backend} model {opts.model or '(none)'}")
-    backend.load(
-        BackendOptions(
-            model_path=opts.model,
-            inputs=spec.inputs,
-            outputs=spec.outputs,
-            intra_op_threads=intra,
-            model_factory=spec.torch_model_factory,
-            null_outputs=spec.null_outputs,
+    remote = opts.extra.get("sut") == "openai"  # the model runs on a server: nothing to load here
+    backend: Any = None
+    if not remote:
+        backend = create_backend(opts.backend)
+        log(f"loading {opts.backend} model {opts.model or '(none)'}")
+        backend.load(
+            BackendOptions(
+                model_path=opts.model,
+                inputs=spec.inputs,
+                outputs=spec.outputs,
+                intra_op_threads=intra,
+                model_factory=spec.torch_model_factory,
+                null_outputs=spec.null_outputs,
+            )
         )
-    )
-    sizes = [1] + [min(max_bs, 8)] * max(0, opts.warmup_batches - 1) if opts.warmup_batches else []
-    warmup(dataset, backend, sizes)
+        sizes = [1] + [min(max_bs, 8)] * max(0, opts.warmup_batches - 1) if opts.warmup_batches else []
+        warmup(dataset, backend, sizes)
+    elif spec.make_sut is None:
+        raise ValueError(
+            f"--sut {opts.extra.get('sut')} needs a benchmark with its own SUT (a token benchmark)"
+        )
 
     qsl = DatasetQSL(dataset, qsl_perf)
     sut: HarnessSUT
-    if inline:
+    if spec.make_sut is not None:
+        sut = spec.make_sut(dataset, backend, opts, workers)
+    elif inline:
         sut = InlineSUT(dataset, backend, spec.postprocess)
     else:
         sut = ThreadedSUT(dataset, backend, spec.postprocess, max_bs, threads)
@@ -150,8 +172,8 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
         benchmark=spec.name,
         scenario=opts.scenario,
         mode=plan.settings.mode.name,
-        backend=opts.backend,
-        backend_version=backend.version,
+        backend="openai" if remote else opts.backend,
+        backend_version=str(opts.extra.get("url")) if remote else backend.version,
         workers=("inline (SingleStream)" if inline else f"{threads} worker(s)")
         + f" x {intra} thread(s), max batch {1 if inline else max_bs}",
         official=opts.official,
@@ -211,5 +233,6 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
             Path(results_json).write_text(
                 json.dumps(report_to_json(report), indent=2) + "\n", encoding="utf-8"
             )
-    backend.close()
+    if backend is not None:
+        backend.close()
     return report
