@@ -45,7 +45,10 @@ def build_parser(
         help="use the rules' durations and query counts (default: a short run of about 10 s)",
     )
     p.add_argument(
-        "--backend", choices=registered_backends(), default=spec.default_backend, help="inference backend"
+        "--backend",
+        choices=sorted(set(registered_backends()) | set(spec.backends)),
+        default=spec.default_backend,
+        help="inference backend",
     )
     p.add_argument("--model", help="model file (default: the embedded default model)")
     p.add_argument("--dataset-path", help="data set folder (default: the embedded synthetic data set)")
