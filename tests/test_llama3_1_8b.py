@@ -229,7 +229,7 @@ def start_server(model: str, interrupt: bool) -> tuple[subprocess.Popen, str]:
     url = f"http://127.0.0.1:{port}"
     import httpx
 
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 240  # under a second on a quiet machine; minutes on a loaded one
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"llama_cpp.server exited: {proc.stderr.read()[-2000:]}")
@@ -239,7 +239,7 @@ def start_server(model: str, interrupt: bool) -> tuple[subprocess.Popen, str]:
         except httpx.HTTPError:
             time.sleep(0.2)
     proc.kill()
-    raise RuntimeError("llama_cpp.server did not start in 60 s")
+    raise RuntimeError("llama_cpp.server did not start in 240 s")
 
 
 @pytest.fixture
