@@ -14,6 +14,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -225,14 +226,16 @@ def start_server(model: str, interrupt: bool) -> tuple[subprocess.Popen, str]:
         "--interrupt_requests",
         "True" if interrupt else "False",
     ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # The server logs every request: to a file, never an unread pipe (it would block when full).
+    log = tempfile.NamedTemporaryFile("w+", prefix="llama-server-", suffix=".log", delete=False)  # noqa: SIM115
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
     import httpx
 
     deadline = time.monotonic() + 240  # under a second on a quiet machine; minutes on a loaded one
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"llama_cpp.server exited: {proc.stderr.read()[-2000:]}")
+            raise RuntimeError(f"llama_cpp.server exited: {Path(log.name).read_text()[-2000:]}")
         try:
             if httpx.get(url + "/v1/models", timeout=1).status_code == 200:
                 return proc, url
