@@ -59,15 +59,13 @@ def make_sut(dataset: Any, backend: Any, opts: RunOptions, workers: int) -> Any:
         endpoint=str(opts.extra.get("endpoint") or "completions"),
         max_inflight=int(opts.extra.get("max_inflight") or 8),
         max_new_tokens=max_new_tokens(opts),
-        timeout_s=float(opts.extra.get("request_timeout") or 120.0),
+        timeout_s=float(opts.extra.get("request_timeout_s") or 120.0),
     )
     tok = load_tokenizer(opts.model)
     # The completions endpoint gets the prompt text as the data set has it (chat template included);
     # the chat endpoint gets the article's request as one user message and applies its own template.
-    texts = [s for s in dataset.inputs]
-    sut = OpenAISUT(dataset, net, lambda i: texts[i], tok.tokenize_generated)
-    opts.extra.setdefault("notes", []).extend(sut.notes())
-    return sut
+    texts = list(dataset.inputs)
+    return OpenAISUT(dataset, net, lambda i: texts[i], tok.tokenize_generated)
 
 
 def adjust_settings(ts: Any, opts: RunOptions) -> list[str]:
@@ -130,13 +128,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--synthetic-samples", type=int, default=synthetic.DEFAULT_COUNT, help="size of the embedded set"
     )
-    g = p.add_argument_group("an OpenAI-compatible server as the SUT (docs/llm.md)")
-    g.add_argument("--sut", choices=("local", "openai"), default="local", help="where the model runs")
-    g.add_argument("--url", help="the server, http://HOST:PORT")
-    g.add_argument("--model-name", help="the model's name on the server")
-    g.add_argument("--endpoint", choices=("completions", "chat"), default="completions")
-    g.add_argument("--max-inflight", type=int, default=8, help="requests in flight at most")
-    g.add_argument("--request-timeout", type=float, default=120.0, help="seconds per request")
+    p.add_argument(
+        "--endpoint",
+        choices=("completions", "chat"),
+        default="completions",
+        help="with --sut openai: /v1/completions (the prompt text) or /v1/chat/completions",
+    )
 
 
 SPEC = BenchmarkSpec(
