@@ -257,7 +257,9 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
         report.error = f"{type(sut.error).__name__}: {sut.error}"
     if result.performance:
         report.performance = PerformanceSummary.from_result(result.performance[-1])
-        if (net is not None or streaming_server) and sut.error is not None:  # failed samples count as unanswered
+        if (
+            net is not None or streaming_server
+        ) and sut.error is not None:  # failed samples count as unanswered
             report.performance.valid = False
             report.performance.invalid_reasons.append(str(sut.error))
     if result.aborted:

@@ -56,9 +56,9 @@ def add_network_arguments(p: argparse.ArgumentParser) -> None:
         "--request-timeout",
         type=float,
         dest="request_timeout_s",
-        default=10.0,
+        default=None,
         metavar="SECONDS",
-        help="a request not answered within this fails its samples",
+        help="a request not answered within this fails its samples (default 10 s; --sut openai: 120 s)",
     )
     g.add_argument(
         "--tensor-format",
