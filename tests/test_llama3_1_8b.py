@@ -270,6 +270,7 @@ def openai_run(tiny, tmp: Path, url: str, scenario: str, **kw):
         extra={
             "max_new_tokens": MAX_NEW,
             "sut": "openai",
+            "request_params": {"repeat_penalty": 1.0},  # llama.cpp's server: greedy as in process
             "url": url,
             "model_name": "smollm2",
             "rouge_reference": {"rouge1": 100.0, "rouge2": 100.0, "rougeL": 100.0},

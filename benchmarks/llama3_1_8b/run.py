@@ -14,6 +14,7 @@ are that model's own outputs (synthetic.py). See README.md.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from dataclasses import replace
 from typing import Any
@@ -43,6 +44,21 @@ def make_dataset(opts: RunOptions) -> CnnDailyMail:
     return CnnDailyMail(opts.dataset_path, count=opts.count)
 
 
+def request_params(text: Any) -> dict[str, Any]:
+    """--request-params: a JSON object added to every request (greedy settings a server needs)."""
+    if not text:
+        return {}
+    if isinstance(text, dict):
+        return text
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"--request-params {text!r}: not JSON ({e.msg})") from e
+    if not isinstance(value, dict):
+        raise ValueError(f"--request-params {text!r}: must be a JSON object")  # noqa: TRY004 - a bad flag value
+    return value
+
+
 def make_sut(dataset: Any, backend: Any, opts: RunOptions, workers: int) -> Any:
     """llama.cpp in process (one sequence per worker), or an OpenAI-compatible server."""
     if opts.extra.get("sut") != "openai":
@@ -60,6 +76,7 @@ def make_sut(dataset: Any, backend: Any, opts: RunOptions, workers: int) -> Any:
         max_inflight=int(opts.extra.get("max_inflight") or 8),
         max_new_tokens=max_new_tokens(opts),
         timeout_s=float(opts.extra.get("request_timeout_s") or 120.0),
+        extra_body=request_params(opts.extra.get("request_params")),
     )
     tok = load_tokenizer(opts.model)
     # The completions endpoint gets the prompt text as the data set has it (chat template included);
@@ -133,6 +150,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         choices=("completions", "chat"),
         default="completions",
         help="with --sut openai: /v1/completions (the prompt text) or /v1/chat/completions",
+    )
+    p.add_argument(
+        "--request-params",
+        metavar="JSON",
+        help="with --sut openai: a JSON object added to each request, e.g. '{\"repeat_penalty\": 1.0}' "
+        "for llama.cpp's server, which otherwise penalises repeats (not greedy)",
     )
 
 

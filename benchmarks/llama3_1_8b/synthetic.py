@@ -9,7 +9,7 @@ own tokenizer; each reference summary is the model's own greedy output
 scores ROUGE 100 on it by construction: a pipeline check, not a CNN-DailyMail
 result.
 
-    <cache>/synthetic-v1-<n>-<model stem>-<max_new_tokens>/cnn_eval.json, dataset.json
+    <cache>/synthetic-v2-<n>-<model stem>-<max_new_tokens>/cnn_eval.json, dataset.json
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from pathlib import Path
 from loadgen.harness.cache import build_once
 from loadgen.harness.cache import default_cache_dir as _cache_dir
 
-VERSION = 1
+VERSION = 2  # 2: references generated from scratch per sample (no cached prefix)
 DEFAULT_COUNT = 8
 # Standard-library modules with long, plain-prose docstrings.
 SOURCES = (

@@ -54,6 +54,9 @@ class OpenAIOptions:
     max_inflight: int = 8
     max_new_tokens: int = 128
     timeout_s: float = 120.0
+    # Added to every request's body: server-specific sampling options, e.g.
+    # llama.cpp's server applies repeat_penalty 1.1 unless told 1.0.
+    extra_body: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.url.startswith(("http://", "https://")):
@@ -197,6 +200,7 @@ class OpenAISUT(api.SystemUnderTest):
             "stream_options": {"include_usage": True},
             "max_tokens": self.opts.max_new_tokens,
             "temperature": 0.0,
+            **self.opts.extra_body,
         }
         if self.opts.endpoint == "chat":
             body["messages"] = [{"role": "user", "content": text}]
