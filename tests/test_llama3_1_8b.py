@@ -298,7 +298,8 @@ def test_cut_streams_are_errors_not_short_answers(tiny, tmp_path: Path) -> None:
     pytest.importorskip("llama_cpp.server")
     proc, url = start_server(tiny["model"], interrupt=True)  # the trap: new requests cancel streams in flight
     try:
-        report = openai_run(tiny, tmp_path, url, "Offline", qps=0.1, count=None, extra={"max_inflight": 3})
+        # Server: requests arrive while earlier ones stream, which is when the trap cuts them.
+        report = openai_run(tiny, tmp_path, url, "Server", qps=1.0, count=None, extra={"max_inflight": 4})
     finally:
         proc.kill()
         proc.wait(10)
