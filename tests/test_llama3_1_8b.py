@@ -299,7 +299,15 @@ def test_cut_streams_are_errors_not_short_answers(tiny, tmp_path: Path) -> None:
     proc, url = start_server(tiny["model"], interrupt=True)  # the trap: new requests cancel streams in flight
     try:
         # Server: requests arrive while earlier ones stream, which is when the trap cuts them.
-        report = openai_run(tiny, tmp_path, url, "Server", qps=1.0, count=None, extra={"max_inflight": 4})
+        report = openai_run(
+            tiny,
+            tmp_path,
+            url,
+            "Server",
+            qps=2.0,
+            count=None,
+            extra={"max_inflight": 4, "max_new_tokens": 64},
+        )
     finally:
         proc.kill()
         proc.wait(10)

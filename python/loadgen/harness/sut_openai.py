@@ -217,7 +217,12 @@ class OpenAISUT(api.SystemUnderTest):
             except SampleError as e:
                 self.failures.add(e.kind, str(e))
                 _core.complete_samples([sample_id])
-            except (httpx.ConnectError, httpx.RemoteProtocolError) as e:
+            except httpx.RemoteProtocolError as e:
+                # The connection closed mid-answer: llama.cpp's server does this to a stream it
+                # cancels. That sample failed; a dead server shows as ConnectError on the next.
+                self.failures.add("cut stream", f"the connection closed mid-answer ({e})")
+                _core.complete_samples([sample_id])
+            except httpx.ConnectError as e:
                 self.failures.add("connection lost", str(e) or type(e).__name__)
                 _core.complete_samples([sample_id])
                 self._abort(
