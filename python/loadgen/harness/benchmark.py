@@ -64,6 +64,12 @@ class BenchmarkSpec:
         sliding window, which cuts each volume into patches, batches patches
         of one or several volumes up to ``opts.max_batchsize`` through the
         inner backend, and returns one variable-size result per sample.
+    make_sut(dataset, backend, opts, workers): the benchmark's own SUT (e.g.
+        token streaming for LLMs), replacing the inline/threaded ones; with
+        ``--sut openai`` it gets no backend (None): the model runs on a server.
+    adjust_settings(settings, opts): last changes to the TestSettings (e.g.
+        latency bounds a short run relaxes); returns notes for the reader.
+    default_backend: ``--backend`` when the flag is absent.
     watchdog_timeout_ms: LoadGen's watchdog (no sample completed for this long
         while some are outstanding ends the test INVALID); None keeps LoadGen's
         60 s, a model whose one sample can take longer on a CPU sets more.
@@ -89,6 +95,9 @@ class BenchmarkSpec:
     backends: Mapping[str, str | type] = field(default_factory=dict)
     wrap_backend: Callable[[Backend, RunOptions], Backend] | None = None
     watchdog_timeout_ms: int | None = None
+    make_sut: Callable[[Dataset, Any, RunOptions, int], Any] | None = None
+    adjust_settings: Callable[[Any, RunOptions], list[str]] | None = None
+    default_backend: str = "onnxruntime"
 
     def __post_init__(self) -> None:
         if self.postprocess is None and self.respond is None:
@@ -144,7 +153,12 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
     intra = max(1, cpu_count() // workers)
     opts = replace(opts, max_batchsize=max_bs, threads=threads)
     out_dir = opts.output or default_output_dir(
-        spec, opts if net is None else replace(opts, backend=net.kind)
+        spec,
+        replace(opts, backend=net.kind)
+        if net is not None
+        else replace(opts, backend="openai")
+        if opts.extra.get("sut") == "openai"
+        else opts,
     )
     os.makedirs(out_dir, exist_ok=True)
 
@@ -156,6 +170,9 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
     notes = list(opts.extra.get("notes", [])) + plan.notes
     if spec.watchdog_timeout_ms is not None:
         plan.settings.watchdog_timeout_ms = spec.watchdog_timeout_ms
+    if spec.adjust_settings is not None:
+        notes += spec.adjust_settings(plan.settings, opts)
+    streaming_server = opts.extra.get("sut") == "openai"  # the benchmark's own SUT talks to a server
 
     qsl = DatasetQSL(dataset, qsl_perf)
     sut: Any
@@ -166,6 +183,13 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
         sut = KServeSUT(dataset, net, spec.inputs, spec.outputs, spec.postprocess, opts.warmup_batches)
         notes += sut.notes()
         backend_name, backend_version, workers_text = net.kind, sut.server_description, sut.describe()
+    elif streaming_server:
+        if spec.make_sut is None:
+            raise ValueError("--sut openai is for token-streaming benchmarks (an LLM); this one has none")
+        sut = spec.make_sut(dataset, None, opts, workers)
+        notes += sut.notes()
+        backend_name, backend_version = "openai", str(opts.extra.get("url"))
+        workers_text = f"up to {opts.extra.get('max_inflight') or 32} requests in flight"
     else:
         backend = create_backend(opts.backend, spec.backends)
         if spec.wrap_backend is not None:
@@ -183,7 +207,9 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
         )
         sizes = [1] + [min(max_bs, 8)] * max(0, opts.warmup_batches - 1) if opts.warmup_batches else []
         warmup(dataset, backend, sizes)
-        if inline:
+        if spec.make_sut is not None:
+            sut = spec.make_sut(dataset, backend, opts, workers)
+        elif inline:
             sut = InlineSUT(dataset, backend, spec.postprocess, respond=spec.respond)
         else:
             weights = spec.sample_weights(dataset) if spec.sample_weights is not None else None
@@ -231,7 +257,9 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
         report.error = f"{type(sut.error).__name__}: {sut.error}"
     if result.performance:
         report.performance = PerformanceSummary.from_result(result.performance[-1])
-        if net is not None and sut.error is not None:  # failed samples count as unanswered
+        if (
+            net is not None or streaming_server
+        ) and sut.error is not None:  # failed samples count as unanswered
             report.performance.valid = False
             report.performance.invalid_reasons.append(str(sut.error))
     if result.aborted:
@@ -272,6 +300,6 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
             Path(results_json).write_text(
                 json.dumps(report_to_json(report), indent=2) + "\n", encoding="utf-8"
             )
-    if net is None:
+    if net is None and not streaming_server:
         backend.close()
     return report

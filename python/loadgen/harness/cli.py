@@ -50,7 +50,7 @@ def build_parser(
     p.add_argument(
         "--backend",
         choices=sorted(set(registered_backends()) | set(spec.backends)),
-        default="onnxruntime",
+        default=spec.default_backend,
         help="inference backend",
     )
     p.add_argument("--model", help="model file (default: the embedded default model)")

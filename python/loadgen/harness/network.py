@@ -14,7 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-SUT_KINDS = ("local", "kserve-http", "kserve-grpc")
+# openai: an OpenAI-compatible streaming server, for token benchmarks (the
+# benchmark's own SUT, loadgen.harness.sut_openai); its URL is http://HOST:PORT.
+SUT_KINDS = ("local", "kserve-http", "kserve-grpc", "openai")
 TENSOR_FORMATS = ("auto", "binary", "json")
 
 # The flags' dests; cli.py leaves them in RunOptions.extra.
@@ -41,7 +43,8 @@ def add_network_arguments(p: argparse.ArgumentParser) -> None:
         "--sut",
         choices=SUT_KINDS,
         default="local",
-        help="local: this process runs --backend; kserve-http/kserve-grpc: send each sample to --url",
+        help="local: this process runs --backend; kserve-http/kserve-grpc: send each sample to --url; "
+        "openai: stream from an OpenAI-compatible server at --url (token benchmarks)",
     )
     g.add_argument("--url", help="HOST:PORT of the server (HTTP or gRPC port, as --sut says)")
     g.add_argument("--model-name", help="the model's name on the server")
@@ -53,9 +56,9 @@ def add_network_arguments(p: argparse.ArgumentParser) -> None:
         "--request-timeout",
         type=float,
         dest="request_timeout_s",
-        default=10.0,
+        default=None,
         metavar="SECONDS",
-        help="a request not answered within this fails its samples",
+        help="a request not answered within this fails its samples (default 10 s; --sut openai: 120 s)",
     )
     g.add_argument(
         "--tensor-format",
@@ -140,6 +143,10 @@ def network_options(extra: Mapping[str, Any]) -> NetworkOptions | None:
         return None
     if kind not in SUT_KINDS:
         raise ValueError(f"--sut {kind!r}: must be one of {', '.join(SUT_KINDS)}")
+    if kind == "openai":  # the benchmark's own SUT (make_sut) reads its options
+        if not extra.get("url") or not extra.get("model_name"):
+            raise ValueError("--sut openai needs --url http://HOST:PORT and --model-name NAME")
+        return None
     if not extra.get("url"):
         raise ValueError(f"--sut {kind} needs --url HOST:PORT")
     fields = {k: extra[k] for k in NETWORK_KEYS[3:] if extra.get(k) is not None}
