@@ -6,6 +6,7 @@ LoadGen with that audit.config against honest and cheating token SUTs."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -241,3 +242,52 @@ def test_cli_verifies_a_run_folder(tmp_path: Path) -> None:
         check=False,
     )
     assert "*.*.accuracy_log_sampling_target = 100" in audit.stdout
+
+
+# --- The harness's TEST06 flow on the real LLM benchmark (llama.cpp in process).
+
+
+@pytest.mark.slow
+def test_harness_test06_flow_passes_on_the_llm_benchmark(tmp_path: Path) -> None:
+    try:
+        import llama_cpp  # noqa: F401
+
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+        from llama3_1_8b.model import load_tokenizer, smollm2_gguf
+
+        gguf = str(smollm2_gguf())
+    except (ImportError, FileNotFoundError) as e:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI runs the LLM tests: {e}")
+        pytest.skip(str(e))
+    from llama3_1_8b import convert, synthetic
+    from llama3_1_8b.run import SPEC
+    from loadgen.harness import RunOptions
+    from loadgen.harness.compliance_test06 import run_test06
+
+    tok = load_tokenizer(gguf)
+    prompts = [tok.prompt(" ".join(a.split()[:20])) for a in synthetic.articles(4)]
+    data = tmp_path / "cnn_eval.json"
+    data.write_text(json.dumps([{"input": p, "tok_input": tok.tokenize(p), "output": ""} for p in prompts]))
+    opts = RunOptions(
+        scenario="SingleStream",
+        backend="llamacpp",
+        model=gguf,
+        dataset_path=str(data),
+        output=str(tmp_path / "out"),
+        progress=False,
+        html_report=False,
+        extra={"max_new_tokens": 4, "eos_token_ids": list(convert.gguf_eos_ids(gguf))},
+    )
+    result = run_test06(SPEC, opts, log=lambda s: None)
+    assert result.passed, result.verifications[0].text
+    test_dir = tmp_path / "out" / "TEST06"
+    text = (test_dir / "verify_accuracy.txt").read_text()
+    assert text.startswith(
+        "First token check pass: True\nEOS check pass: True\nSample length check pass: True\n"
+    )
+    assert "eos_token_ids = [2]" in text and "num_acc_log_entries = 100" in text
+    assert (test_dir / "audit.config").is_file() and (
+        test_dir / "accuracy" / "mlperf_log_accuracy.json"
+    ).is_file()
+    assert (test_dir / "performance" / "run_1" / "mlperf_log_detail.txt").is_file()

@@ -10,7 +10,7 @@ tools in turn, at each request rate (Poisson arrivals), with the same prompt
 length (``--input-tokens``, counted by the GGUF's tokenizer) and the same
 ``max_tokens`` (``--output-tokens``), streaming on ``/v1/completions``:
 
-* ours: ``run.py --sut openai --scenario Server --qps R --time T`` on a
+* ours: ``run.py --sut openai --scenario Server --qps R --count R*T`` on a
   cnn_eval.json of prompts cut to that length from the embedded set's prose;
   TTFT and TPOT percentiles from mlperf_log_summary.json;
 * aiperf (``aiperf profile``, its own venv): synthetic prompts of that many
@@ -131,8 +131,10 @@ def run_ours(args: argparse.Namespace, url: str, data: Path, rate: float, out: P
         "Server",
         "--qps",
         str(rate),
-        "--time",
-        str(args.seconds),
+        # R x T queries, then wait for all of them, as aiperf's request count does (--time would
+        # also set max_duration, which ends the run with the slowest answers outstanding).
+        "--count",
+        str(max(1, round(rate * args.seconds))),
         "--max-new-tokens",
         str(args.output_tokens),
         "--max-inflight",
