@@ -128,6 +128,10 @@ class LlamaCppGenerator:
             raise ValueError(
                 f"prompt of {len(prompt)} tokens + {max_new_tokens} new exceeds the context {self.n_ctx}"
             )
+        # From scratch every time: llama.cpp would reuse the previous prompt's
+        # cached prefix, and Q4 arithmetic on other batch splits can change the
+        # greedy path, so a sample's answer would depend on the one before it.
+        self.llm.reset()
         tokens = self.llm.generate(
             prompt, top_k=1, top_p=1.0, min_p=0.0, temp=0.0, repeat_penalty=1.0, reset=True
         )

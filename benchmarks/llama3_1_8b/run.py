@@ -14,11 +14,12 @@ are that model's own outputs (synthetic.py). See README.md.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from dataclasses import replace
 from typing import Any
 
-from loadgen.harness import BenchmarkSpec, RunOptions, RunReport, main, register_backend
+from loadgen.harness import BenchmarkSpec, RunOptions, RunReport, main
 from loadgen.harness.script import benchmark_folder
 from loadgen.harness.sut_stream import TokenStreamSUT
 
@@ -27,8 +28,6 @@ HERE = benchmark_folder(__file__)
 from llama3_1_8b import accuracy, synthetic
 from llama3_1_8b.dataset import CnnDailyMail
 from llama3_1_8b.model import DEFAULT_MAX_NEW_TOKENS, smollm2_gguf
-
-register_backend("llamacpp", "llama3_1_8b.backend:LlamaCppBackend")
 
 # A 2-core CPU cannot meet the rules' Server bounds (TTFT 2 s, TPOT 100 ms at
 # p99) for long prompts under load; short runs use these, and say so.
@@ -43,6 +42,21 @@ def max_new_tokens(opts: RunOptions) -> int:
 def make_dataset(opts: RunOptions) -> CnnDailyMail:
     assert opts.dataset_path is not None
     return CnnDailyMail(opts.dataset_path, count=opts.count)
+
+
+def request_params(text: Any) -> dict[str, Any]:
+    """--request-params: a JSON object added to every request (greedy settings a server needs)."""
+    if not text:
+        return {}
+    if isinstance(text, dict):
+        return text
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"--request-params {text!r}: not JSON ({e.msg})") from e
+    if not isinstance(value, dict):
+        raise ValueError(f"--request-params {text!r}: must be a JSON object")  # noqa: TRY004 - a bad flag value
+    return value
 
 
 def make_sut(dataset: Any, backend: Any, opts: RunOptions, workers: int) -> Any:
@@ -61,15 +75,14 @@ def make_sut(dataset: Any, backend: Any, opts: RunOptions, workers: int) -> Any:
         endpoint=str(opts.extra.get("endpoint") or "completions"),
         max_inflight=int(opts.extra.get("max_inflight") or 8),
         max_new_tokens=max_new_tokens(opts),
-        timeout_s=float(opts.extra.get("request_timeout") or 120.0),
+        timeout_s=float(opts.extra.get("request_timeout_s") or 120.0),
+        extra_body=request_params(opts.extra.get("request_params")),
     )
     tok = load_tokenizer(opts.model)
     # The completions endpoint gets the prompt text as the data set has it (chat template included);
     # the chat endpoint gets the article's request as one user message and applies its own template.
-    texts = [s for s in dataset.inputs]
-    sut = OpenAISUT(dataset, net, lambda i: texts[i], tok.tokenize_generated)
-    opts.extra.setdefault("notes", []).extend(sut.notes())
-    return sut
+    texts = list(dataset.inputs)
+    return OpenAISUT(dataset, net, lambda i: texts[i], tok.tokenize_generated)
 
 
 def adjust_settings(ts: Any, opts: RunOptions) -> list[str]:
@@ -132,13 +145,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--synthetic-samples", type=int, default=synthetic.DEFAULT_COUNT, help="size of the embedded set"
     )
-    g = p.add_argument_group("an OpenAI-compatible server as the SUT (docs/llm.md)")
-    g.add_argument("--sut", choices=("local", "openai"), default="local", help="where the model runs")
-    g.add_argument("--url", help="the server, http://HOST:PORT")
-    g.add_argument("--model-name", help="the model's name on the server")
-    g.add_argument("--endpoint", choices=("completions", "chat"), default="completions")
-    g.add_argument("--max-inflight", type=int, default=8, help="requests in flight at most")
-    g.add_argument("--request-timeout", type=float, default=120.0, help="seconds per request")
+    p.add_argument(
+        "--endpoint",
+        choices=("completions", "chat"),
+        default="completions",
+        help="with --sut openai: /v1/completions (the prompt text) or /v1/chat/completions",
+    )
+    p.add_argument(
+        "--request-params",
+        metavar="JSON",
+        help="with --sut openai: a JSON object added to each request, e.g. '{\"repeat_penalty\": 1.0}' "
+        "for llama.cpp's server, which otherwise penalises repeats (not greedy)",
+    )
 
 
 SPEC = BenchmarkSpec(
@@ -154,6 +172,7 @@ SPEC = BenchmarkSpec(
     hint=hint,
     make_sut=make_sut,
     default_backend="llamacpp",
+    backends={"llamacpp": "llama3_1_8b.backend:LlamaCppBackend"},
     adjust_settings=adjust_settings,
 )
 

@@ -12,10 +12,11 @@ token (``FirstTokenComplete``); the end of the stream completes the sample
 with the generated text's token ids (the benchmark's tokenizer) and the
 token count (the server's ``usage`` when it sends one, else the tokenizer's).
 
-A stream must end properly: a ``finish_reason`` or ``data: [DONE]``. One
-that just stops (llama.cpp's server cancels streams in flight when a new
-request comes unless started with ``--interrupt_requests False``) is an
-error of that sample; so are HTTP errors and timeouts. Failed samples are
+A stream must end with a ``finish_reason`` (``data: [DONE]`` alone is not
+enough: llama.cpp's server sends it on the streams it cancels when a new
+request comes, unless started with ``--interrupt_requests False``); one that
+does not is an error of that sample ("cut stream"), as is a connection closed
+mid-answer; so are HTTP errors and timeouts. Failed samples are
 completed without data, counted by kind, and make the run INVALID. A server
 that cannot be reached at all (it died) aborts the test with that error.
 """
@@ -54,6 +55,9 @@ class OpenAIOptions:
     max_inflight: int = 8
     max_new_tokens: int = 128
     timeout_s: float = 120.0
+    # Added to every request's body: server-specific sampling options, e.g.
+    # llama.cpp's server applies repeat_penalty 1.1 unless told 1.0.
+    extra_body: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.url.startswith(("http://", "https://")):
@@ -197,6 +201,7 @@ class OpenAISUT(api.SystemUnderTest):
             "stream_options": {"include_usage": True},
             "max_tokens": self.opts.max_new_tokens,
             "temperature": 0.0,
+            **self.opts.extra_body,
         }
         if self.opts.endpoint == "chat":
             body["messages"] = [{"role": "user", "content": text}]
@@ -213,7 +218,12 @@ class OpenAISUT(api.SystemUnderTest):
             except SampleError as e:
                 self.failures.add(e.kind, str(e))
                 _core.complete_samples([sample_id])
-            except (httpx.ConnectError, httpx.RemoteProtocolError) as e:
+            except httpx.RemoteProtocolError as e:
+                # The connection closed mid-answer: llama.cpp's server does this to a stream it
+                # cancels. That sample failed; a dead server shows as ConnectError on the next.
+                self.failures.add("cut stream", f"the connection closed mid-answer ({e})")
+                _core.complete_samples([sample_id])
+            except httpx.ConnectError as e:
                 self.failures.add("connection lost", str(e) or type(e).__name__)
                 _core.complete_samples([sample_id])
                 self._abort(
@@ -276,11 +286,14 @@ class OpenAISUT(api.SystemUnderTest):
                         parts.append(piece)
                     if choice.get("finish_reason"):
                         finished = True
-        if not (finished or done):
+        if not finished:
+            # Every OpenAI-compatible server names why an answer ended in its last chunk. A stream
+            # without it was cut, [DONE] or not: llama.cpp's server sends [DONE] on the streams it
+            # cancels (unless started with --interrupt_requests False).
             raise SampleError(
                 "cut stream",
                 f"the stream ended after {time.monotonic() - t0:.2f} s and {len(parts)} piece(s) without a "
-                f"finish_reason or [DONE] (llama.cpp's server cancels streams unless --interrupt_requests False)",
+                f"finish_reason ({'with' if done else 'without'} [DONE])",
             )
         if not parts:
             raise SampleError("empty answer", "the server generated no text")
