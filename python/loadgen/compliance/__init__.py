@@ -82,7 +82,14 @@ def _verify(args: argparse.Namespace) -> int:
         rules = model_rules(args.model)
         if args.dtype:
             rules = replace(rules, test01_dtype=args.dtype)
-        results = verify_folders(args.test, rules, args.performance, args.compliance, args.accuracy)
+        if args.test == "TEST06":  # one run, checked on its own: no performance comparison
+            from .test06 import eos_ids_for, verify_test06_run
+
+            results = [
+                verify_test06_run(args.compliance, eos_ids_for(rules.config_model), args.dtype or "int32")
+            ]
+        else:
+            results = verify_folders(args.test, rules, args.performance, args.compliance, args.accuracy)
     except (LogError, ValueError) as e:
         print(f"python -m loadgen compliance verify: error: {e}", file=sys.stderr)
         return 2

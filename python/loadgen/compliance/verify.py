@@ -86,7 +86,11 @@ def audit_config(test: str, rules: ModelRules) -> str:
             "# test05 key only from its built-in mlperf.conf, which holds the test05_* seeds.\n"
             "*.*.mode = 2\n"
         )
-    raise ValueError(f"unknown compliance test {test!r} (known: TEST01, TEST04, TEST05)")
+    if test == "TEST06":
+        from .test06 import audit_config_test06
+
+        return audit_config_test06(rules.config_model)
+    raise ValueError(f"unknown compliance test {test!r} (known: TEST01, TEST04, TEST05, TEST06)")
 
 
 # --- TEST01 accuracy.

@@ -114,7 +114,7 @@ def build_parser(
     c = p.add_argument_group("compliance (docs/submission.md)")
     c.add_argument(
         "--compliance",
-        choices=("TEST01", "TEST04", "TEST05"),
+        choices=("TEST01", "TEST04", "TEST05", "TEST06"),
         help="run a compliance test and its verification into OUTPUT/TEST0x/",
     )
     c.add_argument(

@@ -78,6 +78,10 @@ def run_compliance(
 ) -> ComplianceResult:
     """Run what the test needs (the normal runs unless given), the compliance
     run, then its verifications, writing the files the submission needs."""
+    if test == "TEST06":
+        from .compliance_test06 import run_test06
+
+        return run_test06(spec, opts, log)
     rules = model_rules(spec.config_model)
     if test not in rules.tests:
         log(

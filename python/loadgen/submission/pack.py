@@ -79,7 +79,8 @@ def discover(paths: list[Path], default_model: str | None, depth: int = 4) -> li
     found: list[Found] = []
 
     def visit(folder: Path, level: int) -> None:
-        if TEST_DIR.match(folder.name) and (folder / "verify_performance.txt").is_file():
+        verified = (folder / "verify_performance.txt").is_file() or (folder / "verify_accuracy.txt").is_file()
+        if TEST_DIR.match(folder.name) and verified:
             run = folder / "performance" / "run_1"
             detail = read_detail(run)
             found.append(
