@@ -21,7 +21,7 @@ from .dataset import Dataset
 from .qsl import DatasetQSL
 from .report import PerformanceSummary, Progress, RunReport, report_to_json
 from .settings import RunOptions, cpu_count, make_settings
-from .sut import HarnessSUT, InlineSUT, Postprocess, ThreadedSUT
+from .sut import HarnessSUT, InlineSUT, Postprocess, SortKey, ThreadedSUT
 
 
 @dataclass
@@ -45,6 +45,9 @@ class BenchmarkSpec:
         (threads: one worker per core if None).
     hint(report, opts): extra advice to print after a run (e.g. why a short
         run on a slow machine is INVALID).
+    batch_sort_key(dataset, opts): optional; a function from QSL indices to
+        integer keys (e.g. sequence lengths) by which the batching workers
+        group samples (see ThreadedSUT), or None for the default batching.
     """
 
     name: str
@@ -62,6 +65,7 @@ class BenchmarkSpec:
     default_max_batchsize: int = 32
     default_threads: int | None = None  # None: one worker per core, as the reference
     hint: Callable[[RunReport, RunOptions], list[str]] | None = None
+    batch_sort_key: Callable[[Dataset, RunOptions], SortKey | None] | None = None
 
 
 def default_output_dir(spec: BenchmarkSpec, opts: RunOptions) -> str:
@@ -124,7 +128,8 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
     if inline:
         sut = InlineSUT(dataset, backend, spec.postprocess)
     else:
-        sut = ThreadedSUT(dataset, backend, spec.postprocess, max_bs, threads)
+        sort_key = spec.batch_sort_key(dataset, opts) if spec.batch_sort_key is not None else None
+        sut = ThreadedSUT(dataset, backend, spec.postprocess, max_bs, threads, sort_key)
 
     ls = _core.LogSettings()
     ls.log_output.outdir = out_dir

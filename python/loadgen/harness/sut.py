@@ -35,6 +35,9 @@ from .dataset import Dataset
 # sample), or None (no response data).
 ResponseData = Union[np.ndarray, Sequence[Any], None]
 Postprocess = Callable[[list[np.ndarray]], ResponseData]
+# Maps a query's QSL indices to integer sort keys (e.g. sequence lengths): with
+# one, ThreadedSUT batches samples of similar keys together (see ThreadedSUT).
+SortKey = Callable[[np.ndarray], np.ndarray]
 
 
 class _BatchRunner:
@@ -145,15 +148,30 @@ class InlineSUT(HarnessSUT):
 
 
 class ThreadedSUT(HarnessSUT):
-    """A pool of ``threads`` workers taking batches of up to ``max_batchsize``."""
+    """A pool of ``threads`` workers taking batches of up to ``max_batchsize``.
+
+    With ``sort_key`` (optional; e.g. each sample's sequence length), a query
+    is sorted by key, largest first, before it is cut into batches, and a
+    worker merging queued pieces (Server) takes only pieces whose key does not
+    exceed that of the oldest one, which leads the batch: length-bucketed
+    batches for models whose cost follows the key.
+    """
 
     def __init__(
-        self, dataset: Dataset, backend: Backend, postprocess: Postprocess, max_batchsize: int, threads: int
+        self,
+        dataset: Dataset,
+        backend: Backend,
+        postprocess: Postprocess,
+        max_batchsize: int,
+        threads: int,
+        sort_key: SortKey | None = None,
     ) -> None:
         if threads < 1:
             raise ValueError(f"threads = {threads}: must be >= 1")
         super().__init__(dataset, backend, postprocess, max_batchsize, "harness-threaded-sut")
-        self._queue: collections.deque[tuple[np.ndarray, np.ndarray]] = collections.deque()
+        self.sort_key = sort_key
+        # Queued pieces: (ids, indices, key); key = the piece's largest sort key (0 without sort_key).
+        self._queue: collections.deque[tuple[np.ndarray, np.ndarray, int]] = collections.deque()
         self._cv = threading.Condition()
         self._stopping = False
         self._workers = []
@@ -170,9 +188,17 @@ class ThreadedSUT(HarnessSUT):
         self.queries += 1
         self.issued += n
         bs = self.max_batchsize
+        keys = None
+        if self.sort_key is not None:
+            # Longest first, so that batches hold samples of similar cost and
+            # the longest ones do not make the tail.
+            keys = np.asarray(self.sort_key(indices), dtype=np.int64)
+            order = np.argsort(-keys, kind="stable")
+            ids, indices, keys = ids[order], indices[order], keys[order]
         with self._cv:
             for start in range(0, n, bs):
-                self._queue.append((ids[start : start + bs], indices[start : start + bs]))
+                key = 0 if keys is None else int(keys[start : start + bs].max())
+                self._queue.append((ids[start : start + bs], indices[start : start + bs], key))
             self._cv.notify(min(len(self._workers), -(-n // bs)))
 
     def _take(self) -> tuple[np.ndarray, np.ndarray] | None:
@@ -181,15 +207,32 @@ class ThreadedSUT(HarnessSUT):
                 if self._stopping:
                     return None
                 self._cv.wait()
-            ids, idx = self._queue.popleft()
+            ids, idx, key = self._queue.popleft()
             if len(ids) < self.max_batchsize and self._queue:
                 # Merge small queued pieces (Server's one-sample queries).
                 parts_ids, parts_idx, total = [ids], [idx], len(ids)
-                while self._queue and total + len(self._queue[0][0]) <= self.max_batchsize:
-                    more_ids, more_idx = self._queue.popleft()
-                    parts_ids.append(more_ids)
-                    parts_idx.append(more_idx)
-                    total += len(more_ids)
+                if self.sort_key is None:
+                    while self._queue and total + len(self._queue[0][0]) <= self.max_batchsize:
+                        more_ids, more_idx, _ = self._queue.popleft()
+                        parts_ids.append(more_ids)
+                        parts_idx.append(more_idx)
+                        total += len(more_ids)
+                else:
+                    # Length buckets: the oldest piece leads; only queued pieces whose key
+                    # does not exceed its key join it (the rest keep their places).
+                    kept: collections.deque[tuple[np.ndarray, np.ndarray, int]] = collections.deque()
+                    while self._queue:
+                        piece = self._queue.popleft()
+                        if piece[2] <= key and total + len(piece[0]) <= self.max_batchsize:
+                            parts_ids.append(piece[0])
+                            parts_idx.append(piece[1])
+                            total += len(piece[0])
+                        else:
+                            kept.append(piece)
+                        if total == self.max_batchsize:
+                            break
+                    kept.extend(self._queue)
+                    self._queue = kept
                 if len(parts_ids) > 1:
                     ids, idx = np.concatenate(parts_ids), np.concatenate(parts_idx)
             return ids, idx
