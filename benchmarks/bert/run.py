@@ -111,7 +111,15 @@ def prepare(opts: RunOptions) -> RunOptions:
             "padding-free: each batch runs at the length of its longest real sequence (not 384); "
             "responses are padded back to [384, 2] with -10000"
         )
-    return replace(opts, dataset_path=dataset_path, model=model, cache_dir=cache_dir, extra={**opts.extra, "notes": notes})
+    return replace(
+        opts,
+        dataset_path=dataset_path,
+        model=model,
+        cache_dir=cache_dir,
+        # One warm-up sample: a BERT-Large batch costs seconds here, and the first call is what needs warming.
+        warmup_batches=min(opts.warmup_batches, 1),
+        extra={**opts.extra, "notes": notes},
+    )
 
 
 def hint(report: RunReport, opts: RunOptions) -> list[str]:

@@ -42,7 +42,7 @@ from .tokenization import FullTokenizer
 
 VERSION = 1
 SEED = 0
-DEFAULT_QUESTIONS = 40
+DEFAULT_QUESTIONS = 28
 LONG_EVERY = 4  # every 4th paragraph is long (several windows)
 VOCAB_SIZE = 1500
 
@@ -112,7 +112,7 @@ def _sentence(rng: np.random.Generator, lexicon: list[str]) -> str:
 
 
 def _context(rng: np.random.Generator, lexicon: list[str], long: bool) -> str:
-    n_sentences = int(rng.integers(24, 34)) if long else int(rng.integers(3, 9))
+    n_sentences = int(rng.integers(18, 26)) if long else int(rng.integers(3, 9))
     text = " ".join(_sentence(rng, lexicon) for _ in range(n_sentences))
     if long:  # some of the real file's other separators: newlines, a narrow no-break space
         text = text.replace(". ", ".\n", 2).replace(" ", "\u202f", 1)
