@@ -26,91 +26,21 @@ per sample.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
-import threading
-import time
-from pathlib import Path
+from dataclasses import replace
 
 import numpy as np
-
-HERE = Path(__file__).resolve().parent
-if __package__ in (None, ""):
-    sys.path.insert(0, str(HERE.parent))
-
-from loadgen.harness import RunOptions, run_benchmark
+from loadgen.harness import RunOptions
+from loadgen.harness.overhead import alternate, ort_session, print_table, run_batches, through_harness
+from loadgen.harness.script import benchmark_folder
 from loadgen.harness.settings import cpu_count
+
+benchmark_folder(__file__)
 
 from resnet50 import synthetic
 from resnet50.dataset import ImageNetVal
-from resnet50.run import SPEC
-
-
-def ort_alone(model: str, batches: list[np.ndarray], workers: int, intra: int) -> float:
-    """samples/s of bare InferenceSession.run over ``batches`` with ``workers`` threads."""
-    import onnxruntime as ort
-
-    so = ort.SessionOptions()
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    so.intra_op_num_threads = intra
-    so.inter_op_num_threads = 1
-    sess = ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
-    feed_name, out_names = "input_tensor:0", ["ArgMax:0"]
-    for b in batches[:2]:  # the same warm-up the harness does, roughly
-        sess.run(out_names, {feed_name: b[:1]})
-    next_batch = iter(range(len(batches)))
-    lock = threading.Lock()
-
-    def work() -> None:
-        while True:
-            with lock:
-                i = next(next_batch, None)
-            if i is None:
-                return
-            sess.run(out_names, {feed_name: batches[i]})
-
-    threads = [threading.Thread(target=work) for _ in range(workers)]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - t0
-    return sum(len(b) for b in batches) / elapsed
-
-
-def through_harness(
-    backend: str,
-    model: str | None,
-    data_dir: str,
-    cache: str,
-    out: str,
-    samples: int,
-    workers: int,
-    batch: int,
-) -> float:
-    """LoadGen's Offline samples/s for one query of exactly ``samples`` samples."""
-    opts = RunOptions(
-        scenario="Offline",
-        backend=backend,
-        model=model,
-        dataset_path=data_dir,
-        cache_dir=cache,
-        output=out,
-        progress=False,
-        count=samples,  # Offline: the query holds max(min_query_count, 1.1 x duration x qps) samples
-        time_s=0.001,
-        qps=1.0,
-        threads=workers,
-        max_batchsize=batch,
-        warmup_batches=2,
-    )
-    report = run_benchmark(SPEC, opts, log=lambda s: None)
-    p = report.performance
-    assert p is not None and report.error is None, report.error
-    assert p.samples_completed == samples, (p.samples_completed, samples)
-    return p.metric
+from resnet50.run import ARGMAX_OUTPUT, INPUT_NAME, SPEC
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -131,58 +61,39 @@ def main(argv: list[str] | None = None) -> int:
     rng = np.random.default_rng(0)
     idx = rng.integers(0, data.total_count, size=args.samples)
     batches = [data.get_batch(idx[i : i + batch].tolist()) for i in range(0, args.samples, batch)]
+    sess = ort_session(str(assets.onnx_model), intra)
 
-    alone: list[float] = []
-    harness: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
-        for r in range(args.repeats):
-            alone.append(ort_alone(str(assets.onnx_model), batches, workers, intra))
-            harness.append(
-                through_harness(
-                    "onnxruntime",
-                    str(assets.onnx_model),
-                    str(assets.data_dir),
-                    args.cache_dir,
-                    f"{tmp}/ort{r}",
-                    args.samples,
-                    workers,
-                    batch,
-                )
-            )
-            print(
-                f"run {r + 1}/{args.repeats}: alone {alone[-1]:.2f}, harness {harness[-1]:.2f} samples/s",
-                file=sys.stderr,
-            )
-        null = through_harness(
-            "null",
-            None,
-            str(assets.data_dir),
-            args.cache_dir,
-            f"{tmp}/null",
-            args.null_samples,
-            workers,
-            batch,
+        opts = RunOptions(
+            backend="onnxruntime",
+            model=str(assets.onnx_model),
+            dataset_path=str(assets.data_dir),
+            cache_dir=args.cache_dir,
+            count=args.samples,
+            threads=workers,
+            max_batchsize=batch,
+            warmup_batches=2,
         )
+        results = alternate(
+            args.repeats,
+            {
+                "onnxruntime alone": lambda r: run_batches(
+                    lambda b: sess.run([ARGMAX_OUTPUT], {INPUT_NAME: b}), batches, workers
+                ),
+                "harness, onnxruntime": lambda r: through_harness(
+                    SPEC, replace(opts, output=f"{tmp}/ort{r}")
+                ),
+            },
+        )
+        null_opts = replace(opts, backend="null", model=None, count=args.null_samples, output=f"{tmp}/null")
+        null = through_harness(SPEC, null_opts)
 
-    def runs(v: list[float]) -> str:
-        return " ".join(f"{x:.2f}" for x in v)
-
-    med_alone, med_harness = statistics.median(alone), statistics.median(harness)
-    ratio = med_harness / med_alone
-    print()
-    print(
+    print_table(
         f"ResNet50-v1.5 Offline, {workers} worker(s) x {intra} intra-op thread(s), batch {batch}, "
-        f"{args.samples} samples per run, {args.repeats} runs each (alternating)"
-    )
-    print(f"{'':28}{'samples/s (median)':>20}   runs")
-    print(f"{'onnxruntime alone':28}{med_alone:>20.2f}   {runs(alone)}")
-    print(f"{'harness, onnxruntime':28}{med_harness:>20.2f}   {runs(harness)}")
-    print(
-        f"{'harness / alone':28}{ratio * 100:>19.1f}%   goal >= 95%: {'met' if ratio >= 0.95 else 'NOT met'}"
-    )
-    print(
-        f"{'harness, null backend':28}{null:>20.0f}   {args.null_samples} samples: "
-        f"{1e6 / null:.0f} us of harness work per sample"
+        f"{args.samples} samples per run, {args.repeats} runs each (alternating)",
+        results,
+        yardstick="onnxruntime alone",
+        null=(null, args.null_samples),
     )
     return 0
 

@@ -6,6 +6,7 @@
     python -m loadgen demo [--scenario Server]
     python -m loadgen config show --model resnet50 --scenario Server [--user-conf user.conf]
     python -m loadgen config mlperf-conf   # print the built-in mlperf.conf
+    python -m loadgen report RUN_DIR [RUN_DIR ...] -o report.html
 
 Commands are subparsers registered in ``_COMMANDS``; the top-level flags
 answer questions about the installation and take no command.
@@ -139,8 +140,24 @@ def _run_config_builtin(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_report(subparsers: argparse._SubParsersAction[_Parser]) -> None:
+    from . import report
+
+    p = subparsers.add_parser(
+        "report",
+        help="write an HTML report of a run, or a comparison of runs",
+        description=report.DESCRIPTION,
+    )
+    report.add_arguments(p)
+    p.set_defaults(func=report.run_from_args)
+
+
 # Each entry adds one subcommand; its parser sets `func(args) -> exit status`.
-_COMMANDS: Sequence[Callable[[argparse._SubParsersAction[_Parser]], None]] = (_add_demo, _add_config)
+_COMMANDS: Sequence[Callable[[argparse._SubParsersAction[_Parser]], None]] = (
+    _add_demo,
+    _add_config,
+    _add_report,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -68,6 +68,23 @@ class BenchmarkSpec:
     batch_sort_key: Callable[[Dataset, RunOptions], SortKey | None] | None = None
 
 
+def write_html_report(out_dir: str, report: RunReport) -> str | None:
+    """report.html beside the logs; a failure to make it is a warning of the
+    run, never a failed run (the logs are what counts)."""
+    from ..report import write_report
+
+    path = os.path.join(out_dir, "report.html")
+    try:
+        write_report([out_dir], path)
+    except ImportError as e:
+        report.warnings.append(f"no report.html: {e}")
+        return None
+    except Exception as e:  # noqa: BLE001 - a report must never fail the run
+        report.warnings.append(f"no report.html: {type(e).__name__}: {e}")
+        return None
+    return path
+
+
 def default_output_dir(spec: BenchmarkSpec, opts: RunOptions) -> str:
     suffix = "-accuracy" if opts.accuracy else ""
     return os.path.join("output", f"{spec.config_model}-{opts.backend}-{opts.scenario}{suffix}")
@@ -190,5 +207,12 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
     results_json = os.path.join(out_dir, "results.json")
     Path(results_json).write_text(json.dumps(report_to_json(report), indent=2) + "\n", encoding="utf-8")
     report.logs["results.json"] = results_json
+    if opts.html_report and result.summary_path:
+        html_report = write_html_report(out_dir, report)
+        if html_report is not None:
+            report.logs["report"] = html_report
+            Path(results_json).write_text(
+                json.dumps(report_to_json(report), indent=2) + "\n", encoding="utf-8"
+            )
     backend.close()
     return report

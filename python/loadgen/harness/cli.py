@@ -99,6 +99,12 @@ def build_parser(
     p.add_argument("--output", help="folder for the logs (default: output/<model>-<backend>-<scenario>)")
     p.add_argument("--cache-dir", help="where preprocessed data and the embedded default go")
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress line")
+    p.add_argument(
+        "--no-report",
+        dest="html_report",
+        action="store_false",
+        help="do not write report.html (the HTML report) beside the logs",
+    )
     if add_arguments is not None:
         add_arguments(p)
     return p
@@ -125,6 +131,7 @@ _COMMON = {
     "output",
     "cache_dir",
     "progress",
+    "html_report",
 }
 
 

@@ -62,6 +62,7 @@ class RunOptions:
     output: str | None = None
     cache_dir: str | None = None
     progress: bool = True
+    html_report: bool = True  # report.html beside the logs (--no-report: off)
     warmup_batches: int = 3
     extra: dict = field(default_factory=dict)  # benchmark-specific options
 

@@ -1,0 +1,83 @@
+"""HTML reports of LoadGen runs: ``python -m loadgen report RUN_DIR [RUN_DIR ...] -o report.html``.
+
+One run folder gives the single-run report; several give a comparison. The
+file is self-contained (plotly.js inlined once; nothing is fetched) and reads
+only LoadGen's logs (``mlperf_log_summary.json``, ``mlperf_log_trace.json``)
+plus, for context, ``accuracy.txt`` and the harness's ``results.json``.
+See docs/reports.md.
+
+plotly.js comes from the ``plotly`` package (the ``report`` extra): its
+bundle is the one well-kept, offline-capable chart library on PyPI that draws
+log axes, WebGL scatters and heatmaps; the figures themselves are plain
+dicts, so making a report never imports plotly's Python API.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .page import comparison_page, single_run_page
+from .rundata import RunData, RunDataError, load_run
+
+__all__ = ["RunData", "RunDataError", "load_run", "main", "plotly_js", "render", "write_report"]
+
+
+def plotly_js() -> str:
+    """The plotly.js bundle shipped in the ``plotly`` wheel."""
+    try:
+        from plotly.offline import get_plotlyjs
+    except ImportError as e:
+        raise ImportError(
+            "HTML reports need the plotly package (its bundled plotly.js): pip install 'loadgen[report]'"
+        ) from e
+    return str(get_plotlyjs())
+
+
+def render(runs: Sequence[RunData], js: str | None = None) -> str:
+    """The report's HTML for one run (single-run report) or several (comparison)."""
+    if not runs:
+        raise ValueError("a report needs at least one run folder")
+    js = plotly_js() if js is None else js
+    return single_run_page(runs[0], js) if len(runs) == 1 else comparison_page(runs, js)
+
+
+def write_report(run_dirs: Sequence[str | Path], out: str | Path) -> Path:
+    """Read the run folders and write the report to ``out``; returns its path."""
+    runs = [load_run(d) for d in run_dirs]
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(render(runs), encoding="utf-8")
+    tmp.replace(out)
+    return out
+
+
+def add_arguments(ap: argparse.ArgumentParser) -> None:
+    ap.add_argument("runs", nargs="+", metavar="RUN_DIR", help="folders holding mlperf_log_summary.json")
+    ap.add_argument(
+        "-o", "--output", default="report.html", help="the HTML file to write (default report.html)"
+    )
+
+
+def run_from_args(args: argparse.Namespace) -> int:
+    try:
+        out = write_report(args.runs, args.output)
+    except (RunDataError, ImportError) as e:
+        print(f"python -m loadgen report: error: {e}", file=sys.stderr)
+        return 2
+    size = out.stat().st_size
+    kind = "report" if len(args.runs) == 1 else f"comparison of {len(args.runs)} runs"
+    print(f"wrote {out} ({kind}, {size / 1e6:.1f} MB)")
+    return 0
+
+
+DESCRIPTION = "Write one self-contained HTML report of a LoadGen run, or a comparison of several runs."
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m loadgen report", description=DESCRIPTION)
+    add_arguments(ap)
+    return run_from_args(ap.parse_args(argv))
