@@ -17,6 +17,7 @@ import subprocess
 import sys
 import unicodedata
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -41,16 +42,24 @@ from loadgen.harness import Backend, RunOptions, register_backend, run_benchmark
 SCENARIOS = ["SingleStream", "MultiStream", "Server", "Offline"]
 BACKENDS = ["onnxruntime", "torch"]
 N_QUESTIONS = 16
-TINY = bert_model.BertConfig(hidden_size=128, num_hidden_layers=2, num_attention_heads=2, intermediate_size=512)
+TINY = bert_model.BertConfig(
+    hidden_size=128, num_hidden_layers=2, num_attention_heads=2, intermediate_size=512
+)
 
 ENGLISH = [
-    "The Normans (Norman: Nourmands; French: Normands; Latin: Normanni) were the people who in the 10th and 11th "
-    "centuries gave their name to Normandy, a region in France.",
-    "Beyoncé Giselle Knowles-Carter (born September 4, 1981) is an American singer, songwriter, record producer "
-    "and actress; her début album sold 11 million copies.",
+    (
+        "The Normans (Norman: Nourmands; French: Normands; Latin: Normanni) were the people who in the 10th and "
+        "11th centuries gave their name to Normandy, a region in France."
+    ),
+    (
+        "Beyoncé Giselle Knowles-Carter (born September 4, 1981) is an American singer, songwriter, record "
+        "producer and actress; her début album sold 11 million copies."
+    ),
     "Isn't it odd? The café's naïve façade — built c. 1890 for $2,500 (about €2.3k) — was 'restored' in 2004.",
-    "Pneumonoultramicroscopicsilicovolcanoconiosis and antidisestablishmentarianism are long words; "
-    "so is the Welsh place name Llanfairpwllgwyngyllgogerychwyndrobwllllantysiliogogogoch.",
+    (
+        "Pneumonoultramicroscopicsilicovolcanoconiosis and antidisestablishmentarianism are long words; "
+        "so is the Welsh place name Llanfairpwllgwyngyllgogerychwyndrobwllllantysiliogogogoch."
+    ),
     "Symbols such as ☃, ⌘ and ♞ are not in the vocabulary, nor is the emoji 🦜; Dvořák wrote in Prague.",
     "Tokyo (東京) and Beijing (北京) are capitals; São Paulo, Zürich and Kraków are not.",
 ]
@@ -89,12 +98,28 @@ def assets(cache) -> synthetic.DefaultAssets:
 # --- Tokenizer: against transformers, and the reference's rules where tokenizers differs.
 
 
-def test_tokenizer_matches_transformers_bert_tokenizers_on_english_text(tokenizer, real_vocab):
-    transformers = pytest.importorskip("transformers")
-    from transformers.models.bert.tokenization_bert_legacy import BertTokenizerLegacy
+def python_bert_tokenizer(vocab: Path):
+    """transformers' pure-Python BertTokenizer (the reference's basic-tokenizer rules):
+    ``BertTokenizerLegacy`` since transformers 5, ``BertTokenizer`` before."""
+    try:
+        from transformers.models.bert.tokenization_bert_legacy import BertTokenizerLegacy as Python
+    except ImportError:
+        from transformers import BertTokenizer as Python
+    return Python(str(vocab), do_lower_case=True)
 
-    fast = transformers.BertTokenizer(str(real_vocab), do_lower_case=True)
-    python = BertTokenizerLegacy(str(real_vocab), do_lower_case=True)  # the reference's basic tokenizer rules
+
+def rust_bert_tokenizer(vocab: Path):
+    """transformers' tokenizers-backed BertTokenizer (``BertTokenizerFast`` before transformers 5)."""
+    import transformers
+
+    return getattr(transformers, "BertTokenizerFast", transformers.BertTokenizer)(
+        str(vocab), do_lower_case=True
+    )
+
+
+def test_tokenizer_matches_transformers_bert_tokenizers_on_english_text(tokenizer, real_vocab):
+    fast = rust_bert_tokenizer(real_vocab)
+    python = python_bert_tokenizer(real_vocab)
     for text in ENGLISH:
         ours = tokenizer.tokenize(text)
         assert ours == python.tokenize(text) == fast.tokenize(text), text
@@ -105,17 +130,26 @@ def test_tokenizer_matches_transformers_bert_tokenizers_on_english_text(tokenize
 
 
 def test_final_sigma_is_lowercased_as_python_does(tokenizer, real_vocab):
-    from transformers.models.bert.tokenization_bert_legacy import BertTokenizerLegacy
-
     text = "ΟΔΟΣ ΣΟΦΟΣ"
     assert text.lower() == "οδος σοφος"  # Python's str.lower(): word-final ς
     ours = tokenizer.tokenize(text)
-    assert ours == BertTokenizerLegacy(str(real_vocab)).tokenize(text)
+    assert ours == python_bert_tokenizer(real_vocab).tokenize(text)
     assert ours == tokenizer.tokenize("οδος σοφος") != tokenizer.tokenize("οδοσ σοφοσ")  # not char by char
 
 
 def test_literal_special_tokens_in_text_are_split_like_any_punctuation(tokenizer):
-    assert tokenizer.tokenize("who [SEP] was [CLS]?") == ["who", "[", "sep", "]", "was", "[", "cl", "##s", "]", "?"]
+    assert tokenizer.tokenize("who [SEP] was [CLS]?") == [
+        "who",
+        "[",
+        "sep",
+        "]",
+        "was",
+        "[",
+        "cl",
+        "##s",
+        "]",
+        "?",
+    ]
 
 
 def test_accent_stripping_drops_nonspacing_marks_only(tokenizer):
@@ -145,14 +179,30 @@ def test_tokenize_words_equals_tokenizing_each_word(tokenizer):
 
 
 def _example(question: str, context: str) -> list[squad.SquadExample]:
-    path_data = {"version": "1.1", "data": [{"title": "t", "paragraphs": [{"context": context, "qas": [
-        {"id": "q1", "question": question, "answers": [{"answer_start": 0, "text": context.split()[0]}]}]}]}]}
+    path_data = {
+        "version": "1.1",
+        "data": [
+            {
+                "title": "t",
+                "paragraphs": [
+                    {
+                        "context": context,
+                        "qas": [
+                            {
+                                "id": "q1",
+                                "question": question,
+                                "answers": [{"answer_start": 0, "text": context.split()[0]}],
+                            }
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
     return path_data  # type: ignore[return-value]
 
 
 def test_features_match_transformers_token_ids_and_windows(tokenizer, real_vocab, tmp_path):
-    from transformers import BertTokenizer
-
     context = " ".join(ENGLISH) + "\u202fend\tof\ntext"
     question = "What did the Normans give their name to, and when?"
     dev = tmp_path / "dev.json"
@@ -162,7 +212,7 @@ def test_features_match_transformers_token_ids_and_windows(tokenizer, real_vocab
     seq, stride, qmax = 48, 16, 8
     feats = squad.convert_examples_to_features(examples, tokenizer, seq, stride, qmax)
 
-    hf = BertTokenizer(str(real_vocab), do_lower_case=True)
+    hf = python_bert_tokenizer(real_vocab)
     q_ids = hf.convert_tokens_to_ids(hf.tokenize(question))[:qmax]
     doc_ids = [i for w in examples[0].doc_tokens for i in hf.convert_tokens_to_ids(hf.tokenize(w))]
     room = seq - len(q_ids) - 3
@@ -176,8 +226,14 @@ def test_features_match_transformers_token_ids_and_windows(tokenizer, real_vocab
         expected = [hf.cls_token_id, *q_ids, hf.sep_token_id, *window, hf.sep_token_id]
         n = len(expected)
         np.testing.assert_array_equal(feats.input_ids[k, :n], expected)
-        assert not feats.input_ids[k, n:].any() and not feats.input_mask[k, n:].any() and feats.input_mask[k, :n].all()
-        np.testing.assert_array_equal(feats.segment_ids[k, :n], [0] * (len(q_ids) + 2) + [1] * (len(window) + 1))
+        assert (
+            not feats.input_ids[k, n:].any()
+            and not feats.input_mask[k, n:].any()
+            and feats.input_mask[k, :n].all()
+        )
+        np.testing.assert_array_equal(
+            feats.segment_ids[k, :n], [0] * (len(q_ids) + 2) + [1] * (len(window) + 1)
+        )
         f = feats.features[k]
         assert f.unique_id == squad.FIRST_UNIQUE_ID + k and f.doc_span_index == k and f.example_index == 0
         assert sorted(f.token_to_orig_map) == list(range(len(q_ids) + 2, n - 1))
@@ -199,7 +255,9 @@ def test_feature_cache_is_written_once_and_reused(assets, cache):
     a = SquadFeatures(assets.folder, cache)
     b = SquadFeatures(assets.folder, cache)
     np.testing.assert_array_equal(a.features.input_ids, b.features.input_ids)
-    assert [f.token_is_max_context for f in a.features.features] == [f.token_is_max_context for f in b.features.features]
+    assert [f.token_is_max_context for f in a.features.features] == [
+        f.token_is_max_context for f in b.features.features
+    ]
     assert len(list((cache / "features").iterdir())) >= 1
 
 
@@ -254,7 +312,9 @@ def test_a_huggingface_question_answering_state_dict_loads_as_is(tmp_path):
 
 def test_onnx_file_has_the_mlperf_interface_and_matches_torch(assets):
     sess = ort.InferenceSession(str(assets.onnx_model), providers=["CPUExecutionProvider"])
-    assert [(i.name, i.type) for i in sess.get_inputs()] == [(n, "tensor(int64)") for n in bert_model.INPUT_NAMES]
+    assert [(i.name, i.type) for i in sess.get_inputs()] == [
+        (n, "tensor(int64)") for n in bert_model.INPUT_NAMES
+    ]
     assert [o.name for o in sess.get_outputs()] == list(bert_model.OUTPUT_NAMES)
     assert (assets.onnx_model.parent / "model.onnx.data").stat().st_size > assets.onnx_model.stat().st_size
     d = SquadFeatures(assets.folder, assets.folder.parent)
@@ -296,7 +356,10 @@ def test_official_normalisation_and_f1_by_hand():
     # pred {quick, fox}, truth {quick, brown, fox}: P = 1, R = 2/3, F1 = 0.8
     assert squad.f1_score("quick fox", "the quick brown fox") == pytest.approx(0.8)
     assert squad.f1_score("a", "the") == 0.0
-    ex = [squad.SquadExample("1", "q", ["x"], ["Denver Broncos", "Broncos"], 0), squad.SquadExample("2", "q", [], ["y"], 0)]
+    ex = [
+        squad.SquadExample("1", "q", ["x"], ["Denver Broncos", "Broncos"], 0),
+        squad.SquadExample("2", "q", [], ["y"], 0),
+    ]
     assert squad.evaluate(ex, {"1": "the Denver broncos"}) == {"exact_match": 50.0, "f1": 50.0}
 
 
@@ -348,7 +411,9 @@ def test_every_scenario_runs_with_both_backends(assets, cache, tmp_path, scenari
 @pytest.mark.parametrize("padding_free", [False, True])
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("scenario", SCENARIOS)
-def test_both_backends_score_f1_100_in_every_scenario(assets, cache, tmp_path, scenario, backend, padding_free):
+def test_both_backends_score_f1_100_in_every_scenario(
+    assets, cache, tmp_path, scenario, backend, padding_free
+):
     extra = {"padding_free": True} if padding_free else {}
     report = run_benchmark(
         SPEC, options(assets, cache, tmp_path, scenario, backend, accuracy=True, time_s=None, extra=extra)
@@ -365,7 +430,7 @@ class _RecordingBackend(Backend):
     """Zero logits; records the (batch, sequence) shape of every batch."""
 
     name = "bert-recorder"
-    shapes: list[tuple[int, int]] = []
+    shapes: ClassVar[list[tuple[int, int]]] = []
 
     def load(self, options) -> None:
         type(self).shapes = []
@@ -380,7 +445,9 @@ def test_padding_free_offline_batches_are_length_bucketed(assets, cache, tmp_pat
     register_backend("bert-recorder", _RecordingBackend)
     d = SquadFeatures(assets.folder, cache)
     n = d.total_count
-    opts = options(assets, cache, tmp_path, "Offline", "bert-recorder", count=n, threads=1, extra={"padding_free": True})
+    opts = options(
+        assets, cache, tmp_path, "Offline", "bert-recorder", count=n, threads=1, extra={"padding_free": True}
+    )
     report = run_benchmark(SPEC, opts)
     assert report.error is None
     shapes = _RecordingBackend.shapes[1:]  # after the warm-up batch
@@ -396,18 +463,45 @@ def test_padding_free_offline_batches_are_length_bucketed(assets, cache, tmp_pat
 def test_run_py_single_stream_accuracy_writes_accuracy_txt_and_accuracy_py_agrees(assets, cache, tmp_path):
     out_dir = tmp_path / "cli"
     proc = subprocess.run(
-        [sys.executable, str(RUN_PY), "--scenario", "SingleStream", "--accuracy", "--count", "10",
-         "--dataset-path", str(assets.folder), "--model", str(assets.onnx_model), "--cache-dir", str(cache),
-         "--output", str(out_dir), "--no-progress"],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            str(RUN_PY),
+            "--scenario",
+            "SingleStream",
+            "--accuracy",
+            "--count",
+            "10",
+            "--dataset-path",
+            str(assets.folder),
+            "--model",
+            str(assets.onnx_model),
+            "--cache-dir",
+            str(cache),
+            "--output",
+            str(out_dir),
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     text = (out_dir / "accuracy.txt").read_text()
     assert text.startswith('{"exact_match": 100.0, "f1": 100.0}')
     standalone = subprocess.run(
-        [sys.executable, str(BENCHMARKS / "bert" / "accuracy.py"), "--log_file",
-         str(out_dir / "mlperf_log_accuracy.json"), "--val_data", str(assets.dev_json), "--cache-dir", str(cache)],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            str(BENCHMARKS / "bert" / "accuracy.py"),
+            "--log_file",
+            str(out_dir / "mlperf_log_accuracy.json"),
+            "--val_data",
+            str(assets.dev_json),
+            "--cache-dir",
+            str(cache),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     lines = standalone.stdout.splitlines()
     assert lines[0] == '{"exact_match": 100.0, "f1": 100.0}'
@@ -419,8 +513,13 @@ def test_run_py_single_stream_accuracy_writes_accuracy_txt_and_accuracy_py_agree
     ("make", "message"),
     [
         (lambda d: (d / "dev-v1.1.json").write_text("{}"), "no vocab file"),
-        (lambda d: ((d / "dev-v1.1.json").write_text("[1]"), (d / "vocab.txt").write_text("[UNK]\n[CLS]\n[SEP]\n")),
-         "'data' list"),
+        (
+            lambda d: (
+                (d / "dev-v1.1.json").write_text("[1]"),
+                (d / "vocab.txt").write_text("[UNK]\n[CLS]\n[SEP]\n"),
+            ),
+            "'data' list",
+        ),
         (lambda d: None, "no dev-v1.1.json"),
     ],
 )
@@ -429,8 +528,20 @@ def test_bad_data_is_a_clear_usage_error(tmp_path, make, message):
     data.mkdir()
     make(data)
     proc = subprocess.run(
-        [sys.executable, str(RUN_PY), "--dataset-path", str(data), "--model", "x.onnx", "--cache-dir",
-         str(tmp_path / "c"), "--output", str(tmp_path / "o")],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            str(RUN_PY),
+            "--dataset-path",
+            str(data),
+            "--model",
+            "x.onnx",
+            "--cache-dir",
+            str(tmp_path / "c"),
+            "--output",
+            str(tmp_path / "o"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 2 and message in proc.stderr, proc.stderr

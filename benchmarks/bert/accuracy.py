@@ -62,7 +62,9 @@ class SquadAccuracy(AccuracyResult):
         return "quality targets: " + "; ".join(parts)
 
 
-def response_logits(data: bytes, dtype: str = "float32", transposed: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def response_logits(
+    data: bytes, dtype: str = "float32", transposed: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """(start, end) logits of one response, padded to 384 with -10000."""
     values = decode(data, dtype).astype(np.float32)
     if values.size % 2:
@@ -142,17 +144,27 @@ def score_for_harness(accuracy_log: str, dataset, opts) -> AccuracyResult:
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="SQuAD v1.1 F1 / exact match of an MLPerf BERT accuracy log")
     p.add_argument("--mlperf-accuracy-file", "--log-file", "--log_file", dest="log_file", required=True)
-    p.add_argument("--val-data", "--val_data", dest="val_data", required=True, help="dev-v1.1.json (or its folder)")
-    p.add_argument("--vocab-file", "--vocab_file", dest="vocab_file", help="vocab.txt (default: beside the dev file)")
+    p.add_argument(
+        "--val-data", "--val_data", dest="val_data", required=True, help="dev-v1.1.json (or its folder)"
+    )
+    p.add_argument(
+        "--vocab-file", "--vocab_file", dest="vocab_file", help="vocab.txt (default: beside the dev file)"
+    )
     p.add_argument("--out-file", "--out_file", dest="out_file", help="write the predictions {id: text} here")
     p.add_argument("--output-dtype", "--output_dtype", dest="output_dtype", default="float32", choices=DTYPES)
-    p.add_argument("--output-transposed", "--output_transposed", dest="output_transposed", action="store_true")
-    p.add_argument("--max-examples", "--max_examples", dest="max_examples", type=int, help="the first N questions")
+    p.add_argument(
+        "--output-transposed", "--output_transposed", dest="output_transposed", action="store_true"
+    )
+    p.add_argument(
+        "--max-examples", "--max_examples", dest="max_examples", type=int, help="the first N questions"
+    )
     p.add_argument(
         "--all-questions", action="store_true", help="score every question of the file (missing ones: 0)"
     )
     p.add_argument("--cache-dir", help="where the features are cached (default ~/.cache/loadgen/bert)")
-    p.add_argument("--reference-f1", type=float, help="FP32 reference F1 (default: dataset.json, else 90.874)")
+    p.add_argument(
+        "--reference-f1", type=float, help="FP32 reference F1 (default: dataset.json, else 90.874)"
+    )
     args = p.parse_args(argv)
     try:
         dev, vocab = locate(args.val_data, args.vocab_file)

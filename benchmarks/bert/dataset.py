@@ -74,7 +74,9 @@ def features_for(
     h = hashlib.sha1()
     for part in (dev.read_bytes(), vocab.read_bytes()):
         h.update(hashlib.sha1(part).digest())
-    h.update(f"v{FEATURES_VERSION}/{squad.MAX_SEQ_LENGTH}/{squad.DOC_STRIDE}/{squad.MAX_QUERY_LENGTH}".encode())
+    h.update(
+        f"v{FEATURES_VERSION}/{squad.MAX_SEQ_LENGTH}/{squad.DOC_STRIDE}/{squad.MAX_QUERY_LENGTH}".encode()
+    )
     folder = Path(cache_dir) / "features" / f"{dev.stem}-{h.hexdigest()[:16]}"
 
     def build(tmp: Path) -> None:
@@ -106,13 +108,20 @@ class SquadFeatures(Dataset):
             raise ValueError(f"{self.dev_path}: no features (no question has a non-empty context)")
         if count is not None and count < len(feats):
             feats = squad.Features(
-                feats.input_ids[:count], feats.input_mask[:count], feats.segment_ids[:count], feats.features[:count]
+                feats.input_ids[:count],
+                feats.input_mask[:count],
+                feats.segment_ids[:count],
+                feats.features[:count],
             )
         self.features = feats
         self.lengths = feats.lengths
         self.padding_free = padding_free
         self.reference_f1, self.reference_exact_match = reference_scores(self.dev_path)
-        self._arrays = {"input_ids": feats.input_ids, "input_mask": feats.input_mask, "segment_ids": feats.segment_ids}
+        self._arrays = {
+            "input_ids": feats.input_ids,
+            "input_mask": feats.input_mask,
+            "segment_ids": feats.segment_ids,
+        }
 
     @property
     def total_count(self) -> int:

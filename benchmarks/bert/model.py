@@ -112,7 +112,9 @@ class _SelfAttention(nn.Module):
         def split(t: torch.Tensor) -> torch.Tensor:
             return t.view(b, s, self.heads, h // self.heads).transpose(1, 2)
 
-        ctx = F.scaled_dot_product_attention(split(self.query(x)), split(self.key(x)), split(self.value(x)), mask)
+        ctx = F.scaled_dot_product_attention(
+            split(self.query(x)), split(self.key(x)), split(self.value(x)), mask
+        )
         return ctx.transpose(1, 2).reshape(b, s, h)
 
 
@@ -214,7 +216,9 @@ class BertForQuestionAnswering(nn.Module):
 _IGNORED = ("pooler.", "position_ids", "cls.")
 
 
-def config_from_state_dict(sd: Mapping[str, Any], prefix: str = "bert.", heads: int | None = None) -> BertConfig:
+def config_from_state_dict(
+    sd: Mapping[str, Any], prefix: str = "bert.", heads: int | None = None
+) -> BertConfig:
     """The configuration a state dict implies. The head count is not in the shapes:
     ``heads`` if given, else hidden / 64 (BERT-Base and -Large both have 64-wide heads)."""
     try:
@@ -252,7 +256,9 @@ def load_state_dict(model: nn.Module, sd: Mapping[str, torch.Tensor], source: st
         )
     for k, v in kept.items():
         if tuple(v.shape) != tuple(own[k].shape):
-            raise ValueError(f"{source}: {k} has shape {tuple(v.shape)}, the model wants {tuple(own[k].shape)}")
+            raise ValueError(
+                f"{source}: {k} has shape {tuple(v.shape)}, the model wants {tuple(own[k].shape)}"
+            )
     model.load_state_dict({k: v.to(torch.float32) for k, v in kept.items()}, assign=True)
 
 
@@ -305,7 +311,12 @@ def parameter_shapes(c: BertConfig, prefix: str = "bert.") -> Iterator[tuple[str
     yield e + "LayerNorm.bias", (h,)
     for n in range(c.num_hidden_layers):
         p = f"{prefix}encoder.layer.{n}."
-        for lin in ("attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense"):
+        for lin in (
+            "attention.self.query",
+            "attention.self.key",
+            "attention.self.value",
+            "attention.output.dense",
+        ):
             yield p + lin + ".weight", (h, h)
             yield p + lin + ".bias", (h,)
         yield p + "attention.output.LayerNorm.weight", (h,)
@@ -332,7 +343,7 @@ def fixed_seed_weights(c: BertConfig, seed: int = 0) -> Iterator[tuple[str, np.n
     for name, shape in parameter_shapes(c):
         if name.endswith("LayerNorm.weight"):
             arr = np.ones(shape, np.float32)
-        elif name.endswith(".bias") or name.endswith("LayerNorm.bias"):
+        elif name.endswith(".bias"):
             arr = np.zeros(shape, np.float32)
         elif name == "qa_outputs.weight":
             arr = rng.standard_normal(shape, dtype=np.float32) * np.float32(2.0 / math.sqrt(c.hidden_size))
@@ -430,8 +441,13 @@ def write_onnx(
     x = node("Gather", [e + "word_embeddings.weight", ids], "emb_word")
     x = node("Add", [x, node("Gather", [e + "token_type_embeddings.weight", seg], "emb_type")], "emb_wt")
     x = node("Add", [x, node("Gather", [e + "position_embeddings.weight", positions], "emb_pos")], "emb_sum")
-    x = node("LayerNormalization", [x, e + "LayerNorm.weight", e + "LayerNorm.bias"], "emb_ln",
-             axis=-1, epsilon=c.layer_norm_eps)
+    x = node(
+        "LayerNormalization",
+        [x, e + "LayerNorm.weight", e + "LayerNorm.bias"],
+        "emb_ln",
+        axis=-1,
+        epsilon=c.layer_norm_eps,
+    )
     x = node("Reshape", [x, shape_2d], "emb_2d")  # [B*L, H] from here on
     # Attention mask: [B, 1, 1, L], 0 for tokens, -10000 for padding.
     m = node("Cast", [mask_in], "mask_f", to=TensorProto.FLOAT)
@@ -447,8 +463,13 @@ def write_onnx(
         return node("Gemm", [inp, prefix + ".weight", prefix + ".bias"], out, transB=1)
 
     def layer_norm(inp: str, prefix: str, out: str) -> str:
-        return node("LayerNormalization", [inp, prefix + ".weight", prefix + ".bias"], out,
-                    axis=-1, epsilon=c.layer_norm_eps)
+        return node(
+            "LayerNormalization",
+            [inp, prefix + ".weight", prefix + ".bias"],
+            out,
+            axis=-1,
+            epsilon=c.layer_norm_eps,
+        )
 
     def heads_first(inp: str, out: str, perm: list[int]) -> str:
         return node("Transpose", [node("Reshape", [inp, shape_blhd], out + "_4d")], out, perm=perm)
@@ -461,20 +482,28 @@ def write_onnx(
         v = heads_first(linear(x, p + "attention.self.value", t + "v"), t + "v_bhld", [0, 2, 1, 3])
         s_ = node("Mul", [node("MatMul", [q, k], t + "qk"), scale], t + "scores")
         probs = node("Softmax", [node("Add", [s_, m], t + "scores_masked")], t + "probs", axis=-1)
-        ctx = node("Transpose", [node("MatMul", [probs, v], t + "ctx_bhld")], t + "ctx_blhd", perm=[0, 2, 1, 3])
+        ctx = node(
+            "Transpose", [node("MatMul", [probs, v], t + "ctx_bhld")], t + "ctx_blhd", perm=[0, 2, 1, 3]
+        )
         ctx = node("Reshape", [ctx, shape_2d], t + "ctx")
         a = linear(ctx, p + "attention.output.dense", t + "attn_dense")
         a = layer_norm(node("Add", [a, x], t + "attn_res"), p + "attention.output.LayerNorm", t + "attn_out")
         g = linear(a, p + "intermediate.dense", t + "inter")
         # erf GELU: x * 0.5 * (1 + erf(x / sqrt(2)))
         erf = node("Erf", [node("Div", [g, sqrt2], t + "gelu_div")], t + "gelu_erf")
-        g = node("Mul", [node("Mul", [g, half], t + "gelu_half"), node("Add", [erf, one_f], t + "gelu_1p")],
-                 t + "gelu")
+        g = node(
+            "Mul",
+            [node("Mul", [g, half], t + "gelu_half"), node("Add", [erf, one_f], t + "gelu_1p")],
+            t + "gelu",
+        )
         o = linear(g, p + "output.dense", t + "out_dense")
         x = layer_norm(node("Add", [o, a], t + "out_res"), p + "output.LayerNorm", t + "out")
     logits = node("Reshape", [linear(x, "qa_outputs", "qa_2d"), shape_bl2], "qa_logits")
-    nodes.append(helper.make_node("Split", [logits, const("c_split", [1, 1])], ["start_3d", "end_3d"],
-                                  name="qa_split", axis=2))
+    nodes.append(
+        helper.make_node(
+            "Split", [logits, const("c_split", [1, 1])], ["start_3d", "end_3d"], name="qa_split", axis=2
+        )
+    )
     axis2 = const("c_axis2", [2])
     node("Squeeze", ["start_3d", axis2], OUTPUT_NAMES[0])
     node("Squeeze", ["end_3d", axis2], OUTPUT_NAMES[1])
@@ -486,7 +515,9 @@ def write_onnx(
         [helper.make_tensor_value_info(name, TensorProto.FLOAT, ["batch", "seq"]) for name in OUTPUT_NAMES],
         initializer=inits + consts,
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="loadgen-benchmarks")
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="loadgen-benchmarks"
+    )
     model.ir_version = 8
     os.replace(tmp_data, path.with_name(data_name))
     tmp = path.with_name(path.name + ".tmp")

@@ -85,7 +85,9 @@ def prepare(opts: RunOptions) -> RunOptions:
     dataset_path, model = opts.dataset_path, opts.model
     if dataset_path is None:
         n = int(opts.extra.get("synthetic_questions") or synthetic.DEFAULT_QUESTIONS)
-        assets = synthetic.ensure_default_assets(cache_dir, n, log=lambda s: print(s, file=sys.stderr, flush=True))
+        assets = synthetic.ensure_default_assets(
+            cache_dir, n, log=lambda s: print(s, file=sys.stderr, flush=True)
+        )
         dataset_path = str(assets.folder)
         if model is None:
             model = str(assets.onnx_model)  # both backends read it (torch: its initializers)

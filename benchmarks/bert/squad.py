@@ -105,21 +105,25 @@ def read_squad_examples(path: str | Path) -> list[SquadExample]:
     except json.JSONDecodeError as e:
         raise ValueError(f"{path}: not JSON ({e})") from None
     if not isinstance(data, dict) or not isinstance(data.get("data"), list):
-        raise ValueError(f"{path}: expected an object with a 'data' list (the SQuAD v1.1 layout)")
+        raise ValueError(f"{path}: expected an object with a 'data' list (the SQuAD v1.1 layout)")  # noqa: TRY004 - a bad file, not a bad argument
     examples: list[SquadExample] = []
     context_index = 0
     for a, article in enumerate(data["data"]):
         paragraphs = article.get("paragraphs") if isinstance(article, dict) else None
         if not isinstance(paragraphs, list):
-            raise ValueError(_where(path, "data", a) + " has no 'paragraphs' list")
+            raise ValueError(_where(path, "data", a) + " has no 'paragraphs' list")  # noqa: TRY004 - a bad file, not a bad argument
         for p, paragraph in enumerate(paragraphs):
             try:
                 context = paragraph["context"]
                 qas = paragraph["qas"]
             except (KeyError, TypeError):
-                raise ValueError(_where(path, "data", a, "paragraphs", p) + " needs 'context' and 'qas'") from None
+                raise ValueError(
+                    _where(path, "data", a, "paragraphs", p) + " needs 'context' and 'qas'"
+                ) from None
             if not isinstance(context, str) or not isinstance(qas, list):
-                raise ValueError(_where(path, "data", a, "paragraphs", p) + ": 'context' must be text, 'qas' a list")
+                raise ValueError(  # noqa: TRY004 - a bad file, not a bad argument
+                    _where(path, "data", a, "paragraphs", p) + ": 'context' must be text, 'qas' a list"
+                )
             doc_tokens: list[str] = []
             prev_is_whitespace = True
             for c in context:
@@ -137,7 +141,8 @@ def read_squad_examples(path: str | Path) -> list[SquadExample]:
                     answers = [ans["text"] for ans in qa.get("answers", [])]
                 except (KeyError, TypeError):
                     raise ValueError(
-                        _where(path, "data", a, "paragraphs", p, "qas", q) + " needs 'id', 'question' and answers "
+                        _where(path, "data", a, "paragraphs", p, "qas", q)
+                        + " needs 'id', 'question' and answers "
                         "with 'text'"
                     ) from None
                 examples.append(SquadExample(str(qas_id), str(question), doc_tokens, answers, context_index))
@@ -201,10 +206,14 @@ def convert_examples_to_features(
             tokens = head + doc_pieces[start : start + length] + [SEP]
             ids = head_ids + doc_ids[start : start + length] + [sep_id]
             token_to_orig_map = {offset + i: tok_to_orig[start + i] for i in range(length)}
-            token_is_max_context = {offset + i: _is_max_context(spans, span_index, start + i) for i in range(length)}
+            token_is_max_context = {
+                offset + i: _is_max_context(spans, span_index, start + i) for i in range(length)
+            }
             ids_rows.append(ids)
             seg_rows.append([0] * len(head) + [1] * (length + 1))
-            feats.append(Feature(unique_id, example_index, span_index, tokens, token_to_orig_map, token_is_max_context))
+            feats.append(
+                Feature(unique_id, example_index, span_index, tokens, token_to_orig_map, token_is_max_context)
+            )
             unique_id += 1
     n = len(feats)
     input_ids = np.zeros((n, max_seq_length), dtype=np.int64)
@@ -248,10 +257,19 @@ def load_features(folder: Path) -> Features:
     with np.load(folder / "inputs.npz", allow_pickle=False) as z:
         arrays = {k: z[k] for k in ("input_ids", "input_mask", "segment_ids")}
     feats = []
-    for uid, ex, span, tokens, t2o, maxc, positions in json.loads((folder / "features.json").read_text("utf-8")):
+    for uid, ex, span, tokens, t2o, maxc, positions in json.loads(
+        (folder / "features.json").read_text("utf-8")
+    ):
         best = set(maxc)
         feats.append(
-            Feature(uid, ex, span, tokens, {int(k): int(v) for k, v in t2o}, {int(p): p in best for p in positions})
+            Feature(
+                uid,
+                ex,
+                span,
+                tokens,
+                {int(k): int(v) for k, v in t2o},
+                {int(p): p in best for p in positions},
+            )
         )
     return Features(arrays["input_ids"], arrays["input_mask"], arrays["segment_ids"], feats)
 
@@ -331,7 +349,11 @@ def predict_example(
         ends = _best_indexes(end_logits, n_best)
         sl, el = start_logits.tolist(), end_logits.tolist()
         for s in starts:
-            if s >= n_tokens or s not in feat.token_to_orig_map or not feat.token_is_max_context.get(s, False):
+            if (
+                s >= n_tokens
+                or s not in feat.token_to_orig_map
+                or not feat.token_is_max_context.get(s, False)
+            ):
                 continue
             for e in ends:
                 if e >= n_tokens or e not in feat.token_to_orig_map or e < s or e - s + 1 > max_answer_length:

@@ -46,7 +46,28 @@ DEFAULT_QUESTIONS = 28
 LONG_EVERY = 4  # every 4th paragraph is long (several windows)
 VOCAB_SIZE = 1500
 
-_ONSETS = ["b", "c", "d", "f", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "w", "br", "st", "tr", "ch"]
+_ONSETS = [
+    "b",
+    "c",
+    "d",
+    "f",
+    "g",
+    "h",
+    "k",
+    "l",
+    "m",
+    "n",
+    "p",
+    "r",
+    "s",
+    "t",
+    "v",
+    "w",
+    "br",
+    "st",
+    "tr",
+    "ch",
+]
 _VOWELS = ["a", "e", "i", "o", "u", "ai", "ea", "ou"]
 _CODAS = ["", "", "n", "r", "s", "t", "l", "nd", "st", "ck"]
 _FUNCTION = ["the", "of", "and", "in", "to", "a", "was", "is", "for", "on", "by", "with", "as", "at", "from"]
@@ -78,7 +99,8 @@ def _lexicon(rng: np.random.Generator, size: int) -> list[str]:
     while len(words) < size:
         syllables = int(rng.choice([1, 2, 2, 3, 3, 4, 5]))
         w = "".join(
-            str(rng.choice(_ONSETS)) + str(rng.choice(_VOWELS)) + str(rng.choice(_CODAS)) for _ in range(syllables)
+            str(rng.choice(_ONSETS)) + str(rng.choice(_VOWELS)) + str(rng.choice(_CODAS))
+            for _ in range(syllables)
         )
         words.add(w)
     return sorted(words)
@@ -164,7 +186,9 @@ def write_squad_json(path: Path, n_questions: int, seed: int = SEED) -> None:
         if paragraphs:
             title = "_".join(str(rng.choice(lexicon)).capitalize() for _ in range(2))
             articles.append({"title": title, "paragraphs": paragraphs})
-    path.write_text(json.dumps({"version": "1.1", "data": articles}, ensure_ascii=False, indent=1), encoding="utf-8")
+    path.write_text(
+        json.dumps({"version": "1.1", "data": articles}, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
 
 
 def train_vocab(dev_json: Path, out_dir: Path, vocab_size: int = VOCAB_SIZE) -> Path:
@@ -178,7 +202,9 @@ def train_vocab(dev_json: Path, out_dir: Path, vocab_size: int = VOCAB_SIZE) -> 
         for p in article["paragraphs"]:
             texts.append(p["context"])
             texts.extend(qa["question"] for qa in p["qas"])
-    tok = BertWordPieceTokenizer(lowercase=True, strip_accents=True, clean_text=True, handle_chinese_chars=True)
+    tok = BertWordPieceTokenizer(
+        lowercase=True, strip_accents=True, clean_text=True, handle_chinese_chars=True
+    )
     rare = set("".join(_RARE))
     tok.train_from_iterator(
         ("".join(c for c in t if c not in rare) for t in texts),  # keep the rare symbols out: [UNK]
@@ -216,7 +242,9 @@ def fp32_answers(
     net = bert.build_torch_model(onnx_model)
     tokenizer = FullTokenizer(vocab)
     examples = squad.read_squad_examples(dev_json)
-    contexts = [p["context"] for a in json.loads(dev_json.read_text("utf-8"))["data"] for p in a["paragraphs"]]
+    contexts = [
+        p["context"] for a in json.loads(dev_json.read_text("utf-8"))["data"] for p in a["paragraphs"]
+    ]
     feats = squad.convert_examples_to_features(examples, tokenizer)
     lengths = feats.lengths
     logits: dict[int, tuple[np.ndarray, np.ndarray]] = {}
@@ -227,7 +255,9 @@ def fp32_answers(
         for b in range(0, len(order), batch):
             idx = order[b : b + batch]
             seq = int(lengths[idx].max())
-            inputs = [torch.from_numpy(a[idx, :seq]) for a in (feats.input_ids, feats.input_mask, feats.segment_ids)]
+            inputs = [
+                torch.from_numpy(a[idx, :seq]) for a in (feats.input_ids, feats.input_mask, feats.segment_ids)
+            ]
             start, end = net(*inputs)
             for j, i in enumerate(idx.tolist()):
                 s = np.full(squad.MAX_SEQ_LENGTH, squad.PAD_LOGIT, np.float32)
@@ -237,7 +267,9 @@ def fp32_answers(
             done = min(b + batch, len(order))
             if done == len(order) or time.monotonic() - last > 5:
                 last = time.monotonic()
-                log(f"  answers from the FP32 model: {done}/{len(order)} features ({time.monotonic() - t0:.0f} s)")
+                log(
+                    f"  answers from the FP32 model: {done}/{len(order)} features ({time.monotonic() - t0:.0f} s)"
+                )
     by_example = squad.features_by_example(feats.features)
     out: dict[str, tuple[str, int]] = {}
     for ei, ex in enumerate(examples):
@@ -329,7 +361,9 @@ def ensure_default_assets(
         def progress(done: int, total: int) -> None:
             if done == total or time.monotonic() - last[0] > 2.0:
                 last[0] = time.monotonic()
-                log(f"  writing the model: {done / 1e6:.0f} / {total / 1e6:.0f} MB ({time.monotonic() - t0:.0f} s)")
+                log(
+                    f"  writing the model: {done / 1e6:.0f} / {total / 1e6:.0f} MB ({time.monotonic() - t0:.0f} s)"
+                )
 
         bert.write_onnx(bert.fixed_seed_weights(config, SEED), config, tmp / "model.onnx", progress)
         answers = fp32_answers(dev, vocab, tmp / "model.onnx", log)

@@ -56,7 +56,9 @@ def read_vocab(path: str | Path) -> dict[str, int]:
         for i, line in enumerate(f):
             token = line.rstrip("\n").rstrip("\r")
             if token in vocab:
-                raise ValueError(f"{path}:{i + 1}: token {token!r} appears twice (first on line {vocab[token] + 1})")
+                raise ValueError(
+                    f"{path}:{i + 1}: token {token!r} appears twice (first on line {vocab[token] + 1})"
+                )
             vocab[token] = i
     for needed in (UNK, CLS, SEP):
         if needed not in vocab:
@@ -82,7 +84,9 @@ class FullTokenizer:
             clean_text=True, handle_chinese_chars=True, strip_accents=False, lowercase=False
         )
         # Step 3 (after str.lower()) and 4.
-        tok = Tokenizer(WordPiece(self.vocab, unk_token=UNK, max_input_chars_per_word=MAX_INPUT_CHARS_PER_WORD))
+        tok = Tokenizer(
+            WordPiece(self.vocab, unk_token=UNK, max_input_chars_per_word=MAX_INPUT_CHARS_PER_WORD)
+        )
         # NFD and dropping non-spacing marks (Mn) only, as the reference
         # (``normalizers.StripAccents`` would drop every mark: Mc and Me too).
         self._strip = normalizers.BertNormalizer(
