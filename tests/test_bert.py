@@ -545,3 +545,19 @@ def test_bad_data_is_a_clear_usage_error(tmp_path, make, message):
         check=False,
     )
     assert proc.returncode == 2 and message in proc.stderr, proc.stderr
+
+
+def test_server_merges_only_queued_queries_no_longer_than_the_oldest():
+    from loadgen.harness import ThreadedSUT
+
+    lengths = np.array([100, 300, 50, 200, 90, 80])
+    sut = ThreadedSUT(None, None, lambda o: None, max_batchsize=3, threads=1, sort_key=lambda i: lengths[i])  # type: ignore[arg-type]
+    sut.close()  # no workers: _take is driven by hand below
+    sut._stopping = False
+    for i in range(len(lengths)):  # Server: one-sample queries, oldest first
+        sut._queue.append((np.array([10 + i]), np.array([i]), int(lengths[i])))
+    ids, idx = sut._take()
+    assert idx.tolist() == [0, 2, 4] and ids.tolist() == [10, 12, 14]  # 100 leads; 300 and 200 wait
+    ids, idx = sut._take()
+    assert idx.tolist() == [1, 3, 5] and ids.tolist() == [11, 13, 15]  # 300 leads: the rest fit under it
+    assert not sut._queue

@@ -204,9 +204,12 @@ SPEC = BenchmarkSpec(
     torch_model_factory=build_torch_model,
     null_outputs=(((squad.MAX_SEQ_LENGTH,), "float32"), ((squad.MAX_SEQ_LENGTH,), "float32")),
     performance_sample_count=10833,
-    default_max_batchsize=4,
+    default_max_batchsize=2,
     hint=hint,
     batch_sort_key=batch_sort_key,
+    # One BERT-Large batch takes seconds on 2 idle cores and can take minutes on busy ones:
+    # LoadGen's 60 s default would end such a run as stuck.
+    watchdog_timeout_ms=900_000,
 )
 
 

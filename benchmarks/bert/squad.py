@@ -360,16 +360,15 @@ def predict_example(
                     continue
                 prelim.append((sl[s] + el[e], fi, s, e))
     prelim.sort(key=lambda p: p[0], reverse=True)  # stable, as the reference's sorted(reverse=True)
-    seen: set[str] = set()
-    for score, fi, s, e in prelim:
+    if prelim:
+        # The reference builds an n-best list of distinct texts and answers its first entry:
+        # the best-scoring candidate.
+        score, fi, s, e = prelim[0]
         feat = features[fi]
         tok_text = " ".join(feat.tokens[s : e + 1]).replace(" ##", "").replace("##", "")
         tok_text = " ".join(tok_text.strip().split())
         orig_text = " ".join(example.doc_tokens[feat.token_to_orig_map[s] : feat.token_to_orig_map[e] + 1])
-        text = final_text(tok_text, orig_text, tokenizer)
-        if text in seen:
-            continue
-        return Prediction(text, fi, s, e, score)
+        return Prediction(final_text(tok_text, orig_text, tokenizer), fi, s, e, score)
     return Prediction("empty", -1, 0, 0, 0.0)
 
 

@@ -48,6 +48,9 @@ class BenchmarkSpec:
     batch_sort_key(dataset, opts): optional; a function from QSL indices to
         integer keys (e.g. sequence lengths) by which the batching workers
         group samples (see ThreadedSUT), or None for the default batching.
+    watchdog_timeout_ms: optional; how long LoadGen waits for a completion
+        before ending a test whose SUT seems stuck (default 60 s), for models
+        whose one batch may take longer on a small machine.
     """
 
     name: str
@@ -66,6 +69,7 @@ class BenchmarkSpec:
     default_threads: int | None = None  # None: one worker per core, as the reference
     hint: Callable[[RunReport, RunOptions], list[str]] | None = None
     batch_sort_key: Callable[[Dataset, RunOptions], SortKey | None] | None = None
+    watchdog_timeout_ms: int | None = None
 
 
 def write_html_report(out_dir: str, report: RunReport) -> str | None:
@@ -123,6 +127,8 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
     plan = make_settings(
         opts, spec.config_model, opts.user_conf or spec.user_conf, dataset.total_count, qsl_perf
     )
+    if spec.watchdog_timeout_ms is not None:
+        plan.settings.watchdog_timeout_ms = spec.watchdog_timeout_ms
     notes = list(opts.extra.get("notes", [])) + plan.notes
 
     backend = create_backend(opts.backend)
