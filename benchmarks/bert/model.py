@@ -398,7 +398,7 @@ def write_onnx(
             if pad:
                 f.write(b"\0" * pad)
                 offset += pad
-            f.write(arr.tobytes())
+            arr.tofile(f)  # no copy
             t = TensorProto()
             t.name = name
             t.data_type = TensorProto.FLOAT
