@@ -555,7 +555,7 @@ def test_server_merges_only_queued_queries_no_longer_than_the_oldest():
     sut.close()  # no workers: _take is driven by hand below
     sut._stopping = False
     for i in range(len(lengths)):  # Server: one-sample queries, oldest first
-        sut._queue.append((np.array([10 + i]), np.array([i]), int(lengths[i])))
+        sut._queue.append((np.array([10 + i]), np.array([i]), 1, int(lengths[i])))  # (ids, idx, weight, key)
     ids, idx = sut._take()
     assert idx.tolist() == [0, 2, 4] and ids.tolist() == [10, 12, 14]  # 100 leads; 300 and 200 wait
     ids, idx = sut._take()

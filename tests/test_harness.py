@@ -208,6 +208,24 @@ def test_unknown_backend_names_the_choices():
         create_backend("tensorflow-lite-2")
 
 
+def test_a_benchmarks_own_backend_class_replaces_the_registrys_for_that_benchmark_only(tmp_path):
+    class TripleEcho(EchoBackend):
+        def predict(self, batch):
+            return [3 * batch]
+
+    assert isinstance(create_backend("null", {"null": TripleEcho}), TripleEcho)
+    assert not isinstance(create_backend("null"), TripleEcho)
+    assert isinstance(create_backend("echo", {"null": TripleEcho}), EchoBackend)
+    spec = toy_spec()
+    spec.backends = {"echo": TripleEcho}
+    report = run_benchmark(
+        spec, toy_options(tmp_path, scenario="Offline", count=8, accuracy=True, time_s=None)
+    )
+    # 3 x where the hook expects 2 x: only sample 0 (value 0) is right
+    assert report.accuracy is not None and report.accuracy.details["good"] == 1
+    assert run_benchmark(toy_spec(), toy_options(tmp_path, scenario="Offline", accuracy=True)).accuracy.passed
+
+
 def test_a_failing_backend_ends_the_run_invalid_with_its_error(tmp_path):
     report = run_benchmark(
         toy_spec(),

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 from loadgen.harness import BenchmarkSpec, RunOptions, RunReport, main
+from loadgen.harness.hints import short_run_hints
 from loadgen.harness.script import benchmark_folder
 
 HERE = benchmark_folder(__file__)  # makes `import resnet50` work when run as a script
@@ -86,30 +87,13 @@ def prepare(opts: RunOptions) -> RunOptions:
 
 def hint(report: RunReport, opts: RunOptions) -> list[str]:
     """Why a short run on a small machine may be INVALID, and what would fix it."""
-    p = report.performance
-    if p is None or p.valid or opts.official:
-        return []
-    hints = []
-    if p.scenario == "MultiStream":
-        per_query_s = p.latency_ms.get("mean", 0.0) / 1000.0
-        hints.append(
-            f"MultiStream needs at least 662 queries for its 99th-percentile early-stopping estimate; "
-            f"at {per_query_s:.2f} s per query that is about {662 * per_query_s:.0f} s. Run with "
-            f"--time {max(20, int(662 * per_query_s * 1.1) + 1)} (or --official) for a VALID result."
-        )
-    elif p.scenario == "Server":
-        hints.append(
-            "Server is VALID only if 99% of queries meet the latency bound (15 ms for resnet50) and enough "
-            "queries ran for early stopping (about 460 with none late). On a few CPU cores one ResNet50 "
-            "image takes longer than 15 ms; for a demonstration (not an official result) relax the bound "
-            "and lengthen the run, e.g. --max-latency 1 --qps 10 --time 60."
-        )
-    elif p.scenario == "Offline" and any("expected QPS" in r for r in p.invalid_reasons):
-        hints.append(
-            f"The Offline query ran out before min_duration: this machine is faster than "
-            f"resnet50.Offline.target_qps in user.conf; set it (or --qps) near {p.metric:.0f}."
-        )
-    return hints
+    return short_run_hints(
+        report,
+        opts,
+        "resnet50",
+        "15 ms at the 99th percentile; one image takes longer on a few cores",
+        "--max-latency 1 --qps 10 --time 60",
+    )
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

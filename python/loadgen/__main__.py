@@ -7,6 +7,8 @@
     python -m loadgen config show --model resnet50 --scenario Server [--user-conf user.conf]
     python -m loadgen config mlperf-conf   # print the built-in mlperf.conf
     python -m loadgen report RUN_DIR [RUN_DIR ...] -o report.html
+    python -m loadgen submission pack ... ; python -m loadgen submission check TREE
+    python -m loadgen compliance verify TEST01 --model resnet50 --performance P --compliance C --accuracy A
 
 Commands are subparsers registered in ``_COMMANDS``; the top-level flags
 answer questions about the installation and take no command.
@@ -152,11 +154,35 @@ def _add_report(subparsers: argparse._SubParsersAction[_Parser]) -> None:
     p.set_defaults(func=report.run_from_args)
 
 
+def _add_compliance(subparsers: argparse._SubParsersAction[_Parser]) -> None:
+    from . import compliance
+
+    p = subparsers.add_parser(
+        "compliance",
+        help="compliance tests: audit.config files and verifications",
+        description=compliance.DESCRIPTION,
+    )
+    compliance.add_arguments(p)
+
+
+def _add_submission(subparsers: argparse._SubParsersAction[_Parser]) -> None:
+    from . import submission
+
+    p = subparsers.add_parser(
+        "submission",
+        help="pack run folders into a submission tree, or check one",
+        description=submission.DESCRIPTION,
+    )
+    submission.add_arguments(p)
+
+
 # Each entry adds one subcommand; its parser sets `func(args) -> exit status`.
 _COMMANDS: Sequence[Callable[[argparse._SubParsersAction[_Parser]], None]] = (
     _add_demo,
     _add_config,
     _add_report,
+    _add_compliance,
+    _add_submission,
 )
 
 

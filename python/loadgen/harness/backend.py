@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import abc
 import importlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -86,11 +86,16 @@ def registered_backends() -> list[str]:
     return sorted(_BACKENDS)
 
 
-def create_backend(name: str) -> Backend:
+def create_backend(name: str, overrides: Mapping[str, str | type] | None = None) -> Backend:
     """A new, unloaded backend. Raises ValueError for an unknown name and
-    ImportError (saying what to install) when its library is missing."""
+    ImportError (saying what to install) when its library is missing.
+
+    ``overrides`` (a benchmark's ``BenchmarkSpec.backends``) maps backend names
+    to the benchmark's own classes (or ``"module:Class"`` strings), which are
+    used instead of the registry's for those names: e.g. a model that runs as
+    several graphs (an encoder and a decoder step) under ``onnxruntime``."""
     try:
-        target = _BACKENDS[name]
+        target = (overrides or {}).get(name) or _BACKENDS[name]
     except KeyError:
         raise ValueError(f"unknown backend {name!r}; choose one of {registered_backends()}") from None
     if isinstance(target, str):

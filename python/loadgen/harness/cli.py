@@ -45,7 +45,10 @@ def build_parser(
         help="use the rules' durations and query counts (default: a short run of about 10 s)",
     )
     p.add_argument(
-        "--backend", choices=registered_backends(), default="onnxruntime", help="inference backend"
+        "--backend",
+        choices=sorted(set(registered_backends()) | set(spec.backends)),
+        default="onnxruntime",
+        help="inference backend",
     )
     p.add_argument("--model", help="model file (default: the embedded default model)")
     p.add_argument("--dataset-path", help="data set folder (default: the embedded synthetic data set)")
@@ -105,6 +108,22 @@ def build_parser(
         action="store_false",
         help="do not write report.html (the HTML report) beside the logs",
     )
+    c = p.add_argument_group("compliance (docs/submission.md)")
+    c.add_argument(
+        "--compliance",
+        choices=("TEST01", "TEST04", "TEST05"),
+        help="run a compliance test and its verification into OUTPUT/TEST0x/",
+    )
+    c.add_argument(
+        "--baseline",
+        metavar="DIR",
+        help="the normal performance run to compare with (default: run it first, into OUTPUT/performance)",
+    )
+    c.add_argument(
+        "--baseline-accuracy",
+        metavar="DIR",
+        help="TEST01: an accuracy run to compare responses with (default: run it, into OUTPUT/accuracy)",
+    )
     if add_arguments is not None:
         add_arguments(p)
     return p
@@ -151,12 +170,34 @@ def main(
     or setup, 130 on Ctrl-C."""
     parser = build_parser(spec, add_arguments)
     ns = parser.parse_args(argv)
+    compliance = {k: vars(ns).pop(k) for k in ("compliance", "baseline", "baseline_accuracy")}
+    if compliance["compliance"] is None and (compliance["baseline"] or compliance["baseline_accuracy"]):
+        parser.error("--baseline and --baseline-accuracy go with --compliance")
     try:
         opts = options_from_args(ns)
     except ValueError as e:
         parser.error(str(e))
+    if compliance["compliance"] is not None and (opts.accuracy or opts.find_peak_performance):
+        parser.error(
+            "--compliance runs its own performance and accuracy runs: drop --accuracy/--find-peak-performance"
+        )
+
+    def log(s: str) -> None:
+        print(s, file=sys.stderr, flush=True)
+
     try:
-        report = run_benchmark(spec, opts, log=lambda s: print(s, file=sys.stderr, flush=True))
+        if compliance["compliance"] is not None:
+            from .compliance import run_compliance_main
+
+            return run_compliance_main(
+                spec,
+                opts,
+                compliance["compliance"],
+                compliance["baseline"],
+                compliance["baseline_accuracy"],
+                log,
+            )
+        report = run_benchmark(spec, opts, log=log)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -150,6 +150,8 @@ class RunReport:
     loadgen_errors: list[str] = field(default_factory=list)
     hints: list[str] = field(default_factory=list)
     wall_s: float = 0.0
+    config_model: str = ""  # the model's name in mlperf.conf (the submission tools read it)
+    model: str | None = None  # the model file that ran
 
     @property
     def ok(self) -> bool:

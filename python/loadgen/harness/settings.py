@@ -59,6 +59,7 @@ class RunOptions:
     performance_sample_count: int | None = None
     user_conf: str | None = None
     audit_conf: str = "audit.config"
+    test05: bool = False  # TEST05: LoadGen's alternate seeds (TestSettings.test05)
     output: str | None = None
     cache_dir: str | None = None
     progress: bool = True
@@ -125,6 +126,11 @@ def make_settings(
         ts.mode = _core.TestMode.FindPeakPerformance
     else:
         ts.mode = _core.TestMode.PerformanceOnly
+    if opts.test05:
+        ts.test05 = True
+        notes.append(
+            "TEST05: the alternate seeds of the built-in mlperf.conf (test05_*) replace the official ones"
+        )
 
     if not opts.official:
         ts.min_duration_ms = SHORT_MIN_DURATION_MS

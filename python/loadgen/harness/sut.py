@@ -35,6 +35,9 @@ from .dataset import Dataset
 # sample), or None (no response data).
 ResponseData = Union[np.ndarray, Sequence[Any], None]
 Postprocess = Callable[[list[np.ndarray]], ResponseData]
+# The batch-aware form, for responses that need more than the outputs (DLRM:
+# each group's labels and size): (outputs, dataset, the batch's QSL indices).
+Respond = Callable[[list[np.ndarray], Dataset, np.ndarray], ResponseData]
 # Maps a query's QSL indices to integer sort keys (e.g. sequence lengths): with
 # one, ThreadedSUT batches samples of similar keys together (see ThreadedSUT).
 SortKey = Callable[[np.ndarray], np.ndarray]
@@ -47,12 +50,14 @@ class _BatchRunner:
         self,
         dataset: Dataset,
         backend: Backend,
-        postprocess: Postprocess,
+        postprocess: Postprocess | None,
         on_error: Callable[[BaseException], None],
+        respond: Respond | None = None,
     ) -> None:
         self.dataset = dataset
         self.backend = backend
         self.postprocess = postprocess
+        self.respond = respond
         self.on_error = on_error
         self.completed = 0  # written by the one thread that owns this runner
 
@@ -60,7 +65,11 @@ class _BatchRunner:
         n = len(ids)
         try:
             outputs = self.backend.predict(self.dataset.get_batch(indices.tolist()))
-            data = self.postprocess(outputs)
+            if self.respond is not None:
+                data = self.respond(outputs, self.dataset, indices)
+            else:
+                assert self.postprocess is not None, "a SUT needs postprocess or respond"
+                data = self.postprocess(outputs)
             if isinstance(data, np.ndarray) and (data.ndim == 0 or data.shape[0] != n):
                 raise ValueError(
                     f"postprocess returned an array of shape {data.shape} for a batch of {n}: "
@@ -86,13 +95,20 @@ class HarnessSUT(api.SystemUnderTest):
     issue_style = "numpy"
 
     def __init__(
-        self, dataset: Dataset, backend: Backend, postprocess: Postprocess, max_batchsize: int, name: str
+        self,
+        dataset: Dataset,
+        backend: Backend,
+        postprocess: Postprocess | None,
+        max_batchsize: int,
+        name: str,
+        respond: Respond | None = None,
     ) -> None:
         if max_batchsize < 1:
             raise ValueError(f"max_batchsize = {max_batchsize}: must be >= 1")
         self.dataset = dataset
         self.backend = backend
         self.postprocess = postprocess
+        self.respond = respond
         self.max_batchsize = max_batchsize
         self.name = name
         # Written on LoadGen's issuing thread only.
@@ -103,7 +119,7 @@ class HarnessSUT(api.SystemUnderTest):
         self._runners: list[_BatchRunner] = []
 
     def _new_runner(self) -> _BatchRunner:
-        r = _BatchRunner(self.dataset, self.backend, self.postprocess, self._record_error)
+        r = _BatchRunner(self.dataset, self.backend, self.postprocess, self._record_error, self.respond)
         self._runners.append(r)
         return r
 
@@ -131,9 +147,14 @@ class InlineSUT(HarnessSUT):
     """Predicts inside ``issue_queries``; for SingleStream."""
 
     def __init__(
-        self, dataset: Dataset, backend: Backend, postprocess: Postprocess, max_batchsize: int = 1
+        self,
+        dataset: Dataset,
+        backend: Backend,
+        postprocess: Postprocess | None,
+        max_batchsize: int = 1,
+        respond: Respond | None = None,
     ) -> None:
-        super().__init__(dataset, backend, postprocess, max_batchsize, "harness-inline-sut")
+        super().__init__(dataset, backend, postprocess, max_batchsize, "harness-inline-sut", respond)
         self._runner = self._new_runner()
 
     # With issue_style "numpy" LoadGen passes (ids, indices), not the base
@@ -150,28 +171,46 @@ class InlineSUT(HarnessSUT):
 class ThreadedSUT(HarnessSUT):
     """A pool of ``threads`` workers taking batches of up to ``max_batchsize``.
 
-    With ``sort_key`` (optional; e.g. each sample's sequence length), a query
-    is sorted by key, largest first, before it is cut into batches, and a
-    worker merging queued pieces (Server) takes only pieces whose key does not
-    exceed that of the oldest one, which leads the batch: length-bucketed
-    batches for models whose cost follows the key.
+    ``sample_weights`` (optional, one number >= 1 per QSL index): batches are
+    then packed by weight instead of by count: a batch holds whole samples
+    whose weights add up to at most ``max_batchsize`` (a sample heavier than
+    that is a batch of its own). DLRM uses it so that ``max_batchsize`` counts
+    user-item pairs and a group of pairs is never split.
+
+    ``sort_key`` (optional; e.g. each sample's sequence length): a query is
+    sorted by key, largest first, before it is cut into batches, and a worker
+    merging queued pieces (Server) takes only pieces whose key does not exceed
+    that of the oldest one, which leads the batch: length-bucketed batches for
+    models whose cost follows the key (BERT's padding-free option).
     """
 
     def __init__(
         self,
         dataset: Dataset,
         backend: Backend,
-        postprocess: Postprocess,
+        postprocess: Postprocess | None,
         max_batchsize: int,
         threads: int,
+        respond: Respond | None = None,
+        sample_weights: np.ndarray | None = None,
         sort_key: SortKey | None = None,
     ) -> None:
         if threads < 1:
             raise ValueError(f"threads = {threads}: must be >= 1")
-        super().__init__(dataset, backend, postprocess, max_batchsize, "harness-threaded-sut")
+        super().__init__(dataset, backend, postprocess, max_batchsize, "harness-threaded-sut", respond)
+        self._weights: np.ndarray | None = None
+        if sample_weights is not None:
+            w = np.asarray(sample_weights)
+            if w.ndim != 1 or len(w) != dataset.total_count or (len(w) and int(w.min()) < 1):
+                raise ValueError(
+                    f"sample_weights: need one integer >= 1 per sample ({dataset.total_count}), "
+                    f"got shape {w.shape}" + (f", smallest {w.min()}" if w.size else "")
+                )
+            self._weights = w.astype(np.int64)
         self.sort_key = sort_key
-        # Queued pieces: (ids, indices, key); key = the piece's largest sort key (0 without sort_key).
-        self._queue: collections.deque[tuple[np.ndarray, np.ndarray, int]] = collections.deque()
+        # Queued batches: (ids, indices, weight, key); weight = sample count when unweighted;
+        # key = the largest sort key of the batch (0 without sort_key).
+        self._queue: collections.deque[tuple[np.ndarray, np.ndarray, int, int]] = collections.deque()
         self._cv = threading.Condition()
         self._stopping = False
         self._workers = []
@@ -181,25 +220,41 @@ class ThreadedSUT(HarnessSUT):
             self._workers.append(t)
             t.start()
 
+    def _pieces(self, ids: np.ndarray, indices: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, int]]:
+        n = len(ids)
+        bs = self.max_batchsize
+        if self._weights is None:
+            return [(ids[s : s + bs], indices[s : s + bs], min(bs, n - s)) for s in range(0, n, bs)]
+        weights = self._weights[indices].tolist()
+        if sum(weights) <= bs:
+            return [(ids, indices, sum(weights))]
+        pieces = []
+        start, total = 0, 0
+        for i, w in enumerate(weights):
+            if total and total + w > bs:
+                pieces.append((ids[start:i], indices[start:i], total))
+                start, total = i, 0
+            total += w
+        pieces.append((ids[start:], indices[start:], total))
+        return pieces
+
     # With issue_style "numpy" LoadGen passes (ids, indices), not the base
     # class's one list of QuerySample objects.
     def issue_queries(self, ids: np.ndarray, indices: np.ndarray) -> None:  # type: ignore[override]
-        n = len(ids)
         self.queries += 1
-        self.issued += n
-        bs = self.max_batchsize
-        keys = None
-        if self.sort_key is not None:
+        self.issued += len(ids)
+        if self.sort_key is None:
+            pieces = [(i, x, w, 0) for i, x, w in self._pieces(ids, indices)]
+        else:
             # Longest first, so that batches hold samples of similar cost and
             # the longest ones do not make the tail.
-            keys = np.asarray(self.sort_key(indices), dtype=np.int64)
-            order = np.argsort(-keys, kind="stable")
-            ids, indices, keys = ids[order], indices[order], keys[order]
+            order = np.argsort(-np.asarray(self.sort_key(indices)), kind="stable")
+            ids, indices = ids[order], indices[order]
+            key = self.sort_key
+            pieces = [(i, x, w, int(np.max(key(x)))) for i, x, w in self._pieces(ids, indices)]
         with self._cv:
-            for start in range(0, n, bs):
-                key = 0 if keys is None else int(keys[start : start + bs].max())
-                self._queue.append((ids[start : start + bs], indices[start : start + bs], key))
-            self._cv.notify(min(len(self._workers), -(-n // bs)))
+            self._queue.extend(pieces)
+            self._cv.notify(min(len(self._workers), len(pieces)))
 
     def _take(self) -> tuple[np.ndarray, np.ndarray] | None:
         with self._cv:
@@ -207,30 +262,28 @@ class ThreadedSUT(HarnessSUT):
                 if self._stopping:
                     return None
                 self._cv.wait()
-            ids, idx, key = self._queue.popleft()
-            if len(ids) < self.max_batchsize and self._queue:
+            ids, idx, total, key = self._queue.popleft()
+            if total < self.max_batchsize and self._queue:
                 # Merge small queued pieces (Server's one-sample queries).
-                parts_ids, parts_idx, total = [ids], [idx], len(ids)
+                parts_ids, parts_idx = [ids], [idx]
                 if self.sort_key is None:
-                    while self._queue and total + len(self._queue[0][0]) <= self.max_batchsize:
-                        more_ids, more_idx, _ = self._queue.popleft()
+                    while self._queue and total + self._queue[0][2] <= self.max_batchsize:
+                        more_ids, more_idx, more, _ = self._queue.popleft()
                         parts_ids.append(more_ids)
                         parts_idx.append(more_idx)
-                        total += len(more_ids)
+                        total += more
                 else:
                     # Length buckets: the oldest piece leads; only queued pieces whose key
                     # does not exceed its key join it (the rest keep their places).
-                    kept: collections.deque[tuple[np.ndarray, np.ndarray, int]] = collections.deque()
-                    while self._queue:
+                    kept: collections.deque[tuple[np.ndarray, np.ndarray, int, int]] = collections.deque()
+                    while self._queue and total < self.max_batchsize:
                         piece = self._queue.popleft()
-                        if piece[2] <= key and total + len(piece[0]) <= self.max_batchsize:
+                        if piece[3] <= key and total + piece[2] <= self.max_batchsize:
                             parts_ids.append(piece[0])
                             parts_idx.append(piece[1])
-                            total += len(piece[0])
+                            total += piece[2]
                         else:
                             kept.append(piece)
-                        if total == self.max_batchsize:
-                            break
                     kept.extend(self._queue)
                     self._queue = kept
                 if len(parts_ids) > 1:

@@ -1,0 +1,189 @@
+"""``run.py --compliance TEST0x``: one command gives a complete compliance answer.
+
+Layout under ``--output OUT`` (the submission's ``TEST0x/`` folder as is):
+
+    OUT/performance/            the normal performance run (unless --baseline names one)
+    OUT/accuracy/               TEST01: an accuracy run (unless --baseline-accuracy names one)
+    OUT/TEST0x/audit.config     the test's settings for this model
+    OUT/TEST0x/performance/run_1/   the compliance run's logs
+    OUT/TEST0x/accuracy/        TEST01: the sampled responses (mlperf_log_accuracy.json), their
+                                accuracy.txt, and baseline_/compliance_accuracy.txt when the
+                                responses differ and the metric decides
+    OUT/TEST0x/verify_performance.txt, verify_accuracy.txt (TEST01)
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from ..compliance.logs import ACCURACY, AccuracyEntry, read_accuracy_log, read_detail
+from ..compliance.verify import (
+    Verification,
+    audit_config,
+    verify_performance,
+    verify_test01_accuracy,
+    verify_test01_accuracy_fallback,
+)
+from ..rules import ModelRules, model_rules
+from .benchmark import BenchmarkSpec, default_output_dir, run_benchmark
+from .report import RunReport
+from .settings import RunOptions
+
+
+@dataclass
+class ComplianceResult:
+    test: str
+    folder: str
+    verifications: list[Verification] = field(default_factory=list)
+    runs: dict[str, RunReport] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.verifications) and all(v.passed for v in self.verifications)
+
+    def format(self) -> str:
+        rows = [f"{self.test}: {'PASS' if self.passed else 'FAIL'}  ({self.folder})"]
+        for v in self.verifications:
+            rows.append(f"  {v.kind:12} {'PASS' if v.passed else 'FAIL'}: {v.reason}")
+        for name, r in self.runs.items():
+            p = r.performance
+            verdict = "" if p is None else ("VALID" if p.valid else "INVALID")
+            rows.append(f"  run {name:11} {verdict} {r.output_dir}")
+        return "\n".join(rows) + "\n"
+
+
+def _has_logs(folder: str | None) -> bool:
+    return folder is not None and (Path(folder) / "mlperf_log_detail.txt").is_file()
+
+
+def _write_subset(entries: list[AccuracyEntry], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = [{"seq_id": e.seq_id, "qsl_idx": e.qsl_idx, "data": e.data.hex().upper()} for e in entries]
+    path.write_text("[\n" + ",\n".join(json.dumps(r) for r in rows) + "\n]\n", encoding="utf-8")
+
+
+def run_compliance(
+    spec: BenchmarkSpec,
+    opts: RunOptions,
+    test: str,
+    baseline: str | None = None,
+    baseline_accuracy: str | None = None,
+    log: Callable[[str], None] = print,
+) -> ComplianceResult:
+    """Run what the test needs (the normal runs unless given), the compliance
+    run, then its verifications, writing the files the submission needs."""
+    rules = model_rules(spec.config_model)
+    if test not in rules.tests:
+        log(
+            f"note: the rules do not require {test} for {spec.config_model} (they require {', '.join(rules.tests)})"
+        )
+    out = Path(opts.output or default_output_dir(spec, replace(opts, accuracy=False)))
+    test_dir = out / test
+    result = ComplianceResult(test, str(test_dir))
+    base = replace(opts, accuracy=False, find_peak_performance=False, test05=False)
+
+    if baseline is not None and not _has_logs(baseline):
+        raise ValueError(
+            f"--baseline {baseline}: no mlperf_log_detail.txt there (give a performance run's output)"
+        )
+    if baseline is None:
+        baseline = str(out / "performance")
+        log(f"{test}: the normal performance run first, into {baseline}")
+        result.runs["performance"] = run_benchmark(spec, replace(base, output=baseline), log)
+    if test == "TEST01":
+        if baseline_accuracy is not None and not (Path(baseline_accuracy) / ACCURACY).is_file():
+            raise ValueError(f"--baseline-accuracy {baseline_accuracy}: no {ACCURACY} there")
+        if baseline_accuracy is None:
+            baseline_accuracy = str(out / "accuracy")
+            log(f"{test}: an accuracy run, into {baseline_accuracy}")
+            result.runs["accuracy"] = run_benchmark(
+                spec, replace(base, accuracy=True, output=baseline_accuracy), log
+            )
+
+    test_dir.mkdir(parents=True, exist_ok=True)
+    audit = test_dir / "audit.config"
+    audit.write_text(audit_config(test, rules), encoding="utf-8")
+    run_dir = test_dir / "performance" / "run_1"
+    log(f"{test}: the compliance run, into {run_dir}")
+    result.runs[test] = run_benchmark(
+        spec, replace(base, output=str(run_dir), audit_conf=str(audit), test05=(test == "TEST05")), log
+    )
+
+    if test == "TEST01":
+        assert baseline_accuracy is not None
+        result.verifications.append(
+            _test01_accuracy(spec, opts, rules, run_dir, Path(baseline_accuracy), test_dir)
+        )
+    perf = verify_performance(test, read_detail(baseline), read_detail(run_dir))
+    result.verifications.append(perf)
+    for v in result.verifications:
+        v.write(test_dir)
+    return result
+
+
+def _test01_accuracy(
+    spec: BenchmarkSpec,
+    opts: RunOptions,
+    rules: ModelRules,
+    run_dir: Path,
+    accuracy_run: Path,
+    test_dir: Path,
+) -> Verification:
+    """TEST01's accuracy verification, with the metric fallback when responses differ."""
+    sampled = read_accuracy_log(run_dir)
+    reference = read_accuracy_log(accuracy_run)
+    acc_dir = test_dir / "accuracy"
+    acc_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(run_dir / ACCURACY, acc_dir / ACCURACY)
+    verdict = verify_test01_accuracy(sampled, reference, rules.test01_dtype)
+    if spec.accuracy is None or not sampled:
+        return verdict
+    # Score the sampled responses and the accuracy run on the same samples.
+    prepared = spec.prepare(opts) if spec.prepare is not None else opts
+    dataset = spec.make_dataset(prepared)
+    wanted = {e.qsl_idx for e in sampled}
+    first: dict[int, AccuracyEntry] = {}
+    for e in sampled:
+        first.setdefault(e.qsl_idx, e)
+    with tempfile.TemporaryDirectory() as tmp:
+        compliance_log, baseline_log = Path(tmp) / "compliance.json", Path(tmp) / "baseline.json"
+        _write_subset(list(first.values()), compliance_log)
+        _write_subset([e for e in reference if e.qsl_idx in wanted], baseline_log)
+        compliance_score = spec.accuracy(str(compliance_log), dataset, prepared)
+        (acc_dir / "accuracy.txt").write_text(compliance_score.line + "\n", encoding="utf-8")
+        if verdict.passed:
+            return verdict
+        baseline_score = spec.accuracy(str(baseline_log), dataset, prepared)
+    (acc_dir / "baseline_accuracy.txt").write_text(baseline_score.line + "\n", encoding="utf-8")
+    (acc_dir / "compliance_accuracy.txt").write_text(compliance_score.line + "\n", encoding="utf-8")
+    frac = min(rules.benchmarks.values())
+    fallback = verify_test01_accuracy_fallback(
+        baseline_score.value, compliance_score.value, frac, rules.metric.name
+    )
+    fallback.lines = verdict.lines + [
+        "",
+        "responses differ; comparing the accuracy metric instead:",
+        *fallback.lines,
+    ]
+    return fallback
+
+
+def run_compliance_main(
+    spec: BenchmarkSpec,
+    opts: RunOptions,
+    test: str,
+    baseline: str | None,
+    baseline_accuracy: str | None,
+    log: Callable[[str], None],
+) -> int:
+    """The CLI's --compliance: exit status 0 when every verification passed."""
+    result = run_compliance(spec, opts, test, baseline, baseline_accuracy, log)
+    sys.stdout.write(result.format())
+    sys.stdout.flush()
+    return 0 if result.passed else 1
