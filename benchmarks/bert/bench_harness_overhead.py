@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
             count=args.samples,
             threads=workers,
             max_batchsize=batch,
-            warmup_batches=1,
+            warmup_batches=2,  # a batch of 1, then one of the run's size: as the yardstick's warm-up
             html_report=False,
             extra=extra,
         )
