@@ -54,3 +54,23 @@ def test_server_and_offline_hints_and_none_for_valid_or_official() -> None:
     assert "dlrm.Offline.target_qps" in h and "near 12" in h
     assert short_run_hints(report("Server", valid=True), RunOptions(), "x", "") == []
     assert short_run_hints(report("Server"), RunOptions(official=True), "x", "") == []
+
+
+def test_leave_exits_at_once_when_a_worker_is_still_busy() -> None:
+    import subprocess
+    import sys
+    import time
+
+    code = (
+        "import threading, time, sys\n"
+        "from loadgen.harness.cli import leave\n"
+        "assert leave(5) == 5\n"  # nothing busy: returns the status
+        "threading.Thread(target=time.sleep, args=(60,), name='harness-worker-0', daemon=True).start()\n"
+        "sys.exit(leave(3))\n"
+    )
+    t0 = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 3 and time.monotonic() - t0 < 30
+    assert "still inside the backend (harness-worker-0)" in done.stderr

@@ -268,3 +268,11 @@ def test_run_py_with_dataset_but_no_model_is_a_usage_error(assets, tmp_path):
     )
     assert proc.returncode == 2
     assert "--model" in proc.stderr
+
+
+def test_compliance_and_submission_flow(assets, cache, tmp_path):
+    """Performance, accuracy and TEST01/04/05, packed and checked (issue 15)."""
+    from resnet50.run import SPEC
+    from submission_flow import check_flow
+
+    check_flow(SPEC, lambda **kw: options(assets, cache, tmp_path, "Offline", "onnxruntime", **kw), tmp_path)

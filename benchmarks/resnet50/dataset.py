@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 from loadgen.harness import ItemDataset
 from loadgen.harness.cache import cached_array
+from loadgen.harness.image import bgr_to_rgb, cv2_module, load_image, resize_short_side_center_crop
 
 MEAN_RGB = np.array([123.68, 116.78, 103.94], dtype=np.float32)
 INPUT_SIZE = 224
@@ -32,36 +33,18 @@ CROP_PERCENT = 87.5  # the short side is resized to 100 * INPUT_SIZE / CROP_PERC
 
 
 def _cv2():
-    import cv2  # lazy: keeps `import dataset` cheap and optional
-
-    return cv2
+    return cv2_module()
 
 
 def preprocess(bgr: np.ndarray) -> np.ndarray:
-    """One decoded BGR uint8 image (H, W, 3) -> float32 (3, 224, 224), NCHW order."""
-    cv2 = _cv2()
-    img = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-    height, width = img.shape[:2]
-    short = int(100.0 * INPUT_SIZE / CROP_PERCENT)
-    if height > width:
-        new_w, new_h = short, int(short * height / width)
-    else:
-        new_h, new_w = short, int(short * width / height)
-    img = cv2.resize(img, (new_w, new_h), interpolation=cv2.INTER_AREA)
-    top = int((new_h - INPUT_SIZE) / 2)
-    left = int((new_w - INPUT_SIZE) / 2)
-    img = img[top : top + INPUT_SIZE, left : left + INPUT_SIZE]
+    """One decoded BGR uint8 image (H, W, 3) -> float32 (3, 224, 224), NCHW order.
+
+    The shared pipeline (``loadgen.harness.image``): RGB, short side to 256
+    with area interpolation, central 224 crop; then the mean subtraction.
+    """
+    img = resize_short_side_center_crop(bgr_to_rgb(bgr), INPUT_SIZE, CROP_PERCENT / 100.0)
     img = np.asarray(img, dtype=np.float32) - MEAN_RGB
     return np.ascontiguousarray(img.transpose(2, 0, 1))
-
-
-def load_image(path: str | Path) -> np.ndarray:
-    """Decode a JPEG (or any format OpenCV reads) to BGR uint8, always 3 channels."""
-    cv2 = _cv2()
-    img = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if img is None:
-        raise OSError(f"cannot decode image {path}")
-    return img
 
 
 def read_image_list(list_path: str | Path) -> list[tuple[str, int]]:

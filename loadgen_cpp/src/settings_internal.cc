@@ -112,7 +112,9 @@ void ValidateSettings(const TestSettings& s, uint64_t qsl_total,
       CheckPositiveFinite("server_target_qps", s.server_target_qps);
       CheckPercentile("server_target_latency_percentile",
                       s.server_target_latency_percentile);
-      if (s.server_target_latency_ns == 0) {
+      // Token models bind TTFT and TPOT instead; mlperf.conf sets their
+      // target_latency to 0.
+      if (s.server_target_latency_ns == 0 && !s.use_token_latencies) {
         Reject("server_target_latency_ns", 0, "the latency bound must be > 0");
       }
       if (s.mode == TestMode::FindPeakPerformance) {

@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import _core
 from .accuracy import AccuracyResult
-from .backend import BackendOptions, create_backend
+from .backend import Backend, BackendOptions, create_backend
 from .dataset import Dataset
 from .qsl import DatasetQSL
 from .report import PerformanceSummary, Progress, RunReport, report_to_json
@@ -61,9 +61,14 @@ class BenchmarkSpec:
     batch_sort_key(dataset, opts): optional; a function from QSL indices to
         integer keys (e.g. sequence lengths) by which the batching workers
         group samples (see ThreadedSUT), or None for the default batching.
-    watchdog_timeout_ms: optional; how long LoadGen waits for a completion
-        before ending a test whose SUT seems stuck (default 60 s), for models
-        whose one batch may take longer on a small machine.
+    wrap_backend(backend, opts): wraps the created (not yet loaded) backend,
+        for models whose sample is not one model input: e.g. 3D-UNet's
+        sliding window, which cuts each volume into patches, batches patches
+        of one or several volumes up to ``opts.max_batchsize`` through the
+        inner backend, and returns one variable-size result per sample.
+    watchdog_timeout_ms: LoadGen's watchdog (no sample completed for this long
+        while some are outstanding ends the test INVALID); None keeps LoadGen's
+        60 s, a model whose one sample can take longer on a CPU sets more.
     """
 
     name: str
@@ -85,6 +90,7 @@ class BenchmarkSpec:
     sample_weights: Callable[[Dataset], np.ndarray] | None = None
     backends: Mapping[str, str | type] = field(default_factory=dict)
     batch_sort_key: Callable[[Dataset, RunOptions], SortKey | None] | None = None
+    wrap_backend: Callable[[Backend, RunOptions], Backend] | None = None
     watchdog_timeout_ms: int | None = None
 
     def __post_init__(self) -> None:
@@ -147,11 +153,13 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
     plan = make_settings(
         opts, spec.config_model, opts.user_conf or spec.user_conf, dataset.total_count, qsl_perf
     )
+    notes = list(opts.extra.get("notes", [])) + plan.notes
     if spec.watchdog_timeout_ms is not None:
         plan.settings.watchdog_timeout_ms = spec.watchdog_timeout_ms
-    notes = list(opts.extra.get("notes", [])) + plan.notes
 
     backend = create_backend(opts.backend, spec.backends)
+    if spec.wrap_backend is not None:
+        backend = spec.wrap_backend(backend, opts)
     log(f"loading {opts.backend} model {opts.model or '(none)'}")
     backend.load(
         BackendOptions(

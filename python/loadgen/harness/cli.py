@@ -11,7 +11,9 @@ Flag names are the reference harness's where it has them (``--scenario``,
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import threading
 from collections.abc import Sequence
 from typing import Callable
 
@@ -168,6 +170,33 @@ def main(
     """Parses ``argv``, runs, prints the report. Exit status: 0 when the run is
     VALID (accuracy: the quality target is met), 1 when not, 2 for bad usage
     or setup, 130 on Ctrl-C."""
+    return leave(_main(spec, argv, add_arguments))
+
+
+def leave(status: int) -> int:
+    """``status``, or exit at once with it when SUT worker threads are still
+    inside a backend call (a test aborted mid-inference, say): letting the
+    interpreter shut down under them kills the process with SIGABRT in some
+    runtimes' bindings (onnxruntime: "terminate called without an active
+    exception"). Everything measured is written by then."""
+    busy = [t.name for t in threading.enumerate() if t.name.startswith("harness-") and t.is_alive()]
+    if not busy:
+        return status
+    print(
+        f"note: {len(busy)} worker thread(s) still inside the backend ({', '.join(busy[:4])}); "
+        f"exiting without waiting for them",
+        file=sys.stderr,
+    )
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
+
+
+def _main(
+    spec: BenchmarkSpec,
+    argv: Sequence[str] | None,
+    add_arguments: Callable[[argparse.ArgumentParser], None] | None,
+) -> int:
     parser = build_parser(spec, add_arguments)
     ns = parser.parse_args(argv)
     compliance = {k: vars(ns).pop(k) for k in ("compliance", "baseline", "baseline_accuracy")}

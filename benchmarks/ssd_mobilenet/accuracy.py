@@ -1,0 +1,47 @@
+"""mAP of an SSD-MobileNet-v1 accuracy log, like the reference's accuracy-coco.py.
+
+Standalone::
+
+    python accuracy.py --mlperf-accuracy-file mlperf_log_accuracy.json --coco-dir /data/coco2017
+
+prints pycocotools' summary, ``mAP=XX.XXX%`` (the line submission tools
+parse), then whether the quality target is met: 99 % of the FP32 reference,
+21.78 mAP on COCO val2017 (reference 22.0). For a folder with a
+``dataset.json`` naming its own ``reference_map`` (the embedded synthetic
+set), that reference is used instead.
+
+Classes in the payload are COCO category ids (the model's 91-slot space): no
+label map, as the reference never passes ``--use-inv-map`` for SSD-MobileNet.
+The harness calls ``score_for_harness`` after an accuracy run.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from loadgen.harness import coco
+from loadgen.harness.accuracy import AccuracyResult, first_response_per_sample, read_accuracy_log
+from loadgen.harness.coco import accuracy_main
+
+COCO_REFERENCE_MAP = 22.0  # percent, FP32 reference SSD-MobileNet-v1 (rules)
+
+
+def score_for_harness(accuracy_log: str, dataset, opts) -> AccuracyResult:
+    """The harness's hook: images from the Dataset the run used."""
+    responses = first_response_per_sample(read_accuracy_log(accuracy_log))
+    return coco.evaluate(
+        responses,
+        dataset.images,
+        dataset.annotation_file,
+        use_inv_map=False,
+        reference_map=coco.reference_map_for(dataset.data_path, COCO_REFERENCE_MAP),
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return accuracy_main(argv, "SSD-MobileNet-v1", COCO_REFERENCE_MAP, use_inv_map_default=False)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,160 @@
+"""SSD-MobileNet-v1 (COCO 300x300): the MLPerf Inference benchmark through the shared harness.
+
+    python benchmarks/ssd_mobilenet/run.py --scenario Offline
+    python benchmarks/ssd_mobilenet/run.py --scenario SingleStream --accuracy --output out/ss-acc
+    python benchmarks/ssd_mobilenet/run.py --dataset-path /data/coco2017 \\
+        --model ssd_mobilenet_v1_coco_2018_01_28.onnx --scenario Offline --official
+
+Without ``--dataset-path`` and ``--model`` it runs on the embedded default
+(synthetic.py). Flags: ``--help``; the harness: docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+from loadgen.harness import BenchmarkSpec, RunOptions, RunReport, coco, main
+from loadgen.harness.hints import short_run_hints
+from loadgen.harness.script import benchmark_folder
+
+HERE = benchmark_folder(__file__)  # makes `import ssd_mobilenet` work when run as a script
+
+from ssd_mobilenet import accuracy, synthetic
+
+INPUT_NAME = "image_tensor:0"
+OUTPUT_NAMES = ("num_detections:0", "detection_boxes:0", "detection_scores:0", "detection_classes:0")
+MODEL_KEY = "ssd-mobilenet"
+# The input each backend's model takes: the TF/ONNX graph uint8 NHWC, the PyTorch model [-1, 1] NCHW.
+PROFILE_FOR_BACKEND = {"onnxruntime": "coco-300", "torch": "coco-300-pt", "null": "coco-300"}
+
+
+def respond(outputs: list[np.ndarray], dataset: Any, indices: np.ndarray) -> list[bytes]:
+    """The TF graph's four outputs -> one payload per sample: the first
+    ``num_detections`` rows as ``[qsl_index, ymin, xmin, ymax, xmax, score,
+    class]`` float32 records (classes are COCO ids), empty when nothing was detected."""
+    num, boxes, scores, classes = outputs
+    out = []
+    for i, qsl_index in enumerate(indices.tolist()):
+        k = int(num[i])
+        out.append(coco.detection_records(qsl_index, boxes[i, :k], scores[i, :k], classes[i, :k]).tobytes())
+    return out
+
+
+def build_torch_model(path: str) -> Any:
+    from ssd_mobilenet.model import build_torch_model as build
+
+    return build(path)
+
+
+def make_dataset(opts: RunOptions) -> coco.CocoDetection:
+    assert opts.dataset_path is not None and opts.cache_dir is not None
+    ds = coco.CocoDetection(
+        opts.dataset_path,
+        opts.cache_dir,
+        coco.PROFILES[PROFILE_FOR_BACKEND.get(opts.backend, "coco-300")],
+        count=opts.count,
+        remove_empty=bool(opts.extra.get("remove_empty_images")),
+    )
+    for note in ds.notes():
+        print(note, file=sys.stderr, flush=True)
+        opts.extra.setdefault("notes", []).append(note)
+    return ds
+
+
+def prepare(opts: RunOptions) -> RunOptions:
+    """Fill in the embedded default data set and model where none was given."""
+    cache_dir = opts.cache_dir or str(synthetic.default_cache_dir())
+    notes = list(opts.extra.get("notes", []))
+    dataset_path, model = opts.dataset_path, opts.model
+    if dataset_path is None:
+        n = int(opts.extra.get("synthetic_images") or synthetic.DEFAULT_COUNT)
+        assets = synthetic.ensure_default_assets(
+            cache_dir, n_images=n, log=lambda s: print(s, file=sys.stderr, flush=True)
+        )
+        dataset_path = str(assets.data_dir)
+        ref = coco.reference_map_for(assets.data_dir, accuracy.COCO_REFERENCE_MAP)
+        if model is None:
+            model = {"onnxruntime": str(assets.onnx_model), "torch": str(assets.torch_state_dict)}.get(
+                opts.backend
+            )
+            notes.append(
+                f"data: the embedded synthetic COCO-layout set ({n} pictures; annotations = the fixed-seed FP32 "
+                f"model's own detections, FP32 mAP on it {ref:.3f}%): a pipeline and equivalence check, "
+                f"not a COCO result"
+            )
+        else:
+            notes.append(
+                "data: the embedded synthetic set with your --model: its annotations come from the embedded "
+                "model, so accuracy here says nothing about your model"
+            )
+    elif model is None and opts.backend != "null":
+        raise ValueError(
+            "--dataset-path was given without --model: give ssd_mobilenet_v1_coco_2018_01_28.onnx (onnxruntime) "
+            "or the state dict of ssd_mobilenet_v1.pytorch (torch) to run on it"
+        )
+    return replace(
+        opts,
+        dataset_path=dataset_path,
+        model=model,
+        cache_dir=cache_dir,
+        extra={**opts.extra, "notes": notes},
+    )
+
+
+def hint(report: RunReport, opts: RunOptions) -> list[str]:
+    """Why a short run on a small machine may be INVALID, and the flags for a VALID
+    demonstration: the shared advice, with Server flags sized from the measured latency."""
+    p = report.performance
+    demo = "--max-latency 30 --qps 0.05 --time 10000"
+    if p is not None and p.latency_ms.get("mean"):
+        per_sample_s = p.latency_ms["mean"] / 1000.0
+        qps = 0.5 / per_sample_s  # half the machine's rate: queries rarely wait
+        demo = f"--max-latency {max(2 * per_sample_s, 0.1):.1f} --qps {qps:.2f} --time {int(460 / qps * 1.1) + 1}"
+    return short_run_hints(
+        report,
+        opts,
+        MODEL_KEY,
+        "10 ms at the 99th percentile in the v0.5 rules; SSD-MobileNet is edge-only, without Server, from v0.7",
+        demo,
+    )
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--synthetic-images",
+        type=int,
+        default=synthetic.DEFAULT_COUNT,
+        help="size of the embedded synthetic data set (when no --dataset-path)",
+    )
+    p.add_argument(
+        "--remove-empty-images",
+        action="store_true",
+        help="leave out images without annotations (annotation-file order)",
+    )
+
+
+SPEC = BenchmarkSpec(
+    name="SSD-MobileNet-v1",
+    config_model=MODEL_KEY,
+    user_conf=str(HERE / "user.conf"),
+    make_dataset=make_dataset,
+    postprocess=None,
+    respond=respond,
+    accuracy=accuracy.score_for_harness,
+    prepare=prepare,
+    inputs=(INPUT_NAME,),
+    outputs=OUTPUT_NAMES,
+    torch_model_factory=build_torch_model,
+    null_outputs=(((), "float32"), ((100, 4), "float32"), ((100,), "float32"), ((100,), "float32")),
+    performance_sample_count=256,
+    default_max_batchsize=8,
+    hint=hint,
+)
+
+
+if __name__ == "__main__":
+    sys.exit(main(SPEC, add_arguments=add_arguments))

@@ -1,0 +1,49 @@
+"""mAP of an SSD-ResNet34 accuracy log, like the reference's accuracy-coco.py.
+
+Standalone::
+
+    python accuracy.py --mlperf-accuracy-file mlperf_log_accuracy.json --coco-dir /data/coco2017
+
+prints pycocotools' summary, ``mAP=XX.XXX%`` (the line submission tools
+parse), then whether the quality target is met: 99 % of the FP32 reference,
+19.8 mAP on COCO val2017 (reference 20.0). For a folder with a
+``dataset.json`` naming its own ``reference_map`` (the embedded synthetic
+set), that reference is used instead.
+
+Classes in the payload are 1..80 (the model's), mapped to COCO category ids
+through the sorted category list (``--use-inv-map``, on by default here as
+the reference always passes it for SSD-ResNet34). The harness calls
+``score_for_harness`` after an accuracy run.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from loadgen.harness import coco
+from loadgen.harness.accuracy import AccuracyResult, first_response_per_sample, read_accuracy_log
+from loadgen.harness.coco import accuracy_main
+
+COCO_REFERENCE_MAP = 20.0  # percent, FP32 reference SSD-ResNet34 (rules)
+
+
+def score_for_harness(accuracy_log: str, dataset, opts) -> AccuracyResult:
+    """The harness's hook: images from the Dataset the run used, so ``--count``
+    and missing files line up with the QSL indices."""
+    responses = first_response_per_sample(read_accuracy_log(accuracy_log))
+    return coco.evaluate(
+        responses,
+        dataset.images,
+        dataset.annotation_file,
+        use_inv_map=True,
+        reference_map=coco.reference_map_for(dataset.data_path, COCO_REFERENCE_MAP),
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return accuracy_main(argv, "SSD-ResNet34", COCO_REFERENCE_MAP, use_inv_map_default=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
