@@ -126,13 +126,14 @@ def evaluate(
 
 
 def score_for_harness(accuracy_log: str, dataset, opts) -> AccuracyResult:
-    """The harness's accuracy hook, on the Dataset the run used (its features, so
-    ``--count`` lines up with the QSL indices)."""
+    """The harness's accuracy hook, on the Dataset the run used. ``--count`` keeps a
+    prefix of the features, so QSL indices are feature indices; all features are
+    passed, so that a question cut by ``--count`` counts as incomplete."""
     responses = first_response_per_sample(read_accuracy_log(accuracy_log))
     result, predictions = evaluate(
         responses,
         dataset.examples,
-        dataset.features.features,
+        dataset.all_features,
         dataset.tokenizer,
         reference_f1=dataset.reference_f1,
     )

@@ -106,6 +106,9 @@ class SquadFeatures(Dataset):
         feats = features_for(self.dev_path, self.vocab_path, cache_dir, self.tokenizer, self.examples)
         if len(feats) == 0:
             raise ValueError(f"{self.dev_path}: no features (no question has a non-empty context)")
+        # Every feature's bookkeeping, also past --count: a question is scored only if all
+        # of its windows ran, and that needs to know how many windows it has.
+        self.all_features = feats.features
         if count is not None and count < len(feats):
             feats = squad.Features(
                 feats.input_ids[:count],

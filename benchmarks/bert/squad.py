@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import collections
 import json
+import math
 import re
 import string
 from collections.abc import Iterable, Mapping, Sequence
@@ -326,6 +327,7 @@ class Prediction:
     start: int
     end: int
     score: float
+    margin: float = math.inf  # lead over the best other text (with_margin only)
 
 
 def predict_example(
@@ -336,8 +338,12 @@ def predict_example(
     tokenizer: FullTokenizer,
     n_best: int = N_BEST,
     max_answer_length: int = MAX_ANSWER_LENGTH,
+    with_margin: bool = False,
 ) -> Prediction:
-    """The best answer of one example over its features' (start, end) logits."""
+    """The best answer of one example over its features' (start, end) logits.
+
+    ``with_margin``: also measure by how much the best candidate's score leads
+    the best candidate with a different text (``Prediction.margin``)."""
     prelim: list[tuple[float, int, int, int]] = []
     for fi in feature_indices:
         if fi not in logits:
@@ -360,15 +366,25 @@ def predict_example(
                     continue
                 prelim.append((sl[s] + el[e], fi, s, e))
     prelim.sort(key=lambda p: p[0], reverse=True)  # stable, as the reference's sorted(reverse=True)
-    if prelim:
-        # The reference builds an n-best list of distinct texts and answers its first entry:
-        # the best-scoring candidate.
-        score, fi, s, e = prelim[0]
+
+    def text_of(fi: int, s: int, e: int) -> str:
         feat = features[fi]
         tok_text = " ".join(feat.tokens[s : e + 1]).replace(" ##", "").replace("##", "")
         tok_text = " ".join(tok_text.strip().split())
         orig_text = " ".join(example.doc_tokens[feat.token_to_orig_map[s] : feat.token_to_orig_map[e] + 1])
-        return Prediction(final_text(tok_text, orig_text, tokenizer), fi, s, e, score)
+        return final_text(tok_text, orig_text, tokenizer)
+
+    if prelim:
+        # The reference builds an n-best list of distinct texts and answers its first entry:
+        # the best-scoring candidate.
+        score, fi, s, e = prelim[0]
+        best = Prediction(text_of(fi, s, e), fi, s, e, score)
+        if with_margin:  # how far ahead of the best candidate with another text
+            for other_score, ofi, os_, oe in prelim[1:]:
+                if text_of(ofi, os_, oe) != best.text:
+                    best.margin = score - other_score
+                    break
+        return best
     return Prediction("empty", -1, 0, 0, 0.0)
 
 

@@ -20,8 +20,9 @@ windows. Each question is built around a span of its context. The
 ground-truth answer of every question is then replaced by the FP32 model's
 own best span (torch, FP32, the post-processing of accuracy.py), so that
 model scores F1 = EM = 100 by construction: a pipeline and equivalence
-check, not a SQuAD result. A question whose windows give no valid span at
-all is dropped.
+check, not a SQuAD result. A question whose windows give no valid span, or
+whose best span leads the best other answer text by less than MIN_MARGIN
+(a near-tie that another runtime's rounding could flip), is dropped.
 """
 
 from __future__ import annotations
@@ -40,11 +41,14 @@ from loadgen.harness.cache import default_cache_dir as _cache_dir
 from . import squad
 from .tokenization import FullTokenizer
 
-VERSION = 1
+VERSION = 2
 SEED = 0
 DEFAULT_QUESTIONS = 28
 LONG_EVERY = 4  # every 4th paragraph is long (several windows)
 VOCAB_SIZE = 1500
+# A question whose best span leads the best other answer text by less than this
+# (start + end logit) is dropped: another runtime's rounding could flip it.
+MIN_MARGIN = 0.05
 
 _ONSETS = [
     "b",
@@ -234,7 +238,8 @@ def fp32_answers(
     dev_json: Path, vocab: Path, onnx_model: Path, log: Callable[[str], None]
 ) -> dict[str, tuple[str, int]]:
     """The FP32 torch model's best span per question: {id: (text, answer_start)};
-    questions with no valid span are left out."""
+    questions with no valid span, or whose best span is a near-tie with
+    another text (less than MIN_MARGIN ahead), are left out."""
     import torch
 
     from . import model as bert
@@ -273,8 +278,10 @@ def fp32_answers(
     by_example = squad.features_by_example(feats.features)
     out: dict[str, tuple[str, int]] = {}
     for ei, ex in enumerate(examples):
-        pred = squad.predict_example(ex, by_example.get(ei, []), feats.features, logits, tokenizer)
-        if pred.feature_index < 0:
+        pred = squad.predict_example(
+            ex, by_example.get(ei, []), feats.features, logits, tokenizer, with_margin=True
+        )
+        if pred.feature_index < 0 or pred.margin < MIN_MARGIN:
             continue
         feat = feats.features[pred.feature_index]
         first_word = feat.token_to_orig_map[pred.start]
@@ -376,7 +383,8 @@ def ensure_default_assets(
             "version": VERSION,
             "seed": SEED,
             "questions": kept,
-            "questions_dropped_without_a_valid_span": dropped,
+            "questions_dropped_without_a_clear_best_span": dropped,
+            "min_margin": MIN_MARGIN,
             "features": len(feats),
             "questions_with_several_windows": int((windows > 1).sum()),
             "unk_tokens": int(sum(t == "[UNK]" for f in feats.features for t in f.tokens)),
