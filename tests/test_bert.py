@@ -577,3 +577,13 @@ def test_server_merges_only_queued_queries_no_longer_than_the_oldest():
     ids, idx = sut._take()
     assert idx.tolist() == [1, 3, 5] and ids.tolist() == [11, 13, 15]  # 300 leads: the rest fit under it
     assert not sut._queue
+
+
+def test_answer_spans_keep_the_contexts_own_whitespace_and_partial_words():
+    context = "Alpha beta.\nGamma\u202fdelta  epsilon"
+    words = ["Alpha", "beta.", "Gamma", "delta", "epsilon"]
+    # A predicted text across a newline and a U+202F, ending inside a word.
+    text, start = synthetic.context_span(context, words, 1, 4, "beta. Gamma delta eps")
+    assert (text, start) == ("beta.\nGamma\u202fdelta  eps", 6)
+    assert squad.exact_match_score(text, "beta. Gamma delta eps") == 1.0
+    assert synthetic.context_span(context, words, 0, 0, "lph") == ("lph", 1)

@@ -41,14 +41,14 @@ from loadgen.harness.cache import default_cache_dir as _cache_dir
 from . import squad
 from .tokenization import FullTokenizer
 
-VERSION = 2
+VERSION = 4
 SEED = 0
-DEFAULT_QUESTIONS = 28
+DEFAULT_QUESTIONS = 32
 LONG_EVERY = 4  # every 4th paragraph is long (several windows)
 VOCAB_SIZE = 1500
 # A question whose best span leads the best other answer text by less than this
 # (start + end logit) is dropped: another runtime's rounding could flip it.
-MIN_MARGIN = 0.05
+MIN_MARGIN = 0.01
 
 _ONSETS = [
     "b",
@@ -234,6 +234,32 @@ def _word_starts(context: str) -> list[int]:
     return starts
 
 
+def context_span(
+    context: str, doc_tokens: list[str], first_word: int, last_word: int, text: str
+) -> tuple[str, int]:
+    """Where the predicted ``text`` lies in ``context``: (the context's own characters, start).
+
+    ``text`` is a piece of ``" ".join(doc_tokens[first_word:last_word + 1])``
+    (it may start or end inside a word); the context may separate those words
+    by other whitespace (newline, U+202F), which the returned text keeps.
+    """
+    orig_text = " ".join(doc_tokens[first_word : last_word + 1])
+    word_starts = _word_starts(context)
+
+    def to_context(offset: int) -> int:
+        w = first_word
+        for tok in doc_tokens[first_word : last_word + 1]:
+            if offset <= len(tok):
+                break
+            offset -= len(tok) + 1
+            w += 1
+        return word_starts[w] + offset
+
+    a = orig_text.find(text)
+    start, end = to_context(a), to_context(a + len(text))
+    return context[start:end], start
+
+
 def fp32_answers(
     dev_json: Path, vocab: Path, onnx_model: Path, log: Callable[[str], None]
 ) -> dict[str, tuple[str, int]]:
@@ -286,23 +312,9 @@ def fp32_answers(
         feat = feats.features[pred.feature_index]
         first_word = feat.token_to_orig_map[pred.start]
         last_word = feat.token_to_orig_map[pred.end]
-        orig_text = " ".join(ex.doc_tokens[first_word : last_word + 1])
-        context = contexts[ex.context_index]
-        word_starts = _word_starts(context)
-        # Where the text starts in orig_text -> which word, how far in -> offset in the context.
-        a = orig_text.find(pred.text)
-        w, inner = first_word, a
-        for tok in ex.doc_tokens[first_word : last_word + 1]:
-            if inner <= len(tok):
-                break
-            inner -= len(tok) + 1
-            w += 1
-        start = word_starts[w] + inner
-        end_word = min(last_word, w + pred.text.count(" "))
-        end = word_starts[end_word] + len(ex.doc_tokens[end_word])
-        text = context[start : start + len(pred.text)]
-        if text != pred.text:  # the span crosses a newline or U+202F: keep the context's own characters
-            text = context[start:end]
+        text, start = context_span(
+            contexts[ex.context_index], ex.doc_tokens, first_word, last_word, pred.text
+        )
         out[ex.qas_id] = (text, start)
     return out
 
