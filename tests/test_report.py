@@ -184,6 +184,8 @@ def test_comparison_flags_mismatched_settings(runs: dict[str, Path]) -> None:
 
 def test_token_run_gets_ttft_and_tpot_charts(runs: dict[str, Path]) -> None:
     run = rundata.load_run(runs["tokens"])
+    assert run.samples is not None and run.samples.first_token_ns is not None  # per sample, from the trace
+    assert (run.samples.token_count == 8).all() and (run.samples.first_token_ns >= 0).all()
     ids = [fig_id for fig_id, _, _ in charts.single_run_figures(run)]
     assert "ttft" in ids and "tpot" in ids
 

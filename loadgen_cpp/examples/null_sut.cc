@@ -74,7 +74,8 @@ class NullQsl : public mlperf::QuerySampleLibrary {
   const std::string& Name() override { return name_; }
   size_t TotalSampleCount() override { return count_; }
   size_t PerformanceSampleCount() override { return count_; }
-  void LoadSamplesToRam(const std::vector<mlperf::QuerySampleIndex>&) override {}
+  void LoadSamplesToRam(const std::vector<mlperf::QuerySampleIndex>&) override {
+  }
   void UnloadSamplesFromRam(
       const std::vector<mlperf::QuerySampleIndex>&) override {}
 
@@ -218,10 +219,14 @@ long long PeakRssKib() {
 
 const char* ScenarioName(mlperf::TestScenario s) {
   switch (s) {
-    case mlperf::TestScenario::SingleStream: return "SingleStream";
-    case mlperf::TestScenario::MultiStream: return "MultiStream";
-    case mlperf::TestScenario::Server: return "Server";
-    case mlperf::TestScenario::Offline: return "Offline";
+    case mlperf::TestScenario::SingleStream:
+      return "SingleStream";
+    case mlperf::TestScenario::MultiStream:
+      return "MultiStream";
+    case mlperf::TestScenario::Server:
+      return "Server";
+    case mlperf::TestScenario::Offline:
+      return "Offline";
   }
   return "?";
 }
@@ -239,7 +244,8 @@ int main(int argc, char** argv) {
   settings.min_duration_ms = o.duration_ms;
   settings.min_query_count = o.min_queries;
   if (!o.user_conf.empty() &&
-      settings.FromConfig(o.user_conf, o.model, ScenarioName(o.scenario)) != 0) {
+      settings.FromConfig(o.user_conf, o.model, ScenarioName(o.scenario)) !=
+          0) {
     std::fprintf(stderr, "loadgen_null_sut: could not apply %s\n",
                  o.user_conf.c_str());
     return 1;
@@ -261,7 +267,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "loadgen_null_sut: %s\n", e.what());
     return 1;
   }
-  const std::chrono::duration<double> wall = std::chrono::steady_clock::now() - t0;
+  const std::chrono::duration<double> wall =
+      std::chrono::steady_clock::now() - t0;
 
   std::printf("scenario: %s\n", ScenarioName(o.scenario));
   std::printf("wall_s: %.6f\n", wall.count());
@@ -282,7 +289,8 @@ int main(int argc, char** argv) {
       std::printf("  invalid: %s\n", reason.c_str());
     }
   }
-  if (!result.performance.empty()) valid = valid && result.performance.back().valid;
+  if (!result.performance.empty())
+    valid = valid && result.performance.back().valid;
   if (result.aborted) std::printf("aborted: %s\n", result.abort_reason.c_str());
   std::printf("errors: %lld\n", static_cast<long long>(result.num_errors));
   std::printf("summary: %s\n", result.summary_path.c_str());

@@ -5,6 +5,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
+#include <ctime>
+#include <string>
 #include <thread>
 
 namespace mlperf {
@@ -65,6 +68,32 @@ class ManualClock final : public Clock {
  private:
   std::atomic<int64_t> now_;
 };
+
+// Wall-clock formats of the logs: "2026-12-01T15:00:00Z" (test_datetime)
+// and "12-01-2026 15:00:00.123" (power_begin/power_end).
+inline std::string UtcDateTime() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+inline std::string PowerTime(std::chrono::system_clock::time_point tp) {
+  std::time_t t = std::chrono::system_clock::to_time_t(tp);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%m-%d-%Y %H:%M:%S", &tm);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      tp.time_since_epoch())
+                      .count() %
+                  1000;
+  char out[48];
+  std::snprintf(out, sizeof(out), "%s.%03d", buf, static_cast<int>(ms));
+  return out;
+}
 
 }  // namespace internal
 }  // namespace mlperf

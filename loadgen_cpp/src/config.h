@@ -75,7 +75,7 @@ struct ConfigSource {
   std::string value;  // its effective value, as text, in the field's unit
   std::string file;   // empty: the default; kBuiltinConfName; else a path
   int line = 0;       // 1-based line in `file`; 0 for the default
-  std::string key;    // the key as written, e.g. "resnet50.Server.target_latency"
+  std::string key;  // the key as written, e.g. "resnet50.Server.target_latency"
   std::string written_value;  // the value as written there, e.g. "15"
 
   // "default", "mlperf.conf (built-in):118" or "user.conf:3".
@@ -84,8 +84,8 @@ struct ConfigSource {
 
 // What ExplainConfig found.
 struct ConfigExplanation {
-  TestSettings settings;  // the result, as FromConfig would give it
-  int user_conf_rc = 0;   // FromConfig's return code for the user.conf
+  TestSettings settings;    // the result, as FromConfig would give it
+  int user_conf_rc = 0;     // FromConfig's return code for the user.conf
   int audit_config_rc = 0;  // ApplyAuditConfig's; 0 when none was given
   // One entry per TestSettings field, in the header's order (the extension
   // members config_diagnostics and builtin_config_applied excluded).
@@ -106,6 +106,10 @@ ConfigExplanation ExplainConfig(const std::string &user_conf_path,
 // Every key (the last part of model.scenario.key) that FromConfig reads,
 // sorted; for the tool's help text and for suggestions.
 std::vector<std::string> KnownConfigKeys();
+
+// "file:line: key: message" (the parts that are known), as FromConfig prints
+// a diagnostic on stderr and the detail log records it.
+std::string FormatDiagnostic(const ConfigDiagnostic &d);
 
 }  // namespace internal
 }  // namespace mlperf

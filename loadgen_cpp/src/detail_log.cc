@@ -1,46 +1,12 @@
 #include "detail_log.h"
 
-#include <unistd.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
-#include <cmath>
 #include <cstdio>
-#include <sstream>
 
 namespace mlperf {
 namespace internal {
-
-std::string JsonString(const std::string& s) {
-  std::string out;
-  out.reserve(s.size() + 2);
-  out.push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-          out += buf;
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out.push_back('"');
-  return out;
-}
-
-std::string JsonNumber(double v) {
-  if (!std::isfinite(v)) return "null";  // strict JSON has no inf/nan
-  std::ostringstream os;
-  os << v;
-  return os.str();
-}
 
 void DetailLog::Add(const std::string& key, const std::string& json_value,
                     int64_t now_ns, bool is_error, bool is_warning,
@@ -58,8 +24,10 @@ void DetailLog::Add(const std::string& key, const std::string& json_value,
   rec += json_value;
   rec += ", \"time_ms\": ";
   rec += time_buf;
-  rec += ", \"namespace\": \"mlperf::logging\", \"event_type\": \"POINT_IN_TIME\", "
-         "\"metadata\": {\"is_error\": ";
+  rec +=
+      ", \"namespace\": \"mlperf::logging\", \"event_type\": "
+      "\"POINT_IN_TIME\", "
+      "\"metadata\": {\"is_error\": ";
   rec += JsonBool(is_error);
   rec += ", \"is_warning\": ";
   rec += JsonBool(is_warning);
@@ -68,26 +36,26 @@ void DetailLog::Add(const std::string& key, const std::string& json_value,
   rec += ", \"line_no\": " + std::to_string(line);
   rec += ", \"pid\": " + std::to_string(pid);
   rec += ", \"tid\": " + std::to_string(tid) + "}}\n";
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   buffer_ += rec;
   if (is_error) ++errors_;
   if (is_warning) ++warnings_;
 }
 
 std::string DetailLog::Take() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   std::string out;
   out.swap(buffer_);
   return out;
 }
 
 int64_t DetailLog::errors() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return errors_;
 }
 
 int64_t DetailLog::warnings() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return warnings_;
 }
 

@@ -8,13 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "json_writer.h"
+#include "thread_annotations.h"
+
 namespace mlperf {
 namespace internal {
-
-// JSON value encoders.
-std::string JsonString(const std::string& s);
-std::string JsonNumber(double v);
-inline std::string JsonBool(bool b) { return b ? "true" : "false"; }
 
 class DetailLog {
  public:
@@ -22,8 +20,8 @@ class DetailLog {
 
   // Thread-safe. `json_value` must already be valid JSON. `now_ns` is the
   // clock time of the event (time_ms is relative to the log's origin).
-  void Add(const std::string& key, const std::string& json_value, int64_t now_ns,
-           bool is_error = false, bool is_warning = false,
+  void Add(const std::string& key, const std::string& json_value,
+           int64_t now_ns, bool is_error = false, bool is_warning = false,
            const char* file = "run.cc", int line = 0);
 
   // Removes and returns the formatted lines accumulated so far.
@@ -33,10 +31,10 @@ class DetailLog {
 
  private:
   const int64_t origin_ns_;
-  mutable std::mutex mu_;
-  std::string buffer_;
-  int64_t errors_ = 0;
-  int64_t warnings_ = 0;
+  mutable Mutex mu_;
+  std::string buffer_ LG_GUARDED_BY(mu_);
+  int64_t errors_ LG_GUARDED_BY(mu_) = 0;
+  int64_t warnings_ LG_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace internal

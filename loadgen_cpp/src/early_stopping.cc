@@ -181,8 +181,8 @@ double GuessMinPassing(int64_t overlatency, double success, double failure,
   const double z = UpperNormalQuantile(alpha);
   const double t = static_cast<double>(overlatency) + 0.5;
   const double b = z * std::sqrt(failure * success);
-  const double root = (b + std::sqrt(b * b + 4.0 * failure * t)) /
-                      (2.0 * failure);
+  const double root =
+      (b + std::sqrt(b * b + 4.0 * failure * t)) / (2.0 * failure);
   return root * root - static_cast<double>(overlatency);
 }
 
@@ -261,8 +261,7 @@ int64_t MinPassingChecked(int64_t overlatency, double percentile,
 
 void ValidatePercentile(const char* function, double percentile) {
   if (!(percentile > 0.0 && percentile < 1.0)) {
-    ThrowInvalid(function, "percentile", "in (0, 1)",
-                 FormatDouble(percentile));
+    ThrowInvalid(function, "percentile", "in (0, 1)", FormatDouble(percentile));
   }
 }
 
@@ -312,8 +311,7 @@ ClosedLoopEarlyStopping ComputeClosedLoopEarlyStopping(int64_t queries,
   ValidateCount(kFunction, "queries", queries);
   ValidatePercentile(kFunction, percentile);
   const auto min_total = [&](int64_t t) {
-    return MinPassingChecked(t, percentile, kRulesTolerance,
-                             kRulesConfidence) +
+    return MinPassingChecked(t, percentile, kRulesTolerance, kRulesConfidence) +
            t;
   };
 
@@ -328,8 +326,8 @@ ClosedLoopEarlyStopping ComputeClosedLoopEarlyStopping(int64_t queries,
   // and any t >= queries (1 - p) is too large. The +2 absorbs rounding, and
   // the loop below re-checks rather than trusting the argument.
   int64_t lo = 1;
-  const double bound = std::floor(static_cast<double>(queries) *
-                                  (1.0 - percentile)) + 2.0;
+  const double bound =
+      std::floor(static_cast<double>(queries) * (1.0 - percentile)) + 2.0;
   int64_t hi = bound >= static_cast<double>(queries)
                    ? queries
                    : static_cast<int64_t>(bound);

@@ -35,12 +35,12 @@ double BinomialCdf(int64_t at_most, int64_t trials, double probability);
 
 // MinPassing(t): the smallest number h of under-latency queries such that, with
 // t over-latency queries, P[X <= t] < 1 - confidence where
-// X ~ Binomial(h + t, 1 - (percentile - tolerance)); i.e. I_{p-d}(h, t+1) < 1-c.
-// percentile in (0,1), tolerance >= 0 and < percentile, confidence in (0,1),
-// 0 <= t <= kEarlyStoppingMaxQueries; otherwise std::invalid_argument naming
-// the argument. Throws std::overflow_error if the answer would exceed 2^53,
-// which takes percentile - tolerance within roughly (overlatency + 5) * 1e-16
-// of 1.
+// X ~ Binomial(h + t, 1 - (percentile - tolerance)); i.e. I_{p-d}(h, t+1) <
+// 1-c. percentile in (0,1), tolerance >= 0 and < percentile, confidence in
+// (0,1), 0 <= t <= kEarlyStoppingMaxQueries; otherwise std::invalid_argument
+// naming the argument. Throws std::overflow_error if the answer would exceed
+// 2^53, which takes percentile - tolerance within roughly (overlatency + 5) *
+// 1e-16 of 1.
 int64_t MinPassingQueries(int64_t overlatency, double percentile,
                           double tolerance = 0.0, double confidence = 0.99);
 
@@ -49,10 +49,11 @@ int64_t MinPassingQueries(int64_t overlatency, double percentile,
 // MinPassing(t) + t <= n (starting from t = 1). If n < MinPassing(1) + 1 it
 // fails. Uses confidence 0.99 and tolerance 0, as the rules do.
 struct ClosedLoopEarlyStopping {
-  bool ok = false;              // n >= min_queries
-  int64_t min_queries = 0;      // MinPassing(1) + 1 (64 for p=0.90, 662 for p=0.99)
-  int64_t t = 0;                // when ok: largest t as above (>= 1)
-  int64_t estimate_index = 0;   // when ok: n - t, index into ascending-sorted latencies
+  bool ok = false;          // n >= min_queries
+  int64_t min_queries = 0;  // MinPassing(1) + 1 (64 for p=0.90, 662 for p=0.99)
+  int64_t t = 0;            // when ok: largest t as above (>= 1)
+  int64_t estimate_index =
+      0;  // when ok: n - t, index into ascending-sorted latencies
 };
 // queries == 0 gives ok = false. Throws std::invalid_argument if queries < 0,
 // queries > kEarlyStoppingMaxQueries or percentile is outside (0, 1).
@@ -65,7 +66,7 @@ ClosedLoopEarlyStopping ComputeClosedLoopEarlyStopping(int64_t queries,
 struct ServerEarlyStopping {
   bool ok = false;
   int64_t overlatency = 0;
-  int64_t min_passing = 0;      // MinPassing(overlatency)
+  int64_t min_passing = 0;          // MinPassing(overlatency)
   int64_t more_queries_needed = 0;  // when !ok: MinPassing(t) + t - queries
 };
 // Throws std::invalid_argument unless 0 <= overlatency <= queries <=

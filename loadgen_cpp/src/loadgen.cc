@@ -1,6 +1,11 @@
 // The public entry points. The only process-wide state is the pointer to the
 // running test (one at a time), through which the free completion functions
-// reach it; a shared_ptr keeps the Run alive while a completion is using it.
+// reach it. It is a plain atomic pointer: a completion reads it inside a
+// CompletionGate::Pass, and the end of a test unpublishes it and waits until
+// the gate is clear before the Run is destroyed. So the completion path takes
+// no lock and writes no cache line shared with other completing threads
+// (std::atomic_load on a shared_ptr, used before, locks a mutex in
+// libstdc++); docs/performance.md has the measurement.
 #include "loadgen/loadgen.h"
 
 #include <atomic>
@@ -8,7 +13,9 @@
 #include <memory>
 #include <mutex>
 #include <stdexcept>
+#include <vector>
 
+#include "completion_gate.h"
 #include "run.h"
 #include "version.h"
 
@@ -24,11 +31,12 @@ const char* BuildDate() { return __DATE__ " " __TIME__; }
 
 namespace {
 
-std::shared_ptr<internal::Run> g_current_run;  // access via atomic_* only
+std::atomic<internal::Run*> g_current_run{nullptr};
 std::atomic<bool> g_test_running{false};
 
-std::shared_ptr<internal::Run> CurrentRun() {
-  return std::atomic_load_explicit(&g_current_run, std::memory_order_acquire);
+internal::Run* CurrentRun() {
+  // Inside a pass; seq_cst pairs with the store in ~RunGuard.
+  return g_current_run.load(std::memory_order_seq_cst);
 }
 
 void ReportNoRun(const char* fn, size_t count) {
@@ -40,16 +48,16 @@ void ReportNoRun(const char* fn, size_t count) {
   }
 }
 
-// Clears the current-run pointer and the running flag when a test ends,
-// however it ends.
+// Publishes the run for the completion functions while it executes; on the
+// way out, however the test ends, unpublishes it, waits until no completion
+// can still be using it, and clears the running flag.
 struct RunGuard {
-  explicit RunGuard(std::shared_ptr<internal::Run> run) {
-    std::atomic_store_explicit(&g_current_run, std::move(run),
-                               std::memory_order_release);
+  explicit RunGuard(internal::Run* run) {
+    g_current_run.store(run, std::memory_order_seq_cst);
   }
   ~RunGuard() {
-    std::atomic_store_explicit(&g_current_run, std::shared_ptr<internal::Run>(),
-                               std::memory_order_release);
+    g_current_run.store(nullptr, std::memory_order_seq_cst);
+    internal::CompletionGate::WaitUntilClear();
     g_test_running.store(false, std::memory_order_release);
   }
 };
@@ -67,15 +75,15 @@ TestResult RunTest(SystemUnderTest* sut, QuerySampleLibrary* qsl,
         "StartTest: another test is already running in this process; LoadGen "
         "runs one test at a time");
   }
-  std::shared_ptr<internal::Run> run;
+  std::unique_ptr<internal::Run> run;
   try {
-    run = std::make_shared<internal::Run>(sut, qsl, requested_settings,
+    run = std::make_unique<internal::Run>(sut, qsl, requested_settings,
                                           log_settings, options);
   } catch (...) {
     g_test_running.store(false, std::memory_order_release);
     throw;
   }
-  RunGuard guard(run);
+  RunGuard guard(run.get());  // destroyed before `run`
   return run->Execute();
 }
 
@@ -90,34 +98,49 @@ void StartTest(SystemUnderTest* sut, QuerySampleLibrary* qsl,
 
 void QuerySamplesComplete(QuerySampleResponse* responses, size_t response_count,
                           const ResponseCallback& response_cb) {
-  auto run = CurrentRun();
-  if (!run) return ReportNoRun("QuerySamplesComplete", response_count);
-  run->Complete(responses, response_count, response_cb);
+  std::vector<QuerySampleResponse> logged;
+  {
+    internal::CompletionGate::Pass pass;
+    internal::Run* run = CurrentRun();
+    if (!run) return ReportNoRun("QuerySamplesComplete", response_count);
+    run->CompleteInPass(responses, response_count,
+                        response_cb ? &logged : nullptr);
+  }
+  if (!logged.empty()) internal::RunResponseCallbacks(logged, response_cb);
 }
 
 void FirstTokenComplete(QuerySampleResponse* responses, size_t response_count,
                         const ResponseCallback& response_cb) {
-  auto run = CurrentRun();
-  if (!run) return ReportNoRun("FirstTokenComplete", response_count);
-  run->FirstToken(responses, response_count, response_cb);
+  std::vector<QuerySampleResponse> logged;
+  {
+    internal::CompletionGate::Pass pass;
+    internal::Run* run = CurrentRun();
+    if (!run) return ReportNoRun("FirstTokenComplete", response_count);
+    run->FirstTokenInPass(responses, response_count,
+                          response_cb ? &logged : nullptr);
+  }
+  if (!logged.empty()) internal::RunResponseCallbacks(logged, response_cb);
 }
 
 void QuerySamplesCompleteIds(const ResponseId* ids, size_t count) {
-  auto run = CurrentRun();
+  internal::CompletionGate::Pass pass;
+  internal::Run* run = CurrentRun();
   if (!run) return ReportNoRun("QuerySamplesComplete", count);
-  run->CompleteIds(ids, count);
+  run->CompleteIdsInPass(ids, count);
 }
 
 void QuerySamplesCompleteBuffer(const ResponseId* ids, size_t count,
                                 const uint8_t* data, const uint64_t* offsets,
                                 const int64_t* n_tokens) {
-  auto run = CurrentRun();
+  internal::CompletionGate::Pass pass;
+  internal::Run* run = CurrentRun();
   if (!run) return ReportNoRun("QuerySamplesComplete", count);
-  run->CompleteBuffer(ids, count, data, offsets, n_tokens);
+  run->CompleteBufferInPass(ids, count, data, offsets, n_tokens);
 }
 
 void AbortTest() {
-  auto run = CurrentRun();
+  internal::CompletionGate::Pass pass;
+  internal::Run* run = CurrentRun();
   if (run) run->RequestAbort("AbortTest() was called");
 }
 

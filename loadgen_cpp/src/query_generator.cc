@@ -48,7 +48,8 @@ std::vector<uint32_t> ShuffledStarts(size_t end, size_t stride,
   // only on the length, so a narrower element type draws the same numbers.
   std::vector<uint32_t> v;
   v.reserve(end / stride + 1);
-  for (size_t i = 0; i < end; i += stride) v.push_back(static_cast<uint32_t>(i));
+  for (size_t i = 0; i < end; i += stride)
+    v.push_back(static_cast<uint32_t>(i));
   std::shuffle(v.begin(), v.end(), *rng);
   return v;
 }
@@ -65,8 +66,10 @@ QueryGenerator::QueryGenerator(const EffectiveSettings& s, bool accuracy,
                   s.scenario == TestScenario::MultiStream)),
       is_server_(s.scenario == TestScenario::Server),
       samples_per_query_(s.samples_per_query),
-      sample_rng_(static_cast<std::mt19937::result_type>(s.sample_index_rng_seed)),
-      schedule_rng_(static_cast<std::mt19937::result_type>(s.schedule_rng_seed)),
+      sample_rng_(
+          static_cast<std::mt19937::result_type>(s.sample_index_rng_seed)),
+      schedule_rng_(
+          static_cast<std::mt19937::result_type>(s.schedule_rng_seed)),
       main_dist_(0, static_cast<int>(set.distribution_end) - 1),
       equal_issue_(s.sample_concatenate_permutation && !accuracy),
       exp_dist_(s.target_qps > 0 ? s.target_qps : 1.0) {
@@ -87,9 +90,11 @@ QueryGenerator::QueryGenerator(const EffectiveSettings& s, bool accuracy,
                             : 1;
   // The three choosers are built in this order, each drawing from
   // sample_rng_, whether or not it is used later.
-  if (accuracy_) main_list_ = ShuffledStarts(loaded_.distribution_end, stride, &sample_rng_);
+  if (accuracy_)
+    main_list_ = ShuffledStarts(loaded_.distribution_end, stride, &sample_rng_);
   {
-    auto unique = ShuffledStarts(loaded_.distribution_end, stride, &sample_rng_);
+    auto unique =
+        ShuffledStarts(loaded_.distribution_end, stride, &sample_rng_);
     if (s.performance_issue_unique) unique_list_ = std::move(unique);
   }
   {
@@ -147,7 +152,8 @@ bool QueryGenerator::ReferenceEnded() const {
   return !(prev_timestamp_ns_ < gen_duration_ns_ || generated_ < min_queries_);
 }
 
-bool QueryGenerator::Next(std::vector<QuerySample>* out, int64_t* scheduled_ns) {
+bool QueryGenerator::Next(std::vector<QuerySample>* out,
+                          int64_t* scheduled_ns) {
   const bool is_offline = s_.scenario == TestScenario::Offline;
   if (remainder_pending_) {
     // Offline accuracy: the samples left over when the set is not a multiple
@@ -204,9 +210,10 @@ bool QueryGenerator::Next(std::vector<QuerySample>* out, int64_t* scheduled_ns) 
   ++generated_;
   prev_timestamp_ns_ = timestamp_ns_;
   if (is_server_) {
-    timestamp_ns_ += std::chrono::duration_cast<std::chrono::nanoseconds>(
-                         std::chrono::duration<double>(exp_dist_(schedule_rng_)))
-                         .count();
+    timestamp_ns_ +=
+        std::chrono::duration_cast<std::chrono::nanoseconds>(
+            std::chrono::duration<double>(exp_dist_(schedule_rng_)))
+            .count();
   } else {
     timestamp_ns_ += period_ns_;
   }

@@ -66,12 +66,12 @@ class QueryGenerator {
   uint64_t min_queries_;
   std::mt19937 sample_rng_;
   std::mt19937 schedule_rng_;
-  std::vector<uint32_t> main_list_;    // accuracy mode: shuffled starts
+  std::vector<uint32_t> main_list_;  // accuracy mode: shuffled starts
   size_t main_pos_ = 0;
   std::uniform_int_distribution<int> main_dist_;
   std::vector<uint32_t> unique_list_;  // kept only when it is used
   size_t unique_pos_ = 0;
-  std::vector<uint32_t> equal_list_;   // kept only when it is used
+  std::vector<uint32_t> equal_list_;  // kept only when it is used
   size_t equal_pos_ = 0;
   bool equal_issue_;
   std::exponential_distribution<double> exp_dist_;

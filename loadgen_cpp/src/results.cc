@@ -46,7 +46,8 @@ LatencyStats ComputeStats(std::vector<int64_t>* v) {
   st.mean_ns = sum / st.count;
   st.min_ns = v->front();
   st.max_ns = v->back();
-  for (int i = 0; i < 6; ++i) st.percentile_ns[i] = Percentile(*v, kPercentiles[i]);
+  for (int i = 0; i < 6; ++i)
+    st.percentile_ns[i] = Percentile(*v, kPercentiles[i]);
   return st;
 }
 
@@ -71,8 +72,9 @@ bool EarlyStop(const EffectiveSettings& s, const std::vector<int64_t>& sorted,
         return false;
       }
       const int64_t est = sorted[es.estimate_index];
-      lines->push_back(" * Processed at least " + std::to_string(es.min_queries) +
-                       " queries (" + std::to_string(queries_issued) + ").");
+      lines->push_back(" * Processed at least " +
+                       std::to_string(es.min_queries) + " queries (" +
+                       std::to_string(queries_issued) + ").");
       lines->push_back(" * Would discard " + std::to_string(es.t - 1) +
                        " highest latency queries.");
       lines->push_back(" * Early stopping " + FixedString(p * 100, 1) +
@@ -85,7 +87,8 @@ bool EarlyStop(const EffectiveSettings& s, const std::vector<int64_t>& sorted,
       // SingleStream also estimates the 99th percentile (to infer MS).
       auto es99 = ComputeClosedLoopEarlyStopping(queries_issued, 0.99);
       if (!es99.ok) {
-        lines->push_back(" * Not enough queries processed for 99.0th percentile");
+        lines->push_back(
+            " * Not enough queries processed for 99.0th percentile");
         lines->push_back(" early stopping estimate (would need to process at");
         lines->push_back(" least " + std::to_string(es99.min_queries) +
                          " total queries).");
@@ -98,7 +101,8 @@ bool EarlyStop(const EffectiveSettings& s, const std::vector<int64_t>& sorted,
     }
     case TestScenario::Server: {
       const int64_t over =
-          sorted.end() - std::upper_bound(sorted.begin(), sorted.end(), bound_ns);
+          sorted.end() -
+          std::upper_bound(sorted.begin(), sorted.end(), bound_ns);
       auto es = ComputeServerEarlyStopping(queries_issued, over, p);
       if (es.ok) {
         lines->push_back(" * Run successful.");
@@ -108,7 +112,8 @@ bool EarlyStop(const EffectiveSettings& s, const std::vector<int64_t>& sorted,
       lines->push_back(" * Processed " + std::to_string(queries_issued) +
                        " queries.");
       lines->push_back(" * Would need to run at least " +
-                       std::to_string(es.more_queries_needed) + " more queries,");
+                       std::to_string(es.more_queries_needed) +
+                       " more queries,");
       lines->push_back(" with the run being successful if every additional");
       lines->push_back(" query were under latency.");
       return false;
@@ -149,9 +154,15 @@ PerformanceResult Summarize(RunMeasurements* m) {
   // scheduled time, SingleStream/MultiStream by the last issue time.
   const double min_s = static_cast<double>(s.min_duration_ms) / 1000.0;
   switch (s.scenario) {
-    case TestScenario::Offline: r.min_duration_met = m->max_latency_s >= min_s; break;
-    case TestScenario::Server: r.min_duration_met = m->final_query_scheduled_s >= min_s; break;
-    default: r.min_duration_met = m->final_query_issued_s >= min_s; break;
+    case TestScenario::Offline:
+      r.min_duration_met = m->max_latency_s >= min_s;
+      break;
+    case TestScenario::Server:
+      r.min_duration_met = m->final_query_scheduled_s >= min_s;
+      break;
+    default:
+      r.min_duration_met = m->final_query_issued_s >= min_s;
+      break;
   }
   r.min_queries_met = m->queries_issued >= s.min_query_count &&
                       m->sample_latencies.size() >= s.min_sample_count;
@@ -159,8 +170,8 @@ PerformanceResult Summarize(RunMeasurements* m) {
     if (!s.use_token_latencies) {
       r.overlatency_query_count =
           m->sample_latencies.end() -
-          std::upper_bound(m->sample_latencies.begin(), m->sample_latencies.end(),
-                           s.target_latency_ns);
+          std::upper_bound(m->sample_latencies.begin(),
+                           m->sample_latencies.end(), s.target_latency_ns);
       r.perf_constraints_met =
           Percentile(m->sample_latencies, s.target_latency_percentile) <=
           s.target_latency_ns;
@@ -177,26 +188,26 @@ PerformanceResult Summarize(RunMeasurements* m) {
                                  ? m->query_latencies
                                  : m->sample_latencies;
   if (!s.use_token_latencies) {
-    r.early_stopping_met =
-        EarlyStop(s, es_latencies, queries, s.target_latency_ns,
-                  &r.early_stopping_lines, &r.early_stopping_latency_ss,
-                  &r.early_stopping_latency_ms);
+    r.early_stopping_met = EarlyStop(
+        s, es_latencies, queries, s.target_latency_ns, &r.early_stopping_lines,
+        &r.early_stopping_latency_ss, &r.early_stopping_latency_ms);
   } else if (s.scenario != TestScenario::Offline) {
     std::vector<std::string> ttft_lines, tpot_lines;
     int64_t a = 0, b = 0;
-    const bool tpot_ok = EarlyStop(s, m->time_per_output_token, queries,
-                                   s.server_tpot_latency_ns, &tpot_lines, &a, &b);
-    const bool ttft_ok = EarlyStop(s, m->first_token_latencies, queries,
-                                   s.server_ttft_latency_ns, &ttft_lines,
-                                   &r.early_stopping_latency_ss,
-                                   &r.early_stopping_latency_ms);
+    const bool tpot_ok =
+        EarlyStop(s, m->time_per_output_token, queries,
+                  s.server_tpot_latency_ns, &tpot_lines, &a, &b);
+    const bool ttft_ok =
+        EarlyStop(s, m->first_token_latencies, queries,
+                  s.server_ttft_latency_ns, &ttft_lines,
+                  &r.early_stopping_latency_ss, &r.early_stopping_latency_ms);
     r.early_stopping_met = tpot_ok && ttft_ok;
     r.early_stopping_lines.push_back("TTFT Early Stopping Result:");
-    r.early_stopping_lines.insert(r.early_stopping_lines.end(), ttft_lines.begin(),
-                                  ttft_lines.end());
+    r.early_stopping_lines.insert(r.early_stopping_lines.end(),
+                                  ttft_lines.begin(), ttft_lines.end());
     r.early_stopping_lines.push_back("TPOT Early Stopping Result:");
-    r.early_stopping_lines.insert(r.early_stopping_lines.end(), tpot_lines.begin(),
-                                  tpot_lines.end());
+    r.early_stopping_lines.insert(r.early_stopping_lines.end(),
+                                  tpot_lines.begin(), tpot_lines.end());
   }
 
   switch (s.scenario) {
@@ -230,7 +241,8 @@ PerformanceResult Summarize(RunMeasurements* m) {
 
   if (s.scenario == TestScenario::Server && !r.perf_constraints_met) {
     r.invalid_reasons.push_back(s.use_token_latencies
-                                    ? "TTFT or TPOT constraint not met: reduce target QPS to improve latency."
+                                    ? "TTFT or TPOT constraint not met: reduce "
+                                      "target QPS to improve latency."
                                     : "Reduce target QPS to improve latency.");
   }
   if (!r.min_duration_met) {
@@ -238,15 +250,18 @@ PerformanceResult Summarize(RunMeasurements* m) {
       case TestScenario::SingleStream:
       case TestScenario::MultiStream:
         r.invalid_reasons.push_back(
-            "Decrease the expected latency so the loadgen pre-generates more queries.");
+            "Decrease the expected latency so the loadgen pre-generates more "
+            "queries.");
         break;
       case TestScenario::Server:
         r.invalid_reasons.push_back(
-            "Increase the target QPS so the loadgen pre-generates more queries.");
+            "Increase the target QPS so the loadgen pre-generates more "
+            "queries.");
         break;
       case TestScenario::Offline:
         r.invalid_reasons.push_back(
-            "Increase expected QPS so the loadgen pre-generates a larger (coalesced) query.");
+            "Increase expected QPS so the loadgen pre-generates a larger "
+            "(coalesced) query.");
         break;
     }
   }
@@ -260,168 +275,19 @@ PerformanceResult Summarize(RunMeasurements* m) {
                                 " of " + std::to_string(m->samples_issued) +
                                 " issued samples never completed.");
   }
+  if (m->bad_responses > 0) {
+    r.invalid_reasons.push_back(
+        std::to_string(m->bad_responses) +
+        " responses had data that could not be read (see the detail log).");
+  }
   r.valid = r.min_duration_met && r.min_queries_met && r.perf_constraints_met &&
-            r.early_stopping_met && m->samples_never_completed == 0;
+            r.early_stopping_met && m->samples_never_completed == 0 &&
+            m->bad_responses == 0;
   if (!r.early_stopping_met) {
-    r.invalid_reasons.push_back("Early stopping not satisfied (see Early Stopping Result).");
+    r.invalid_reasons.push_back(
+        "Early stopping not satisfied (see Early Stopping Result).");
   }
   return r;
-}
-
-std::string FormatTestParameters(const EffectiveSettings& s) {
-  std::ostringstream o;
-  o << "samples_per_query : " << s.samples_per_query << "\n";
-  o << "target_qps : " << StreamString(s.target_qps) << "\n";
-  if (!s.use_token_latencies) {
-    o << "target_latency (ns): " << s.target_latency_ns << "\n";
-  } else {
-    o << "ttft_latency (ns): " << s.server_ttft_latency_ns << "\n";
-    o << "tpot_latency (ns): " << s.server_tpot_latency_ns << "\n";
-  }
-  o << "max_async_queries : " << s.max_async_queries << "\n";
-  o << "min_duration (ms): " << s.min_duration_ms << "\n";
-  o << "max_duration (ms): " << s.max_duration_ms << "\n";
-  o << "min_query_count : " << s.min_query_count << "\n";
-  o << "max_query_count : " << s.max_query_count << "\n";
-  o << "qsl_rng_seed : " << s.qsl_rng_seed << "\n";
-  o << "sample_index_rng_seed : " << s.sample_index_rng_seed << "\n";
-  o << "schedule_rng_seed : " << s.schedule_rng_seed << "\n";
-  o << "accuracy_log_rng_seed : " << s.accuracy_log_rng_seed << "\n";
-  o << "accuracy_log_probability : " << StreamString(s.accuracy_log_probability) << "\n";
-  o << "accuracy_log_sampling_target : " << s.accuracy_log_sampling_target << "\n";
-  o << "print_timestamps : " << s.print_timestamps << "\n";
-  o << "performance_issue_unique : " << s.performance_issue_unique << "\n";
-  o << "performance_issue_same : " << s.performance_issue_same << "\n";
-  o << "performance_issue_same_index : " << s.performance_issue_same_index << "\n";
-  o << "performance_sample_count : " << s.performance_sample_count << "\n";
-  o << "accuracy_sample_count : " << s.accuracy_sample_count << "\n";
-  if (s.sample_concatenate_permutation) {
-    o << "WARNING: sample_concatenate_permutation was set to true. \n"
-         "Generated samples per query might be different as the one in the "
-         "setting.\nCheck the generated_samples_per_query line in the detailed "
-         "log for the real\nsamples_per_query value\n";
-  }
-  return o.str();
-}
-
-std::string FormatSummary(const PerformanceResult& r, const EffectiveSettings& s,
-                          const std::string& sut_name) {
-  const char* kBar = "================================================\n";
-  std::ostringstream o;
-  o << kBar << "MLPerf Results Summary\n" << kBar;
-  o << "SUT name : " << sut_name << "\n";
-  o << "Scenario : " << ToString(s.scenario) << "\n";
-  o << "Mode     : " << ToString(s.mode) << "\n";
-  switch (s.scenario) {
-    case TestScenario::SingleStream:
-    case TestScenario::MultiStream:
-      o << r.metric_name << " : " << static_cast<int64_t>(r.metric) << "\n";
-      break;
-    case TestScenario::Server:
-      o << "Completed samples per second    : "
-        << FixedString(r.completed_samples_per_sec) << "\n";
-      break;
-    case TestScenario::Offline:
-      o << "Samples per second: " << StreamString(r.samples_per_sec) << "\n";
-      break;
-  }
-  if (s.use_token_latencies) {
-    switch (s.scenario) {
-      case TestScenario::SingleStream:
-      case TestScenario::MultiStream:
-        o << FixedString(s.target_latency_percentile * 100, 1)
-          << "th first token percentile latency (ns) : "
-          << r.first_token_target_percentile_ns << "\n";
-        break;
-      case TestScenario::Offline:
-        o << "Tokens per second: "
-          << StreamString(static_cast<double>(r.token_count) / r.max_latency_s) << "\n";
-        break;
-      case TestScenario::Server:
-        o << "Completed tokens per second: "
-          << FixedString(static_cast<double>(r.token_count) / r.final_query_done_s)
-          << "\n";
-        break;
-    }
-  }
-  if (s.infer_token_latencies) {
-    const double f = static_cast<double>(s.token_latency_scaling_factor);
-    if (s.scenario == TestScenario::Offline) {
-      o << "Tokens per second (inferred): "
-        << StreamString(f * static_cast<double>(r.samples_completed) / r.max_latency_s)
-        << "\n";
-    } else if (s.scenario == TestScenario::Server) {
-      o << "Completed tokens per second (inferred): "
-        << FixedString(f * static_cast<double>(r.samples_completed - 1) /
-                       r.final_query_done_s)
-        << "\n";
-    }
-  }
-  o << "Result is : " << (r.valid ? "VALID" : "INVALID") << "\n";
-  if (s.scenario == TestScenario::Server) {
-    o << "  Performance constraints satisfied : "
-      << (r.perf_constraints_met ? "Yes" : "NO") << "\n";
-  }
-  o << "  Min duration satisfied : " << (r.min_duration_met ? "Yes" : "NO") << "\n";
-  o << "  Min queries satisfied : " << (r.min_queries_met ? "Yes" : "NO") << "\n";
-  o << "  Early stopping satisfied: " << (r.early_stopping_met ? "Yes" : "NO") << "\n";
-  if (!r.valid) {
-    o << "Recommendations:\n";
-    for (const auto& why : r.invalid_reasons) o << " * " << why << "\n";
-  }
-  if (s.scenario != TestScenario::Offline) {
-    if (!s.use_token_latencies) o << "Early Stopping Result:\n";
-    for (const auto& line : r.early_stopping_lines) o << line << "\n";
-  }
-  o << "\n" << kBar << "Additional Stats\n" << kBar;
-  auto stats_block = [&o](const LatencyStats& st, const char* what,
-                          const char* what_lower) {
-    o << "Min " << what << "latency (ns)                : " << st.min_ns << "\n";
-    o << "Max " << what << "latency (ns)                : " << st.max_ns << "\n";
-    o << "Mean " << what << "latency (ns)               : " << st.mean_ns << "\n";
-    for (size_t i = 0; i < st.percentiles.size(); ++i) {
-      o << FixedString(st.percentiles[i] * 100) << " percentile " << what_lower
-        << "latency (ns)   : " << st.percentile_ns[i] << "\n";
-    }
-  };
-  if (s.scenario == TestScenario::SingleStream) {
-    o << "QPS w/ loadgen overhead         : "
-      << FixedString(r.qps_with_loadgen_overhead) << "\n";
-    o << "QPS w/o loadgen overhead        : "
-      << FixedString(r.qps_without_loadgen_overhead) << "\n\n";
-  } else if (s.scenario == TestScenario::Server) {
-    o << "Scheduled samples per second : "
-      << FixedString(r.scheduled_samples_per_sec) << "\n";
-  } else if (s.scenario == TestScenario::MultiStream) {
-    o << "Per-query latency:  \n";
-    stats_block(r.query_latency, "", "");
-  }
-  if (s.scenario != TestScenario::MultiStream) stats_block(r.sample_latency, "", "");
-  if (s.use_token_latencies && s.scenario != TestScenario::Offline) {
-    o << "\n";
-    stats_block(r.first_token, "First Token ", "first token ");
-    o << "\n";
-    o << "Min Time per Output Token (ns)                : "
-      << r.time_per_output_token.min_ns << "\n";
-    o << "Max Time per Output Token (ns)                : "
-      << r.time_per_output_token.max_ns << "\n";
-    o << "Mean Time per Output Token (ns)               : "
-      << r.time_per_output_token.mean_ns << "\n";
-    for (size_t i = 0; i < r.time_per_output_token.percentiles.size(); ++i) {
-      o << FixedString(r.time_per_output_token.percentiles[i] * 100)
-        << " percentile time to output token (ns)   : "
-        << r.time_per_output_token.percentile_ns[i] << "\n";
-    }
-  }
-  if (s.scenario == TestScenario::Server) {
-    // Ours: how late the issuer was against the schedule.
-    o << "Issue lag p50/p99/max (ns)      : " << r.issue_lag.percentile_ns[0]
-      << " / " << r.issue_lag.percentile_ns[4] << " / " << r.issue_lag.max_ns
-      << "\n";
-  }
-  o << "\n" << kBar << "Test Parameters Used\n" << kBar;
-  o << FormatTestParameters(s);
-  return o.str();
 }
 
 }  // namespace internal

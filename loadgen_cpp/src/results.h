@@ -20,6 +20,7 @@ struct RunMeasurements {
   uint64_t queries_issued = 0;
   uint64_t samples_issued = 0;
   uint64_t samples_never_completed = 0;
+  uint64_t bad_responses = 0;  // response data that could not be logged
   std::vector<int64_t> sample_latencies;  // completed samples only
   std::vector<int64_t> query_latencies;   // MultiStream: complete queries
   std::vector<int64_t> issue_lags;        // per query: issued - scheduled

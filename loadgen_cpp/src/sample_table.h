@@ -74,8 +74,8 @@ class ChunkedArray {
     }
   }
   T& Get(size_t i) const {
-    return chunks_[i >> kChunkBits].load(std::memory_order_acquire)
-        [i & (kChunkSize - 1)];
+    return chunks_[i >> kChunkBits].load(
+        std::memory_order_acquire)[i & (kChunkSize - 1)];
   }
 
  private:

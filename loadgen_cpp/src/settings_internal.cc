@@ -10,20 +10,28 @@ namespace internal {
 
 const char* ToString(TestScenario scenario) {
   switch (scenario) {
-    case TestScenario::SingleStream: return "SingleStream";
-    case TestScenario::MultiStream: return "MultiStream";
-    case TestScenario::Server: return "Server";
-    case TestScenario::Offline: return "Offline";
+    case TestScenario::SingleStream:
+      return "SingleStream";
+    case TestScenario::MultiStream:
+      return "MultiStream";
+    case TestScenario::Server:
+      return "Server";
+    case TestScenario::Offline:
+      return "Offline";
   }
   return "InvalidScenario";
 }
 
 const char* ToString(TestMode mode) {
   switch (mode) {
-    case TestMode::SubmissionRun: return "SubmissionRun";
-    case TestMode::AccuracyOnly: return "AccuracyOnly";
-    case TestMode::PerformanceOnly: return "PerformanceOnly";
-    case TestMode::FindPeakPerformance: return "FindPeakPerformance";
+    case TestMode::SubmissionRun:
+      return "SubmissionRun";
+    case TestMode::AccuracyOnly:
+      return "AccuracyOnly";
+    case TestMode::PerformanceOnly:
+      return "PerformanceOnly";
+    case TestMode::FindPeakPerformance:
+      return "FindPeakPerformance";
   }
   return "InvalidMode";
 }
@@ -134,9 +142,9 @@ void ValidateSettings(const TestSettings& s, uint64_t qsl_total,
         Reject("offline_expected_qps", s.offline_expected_qps,
                "it must be a finite number >= 0");
       }
-      const double target =
-          1.1 * (static_cast<double>(s.min_duration_ms) / 1000.0) *
-          s.offline_expected_qps;
+      const double target = 1.1 *
+                            (static_cast<double>(s.min_duration_ms) / 1000.0) *
+                            s.offline_expected_qps;
       if (!s.performance_issue_unique && s.min_query_count == 0 &&
           target < 1.0) {
         Reject("min_query_count", 0,
@@ -167,7 +175,8 @@ void ValidateSettings(const TestSettings& s, uint64_t qsl_total,
   if (s.max_duration_ms > (1ull << 40)) {
     Reject("max_duration_ms", s.max_duration_ms, "too large");
   }
-  if (!(s.accuracy_log_probability >= 0.0 && s.accuracy_log_probability <= 1.0)) {
+  if (!(s.accuracy_log_probability >= 0.0 &&
+        s.accuracy_log_probability <= 1.0)) {
     Reject("accuracy_log_probability", s.accuracy_log_probability,
            "a probability must lie in [0, 1]");
   }
@@ -204,7 +213,8 @@ EffectiveSettings DeriveSettings(const TestSettings& r, uint64_t qsl_total,
   e.qsl_rng_seed = r.test05 ? r.test05_qsl_rng_seed : r.qsl_rng_seed;
   e.sample_index_rng_seed =
       r.test05 ? r.test05_sample_index_rng_seed : r.sample_index_rng_seed;
-  e.schedule_rng_seed = r.test05 ? r.test05_schedule_rng_seed : r.schedule_rng_seed;
+  e.schedule_rng_seed =
+      r.test05 ? r.test05_schedule_rng_seed : r.schedule_rng_seed;
   e.accuracy_log_rng_seed = r.accuracy_log_rng_seed;
   e.accuracy_log_probability = r.accuracy_log_probability;
   e.accuracy_log_sampling_target = r.accuracy_log_sampling_target;
@@ -254,17 +264,20 @@ EffectiveSettings DeriveSettings(const TestSettings& r, uint64_t qsl_total,
   if (r.scenario == TestScenario::Offline) {
     // 10% slack so the one query outlasts the minimum duration.
     const uint64_t target_samples = static_cast<uint64_t>(
-        1.1 * (static_cast<double>(e.target_duration_ms) / 1000.0) * e.target_qps);
-    e.samples_per_query = r.performance_issue_unique
-                              ? e.performance_sample_count
-                              : std::max<uint64_t>(e.min_query_count, target_samples);
+        1.1 * (static_cast<double>(e.target_duration_ms) / 1000.0) *
+        e.target_qps);
+    e.samples_per_query =
+        r.performance_issue_unique
+            ? e.performance_sample_count
+            : std::max<uint64_t>(e.min_query_count, target_samples);
     e.min_query_count = 1;
     e.target_duration_ms = 0;
   }
   if (e.sample_concatenate_permutation &&
       r.scenario == TestScenario::SingleStream) {
     const uint64_t expected = static_cast<uint64_t>(
-        2.0 * (static_cast<double>(e.target_duration_ms) / 1000.0) * e.target_qps);
+        2.0 * (static_cast<double>(e.target_duration_ms) / 1000.0) *
+        e.target_qps);
     e.min_query_count = std::max(e.min_query_count, expected);
     e.min_query_count +=
         qsl_performance - (e.min_query_count % qsl_performance);
@@ -278,6 +291,29 @@ EffectiveSettings WithTargetQps(const EffectiveSettings& s, double qps) {
   r.server_target_qps = qps;
   return DeriveSettings(r, s.qsl_total_sample_count,
                         s.qsl_performance_sample_count);
+}
+
+int64_t WatchdogTimeoutNs(const EffectiveSettings& s, uint64_t samples) {
+  const uint64_t ms = s.requested.watchdog_timeout_ms;
+  constexpr int64_t kMaxNs = int64_t{1} << 62;  // "never", without overflow
+  if (ms == 0) return 0;
+  if (ms != kWatchdogFromSettings) {
+    return ms >= static_cast<uint64_t>(kMaxNs / 1000000)
+               ? kMaxNs
+               : static_cast<int64_t>(ms) * 1000000;
+  }
+  // What the settings say the SUT should take to answer what is outstanding.
+  const double qps = s.target_qps > 0 ? s.target_qps : 1.0;
+  double expected_ns = 1e9 / qps;  // SingleStream/MultiStream: the latency
+  if (s.scenario == TestScenario::Offline) {
+    expected_ns = static_cast<double>(samples) * 1e9 / qps;
+  } else if (s.scenario == TestScenario::Server) {
+    expected_ns =
+        std::max(expected_ns, static_cast<double>(s.target_latency_ns));
+  }
+  const double ns = std::max(static_cast<double>(kWatchdogFloorNs),
+                             kWatchdogFactor * expected_ns);
+  return ns >= static_cast<double>(kMaxNs) ? kMaxNs : static_cast<int64_t>(ns);
 }
 
 }  // namespace internal

@@ -21,13 +21,13 @@ struct EffectiveSettings {
   TestMode mode = TestMode::PerformanceOnly;
   uint64_t samples_per_query = 1;  // Offline: the size of its one query
   double target_qps = 1;
-  int64_t target_latency_ns = 0;   // Server only
+  int64_t target_latency_ns = 0;  // Server only
   double target_latency_percentile = 0.99;
   uint64_t max_async_queries = 0;
   int64_t target_duration_ms = 0;  // Offline: 0
   int64_t min_duration_ms = 0;
   int64_t max_duration_ms = 0;
-  uint64_t min_query_count = 0;    // Offline: 1
+  uint64_t min_query_count = 0;  // Offline: 1
   uint64_t max_query_count = 0;
   uint64_t min_sample_count = 0;
   uint64_t qsl_rng_seed = 0;
@@ -61,6 +61,14 @@ void ValidateSettings(const TestSettings& s, uint64_t qsl_total,
 // Derives the effective settings (assumes ValidateSettings passed).
 EffectiveSettings DeriveSettings(const TestSettings& s, uint64_t qsl_total,
                                  uint64_t qsl_performance);
+
+// The watchdog's limit in ns (0: off) while `samples` samples of a phase are
+// to be waited for: watchdog_timeout_ms when set explicitly, else derived as
+// test_settings.h documents (kWatchdogFactor times the expected time, at
+// least kWatchdogFloorNs).
+constexpr int64_t kWatchdogFloorNs = int64_t{600} * 1000000000;  // 10 min
+constexpr double kWatchdogFactor = 10.0;
+int64_t WatchdogTimeoutNs(const EffectiveSettings& s, uint64_t samples);
 
 // The same derivation with another scenario's target qps (FindPeakPerformance
 // probes).

@@ -1,20 +1,22 @@
 // Tests of TestSettings::FromConfig, the built-in mlperf.conf and the config
 // helpers. The expected values of the built-in file are those the reference
-// LoadGen 6.0.17 gives (checked against it with tests/test_config_vs_reference.py).
+// LoadGen 6.0.17 gives (checked against it with
+// tests/test_config_vs_reference.py).
+#include "config.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
-#include <algorithm>
 #include <fstream>
 #include <limits>
 #include <random>
 #include <string>
 #include <vector>
 
-#include "config.h"
 #include "loadgen/test_settings.h"
 
 namespace mlperf {
@@ -142,7 +144,8 @@ TEST(BuiltinConf, ConfType0IgnoresThePath) {
 
 // --- Lookup -----------------------------------------------------------------
 
-TEST(Lookup, PrecedenceIsModelScenarioThenStarScenarioThenModelStarThenStarStar) {
+TEST(Lookup,
+     PrecedenceIsModelScenarioThenStarScenarioThenModelStarThenStarStar) {
   TempFile f(
       "*.*.max_query_count = 1\n"
       "resnet50.*.max_query_count = 2\n"
@@ -186,7 +189,8 @@ TEST(Lookup, ModelNamesMayContainDots) {
   EXPECT_TRUE(s.config_diagnostics.empty());
 }
 
-// --- Syntax -------------------------------------------------------------------
+// --- Syntax
+// -------------------------------------------------------------------
 
 TEST(Syntax, CommentLinesBlankLinesAndExtraSpacesAreAccepted) {
   TempFile f(
@@ -318,12 +322,12 @@ TEST(Units, PercentilesAreMultipliedByOneHundredth) {
 
 TEST(Units, IntegersFollowStrtoullAndDoublesStrtod) {
   TempFile f(
-      "*.*.min_duration = 010\n"           // octal: 8
-      "*.Server.target_qps = 010\n"        // decimal for a double: 10
-      "*.*.max_query_count = 0x10\n"       // 16
-      "*.*.min_query_count = 1.5\n"        // truncated: 1
-      "*.*.max_duration = -1\n"            // wraps: 2^64 - 1
-      "*.Offline.target_qps = 0x1p3\n"     // hex float: 8
+      "*.*.min_duration = 010\n"                     // octal: 8
+      "*.Server.target_qps = 010\n"                  // decimal for a double: 10
+      "*.*.max_query_count = 0x10\n"                 // 16
+      "*.*.min_query_count = 1.5\n"                  // truncated: 1
+      "*.*.max_duration = -1\n"                      // wraps: 2^64 - 1
+      "*.Offline.target_qps = 0x1p3\n"               // hex float: 8
       "*.Server.max_async_queries = 2147483648\n");  // int(): -2^31
   TestSettings s;
   ASSERT_EQ(s.FromConfig(f.path(), "x", "Offline", 2), 0);
@@ -340,9 +344,9 @@ TEST(Units, IntegersFollowStrtoullAndDoublesStrtod) {
 
 TEST(Units, FlagsFollowTheReferencesTwoRules) {
   TempFile f(
-      "*.*.use_token_latencies = 2\n"           // == 1 rule: off
+      "*.*.use_token_latencies = 2\n"  // == 1 rule: off
       "*.*.sample_concatenate_permutation = 1\n"
-      "*.*.print_timestamps = 2\n"              // != 0 rule: on
+      "*.*.print_timestamps = 2\n"  // != 0 rule: on
       "*.Server.coalesce_queries = 5\n"
       "*.*.performance_issue_unique = 0\n");
   TestSettings s;
@@ -393,7 +397,7 @@ TEST(Overrides, UserConfOverridesTheBuiltinAndLaterLinesWin) {
   EXPECT_EQ(s.min_query_count, 10u);
   EXPECT_EQ(s.offline_expected_qps, 30.0);
   EXPECT_EQ(s.performance_sample_count_override, 1024u);  // built-in
-  EXPECT_EQ(s.qsl_rng_seed, 2085463073848966840ull);        // built-in
+  EXPECT_EQ(s.qsl_rng_seed, 2085463073848966840ull);      // built-in
   ASSERT_EQ(Warnings(s).size(), 1u);
   EXPECT_EQ(Warnings(s)[0].line, 4);
   EXPECT_NE(Warnings(s)[0].message.find("line 3"), std::string::npos);
@@ -408,12 +412,12 @@ TEST(Overrides, ModelScenarioBuiltinValueBeatsAUserWildcardOnlyIfMoreSpecific) {
   EXPECT_EQ(s.min_query_count, 5u);
 }
 
-// --- Return codes and files ---------------------------------------------------
+// --- Return codes and files
+// ---------------------------------------------------
 
 TEST(Files, MissingFileGivesEnoentAfterTheBuiltinWasApplied) {
   TestSettings s;
-  EXPECT_EQ(s.FromConfig("/no/such/user.conf", "resnet50", "Offline"),
-            -ENOENT);
+  EXPECT_EQ(s.FromConfig("/no/such/user.conf", "resnet50", "Offline"), -ENOENT);
   EXPECT_EQ(s.min_duration_ms, 600000u);
   EXPECT_EQ(s.qsl_rng_seed, 2085463073848966840ull);
   ASSERT_EQ(Errors(s).size(), 1u);
@@ -462,7 +466,8 @@ TEST(Files, EachObjectGetsTheBuiltinOnItsFirstUserConf) {
   EXPECT_TRUE(Errors(b).empty());
 }
 
-// --- Diagnostics --------------------------------------------------------------
+// --- Diagnostics
+// --------------------------------------------------------------
 
 TEST(Diagnostics, UnknownKeyIsAWarningWithLineAndSuggestion) {
   TempFile f(
@@ -558,13 +563,13 @@ TEST(Diagnostics, AreCappedPerFile) {
   TempFile f(text);
   TestSettings s;
   EXPECT_EQ(s.FromConfig(f.path(), "x", "Server", 2), 0);
-  ASSERT_EQ(s.config_diagnostics.size(),
-            internal::kMaxDiagnosticsPerFile + 1);
+  ASSERT_EQ(s.config_diagnostics.size(), internal::kMaxDiagnosticsPerFile + 1);
   EXPECT_NE(s.config_diagnostics.back().message.find("900 more"),
             std::string::npos);
 }
 
-// --- audit.config -------------------------------------------------------------
+// --- audit.config
+// -------------------------------------------------------------
 
 TEST(Audit, OnlyWildcardModelLinesApplyAndSeedsStay) {
   TempFile f(
@@ -590,7 +595,8 @@ TEST(Audit, MissingAuditConfigIsQuiet) {
   EXPECT_TRUE(s.config_diagnostics.empty());
 }
 
-// --- ExplainConfig ------------------------------------------------------------
+// --- ExplainConfig
+// ------------------------------------------------------------
 
 TEST(Explain, ReportsValueAndOriginOfEachField) {
   TempFile f("# user settings\n*.Server.target_qps = 17\n");
@@ -623,7 +629,7 @@ TEST(Explain, ReportsValueAndOriginOfEachField) {
   const auto mode = find("mode");
   EXPECT_EQ(mode.value, "PerformanceOnly");
   EXPECT_EQ(mode.Where(), "default");
-  EXPECT_EQ(ex.fields.size(), 43u);
+  EXPECT_EQ(ex.fields.size(), 44u);  // 43 + max_response_bytes (issue 20)
 }
 
 TEST(Explain, AuditConfigComesLast) {
@@ -642,7 +648,8 @@ TEST(Explain, KnownKeysListsEveryKey) {
   EXPECT_TRUE(std::is_sorted(keys.begin(), keys.end()));
 }
 
-// --- Robustness ---------------------------------------------------------------
+// --- Robustness
+// ---------------------------------------------------------------
 
 TEST(Robustness, RandomBytesNeverCrash) {
   std::mt19937_64 rng(12345);
@@ -659,12 +666,36 @@ TEST(Robustness, RandomBytesNeverCrash) {
 }
 
 TEST(Robustness, RandomValidLookingFilesNeverCrash) {
-  const std::vector<std::string> words = {
-      "*", "resnet50", "Server", "Offline", "SingleStream", "MultiStream",
-      "target_qps", "target_latency", "mode", "min_duration", "=", "#",
-      "ttft_latency", "use_token_latencies", ".", "..", "1", "-1", "0x",
-      "1e400", "nan", "inf", "99.9", "18446744073709551616", "\t", "\r",
-      std::string("\0", 1), "\xff\xfe", "=5", "#x"};
+  const std::vector<std::string> words = {"*",
+                                          "resnet50",
+                                          "Server",
+                                          "Offline",
+                                          "SingleStream",
+                                          "MultiStream",
+                                          "target_qps",
+                                          "target_latency",
+                                          "mode",
+                                          "min_duration",
+                                          "=",
+                                          "#",
+                                          "ttft_latency",
+                                          "use_token_latencies",
+                                          ".",
+                                          "..",
+                                          "1",
+                                          "-1",
+                                          "0x",
+                                          "1e400",
+                                          "nan",
+                                          "inf",
+                                          "99.9",
+                                          "18446744073709551616",
+                                          "\t",
+                                          "\r",
+                                          std::string("\0", 1),
+                                          "\xff\xfe",
+                                          "=5",
+                                          "#x"};
   std::mt19937_64 rng(777);
   for (int i = 0; i < 2000; ++i) {
     std::string text;
@@ -678,22 +709,21 @@ TEST(Robustness, RandomValidLookingFilesNeverCrash) {
       text += '\n';
     }
     TestSettings s;
-    const int rc = ApplyConfigText(&s, text, "random", "resnet50",
-                                   words[rng() % 6], 1);
+    const int rc =
+        ApplyConfigText(&s, text, "random", "resnet50", words[rng() % 6], 1);
     EXPECT_TRUE(rc == 0 || rc == -EINVAL);
   }
 }
 
 TEST(Robustness, HugeLinesAndManyLinesAreHandled) {
   TestSettings a;
-  EXPECT_EQ(ApplyConfigText(&a, std::string(4 << 20, 'k'), "huge", "m",
-                            "Server", 1),
-            0);
+  EXPECT_EQ(
+      ApplyConfigText(&a, std::string(4 << 20, 'k'), "huge", "m", "Server", 1),
+      0);
   TestSettings b;
-  EXPECT_EQ(ApplyConfigText(&b,
-                            "*.*.min_query_count = " +
-                                std::string(1 << 20, '9') + "\n",
-                            "huge", "m", "Server", 1),
+  EXPECT_EQ(ApplyConfigText(
+                &b, "*.*.min_query_count = " + std::string(1 << 20, '9') + "\n",
+                "huge", "m", "Server", 1),
             0);
   EXPECT_EQ(b.min_query_count, std::numeric_limits<uint64_t>::max());
   TestSettings c;
@@ -702,8 +732,8 @@ TEST(Robustness, HugeLinesAndManyLinesAreHandled) {
   EXPECT_EQ(ApplyConfigText(&c, many, "many", "m", "Server", 1), -EINVAL);
   EXPECT_EQ(c.config_diagnostics.size(), internal::kMaxDiagnosticsPerFile + 1);
   TestSettings d;
-  EXPECT_EQ(ApplyConfigText(&d, std::string(1 << 20, ' ') + "\n",
-                            "blank", "m", "Server", 1),
+  EXPECT_EQ(ApplyConfigText(&d, std::string(1 << 20, ' ') + "\n", "blank", "m",
+                            "Server", 1),
             0);
 }
 

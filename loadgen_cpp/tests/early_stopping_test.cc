@@ -23,10 +23,11 @@ namespace {
 long double NaiveBinomialCdf(int64_t k, int64_t n, long double p) {
   long double sum = 0;
   for (int64_t i = 0; i <= k && i <= n; ++i) {
-    const long double log_mass = std::lgamma(static_cast<long double>(n + 1)) -
-                                 std::lgamma(static_cast<long double>(i + 1)) -
-                                 std::lgamma(static_cast<long double>(n - i + 1)) +
-                                 i * std::log(p) + (n - i) * std::log1p(-p);
+    const long double log_mass =
+        std::lgamma(static_cast<long double>(n + 1)) -
+        std::lgamma(static_cast<long double>(i + 1)) -
+        std::lgamma(static_cast<long double>(n - i + 1)) + i * std::log(p) +
+        (n - i) * std::log1p(-p);
     sum += std::exp(log_mass);
   }
   return sum;
@@ -352,8 +353,9 @@ TEST(ClosedLoopEarlyStoppingTest, ZeroQueriesFailsAndNegativeThrows) {
   EXPECT_EQ(es.min_queries, 64);
   EXPECT_EQ(es.t, 0);
   EXPECT_THROW(ComputeClosedLoopEarlyStopping(-1, 0.9), std::invalid_argument);
-  EXPECT_THROW(ComputeClosedLoopEarlyStopping(kEarlyStoppingMaxQueries + 1, 0.9),
-               std::invalid_argument);
+  EXPECT_THROW(
+      ComputeClosedLoopEarlyStopping(kEarlyStoppingMaxQueries + 1, 0.9),
+      std::invalid_argument);
   EXPECT_THROW(ComputeClosedLoopEarlyStopping(100, 1.0), std::invalid_argument);
   EXPECT_THROW(ComputeClosedLoopEarlyStopping(100, 0.0), std::invalid_argument);
 }

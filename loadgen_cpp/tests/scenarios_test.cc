@@ -49,7 +49,8 @@ class FakeSut : public SystemUnderTest {
     if (complete && run != nullptr) {
       std::vector<QuerySampleResponse> r;
       for (const auto& s : samples) {
-        r.emplace_back(s.id, reinterpret_cast<uintptr_t>(&s.index), sizeof(s.index));
+        r.emplace_back(s.id, reinterpret_cast<uintptr_t>(&s.index),
+                       sizeof(s.index));
       }
       run->Complete(r.data(), r.size(), {});
     }
@@ -87,7 +88,9 @@ TestResult RunWith(FakeSut* sut, FakeQsl* qsl, const TestSettings& s,
 TEST(SingleStream, LatencyIsTheSutTimeAndTheRunStopsAtMinDurationAndCount) {
   ManualClock clock;
   FakeSut sut;
-  sut.on_issue = [&](const std::vector<QuerySample>&) { clock.Advance(1000000); };
+  sut.on_issue = [&](const std::vector<QuerySample>&) {
+    clock.Advance(1000000);
+  };
   FakeQsl qsl(100, 50);
   TestSettings s;
   s.min_duration_ms = 100;
@@ -109,7 +112,9 @@ TEST(SingleStream, LatencyIsTheSutTimeAndTheRunStopsAtMinDurationAndCount) {
 TEST(SingleStream, TooFewQueriesForEarlyStoppingIsInvalid) {
   ManualClock clock;
   FakeSut sut;
-  sut.on_issue = [&](const std::vector<QuerySample>&) { clock.Advance(10000000); };
+  sut.on_issue = [&](const std::vector<QuerySample>&) {
+    clock.Advance(10000000);
+  };
   FakeQsl qsl(100, 50);
   TestSettings s;
   s.min_duration_ms = 100;  // 11 queries of 10 ms
@@ -197,7 +202,9 @@ TEST(Server, IssuesAtThePoissonScheduleOfTheSeed) {
 TEST(Server, CoalescesQueriesWhoseTimeHasPassed) {
   ManualClock clock;
   FakeSut sut;
-  sut.on_issue = [&](const std::vector<QuerySample>&) { clock.Advance(5000000); };
+  sut.on_issue = [&](const std::vector<QuerySample>&) {
+    clock.Advance(5000000);
+  };
   FakeQsl qsl(100, 50);
   TestSettings s;
   s.scenario = TestScenario::Server;
@@ -217,7 +224,9 @@ TEST(Server, CoalescesQueriesWhoseTimeHasPassed) {
 TEST(Offline, OneQueryOfTheSlackedSampleCount) {
   ManualClock clock;
   FakeSut sut;
-  sut.on_issue = [&](const std::vector<QuerySample>&) { clock.Advance(2000000000); };
+  sut.on_issue = [&](const std::vector<QuerySample>&) {
+    clock.Advance(2000000000);
+  };
   FakeQsl qsl(100, 30);
   TestSettings s;
   s.scenario = TestScenario::Offline;
@@ -248,7 +257,8 @@ TEST(Accuracy, EverySampleOnceInLoadableSets) {
   EXPECT_EQ(qsl.loads[1].size(), 16u);
   EXPECT_EQ(qsl.loads[2].size(), 8u);
   std::multiset<QuerySampleIndex> issued;
-  for (const auto& c : sut.calls) for (const auto& q : c) issued.insert(q.index);
+  for (const auto& c : sut.calls)
+    for (const auto& q : c) issued.insert(q.index);
   EXPECT_EQ(issued.size(), 40u);
   for (QuerySampleIndex i = 0; i < 40; ++i) EXPECT_EQ(issued.count(i), 1u);
   EXPECT_EQ(r.accuracy_samples_completed, 40);
@@ -294,7 +304,9 @@ TEST(Errors, ExceptionInIssueQueryIsRethrownAfterTheLogs) {
   EXPECT_THROW(RunWith(&sut, &qsl, s, &clock, "exception"), std::runtime_error);
   // A second run works.
   FakeSut sut2;
-  sut2.on_issue = [&](const std::vector<QuerySample>&) { clock.Advance(1000000); };
+  sut2.on_issue = [&](const std::vector<QuerySample>&) {
+    clock.Advance(1000000);
+  };
   s.min_duration_ms = 10;
   TestResult r = RunWith(&sut2, &qsl, s, &clock, "exception2");
   EXPECT_EQ(r.performance.size(), 1u);
@@ -317,7 +329,9 @@ TEST(Errors, WatchdogEndsARunWhoseSutStopsAnswering) {
   sut.run = &run;
   const auto t0 = std::chrono::steady_clock::now();
   TestResult r = run.Execute();
-  const auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const auto secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+          .count();
   EXPECT_LT(secs, 5.0);
   EXPECT_TRUE(r.aborted);
   ASSERT_EQ(r.performance.size(), 1u);
@@ -334,7 +348,8 @@ TEST(Settings, InvalidValuesAreRejectedNamingTheField) {
       RunWith(&sut, &qsl, s, &clock, "invalid");
       ADD_FAILURE() << "accepted invalid " << field;
     } catch (const std::invalid_argument& e) {
-      EXPECT_NE(std::string(e.what()).find(field), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(field), std::string::npos)
+          << e.what();
     }
   };
   TestSettings s;
@@ -366,7 +381,8 @@ TEST(Statistics, PercentilesAreNearestRankOnSortedLatencies) {
   EXPECT_EQ(st.min_ns, 1);
   EXPECT_EQ(st.max_ns, 1024);
   EXPECT_EQ(st.mean_ns, 512);  // integer mean of 1..1024 = 512.5 -> 512
-  EXPECT_EQ(st.percentile_ns[1], 922);  // sorted[floor(1024 * 0.9)] = sorted[921]
+  EXPECT_EQ(st.percentile_ns[1],
+            922);  // sorted[floor(1024 * 0.9)] = sorted[921]
   EXPECT_EQ(st.percentile_ns[5], 1023);  // sorted[1022]
   std::vector<int64_t> empty;
   EXPECT_EQ(ComputeStats(&empty).count, 0);

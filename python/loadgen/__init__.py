@@ -41,7 +41,7 @@ from ._core import (
     complete_samples,
     run_test,
 )
-from .api import QuerySampleLibrary, SystemUnderTest
+from .api import QuerySampleLibrary, SystemUnderTest, VectorQuerySample, VectorQuerySampleResponse
 
 __version__: str = _core.__version__
 __doc__ = _core.__doc__
@@ -75,6 +75,8 @@ __all__ = [
     "TestResult",
     "TestScenario",
     "TestSettings",
+    "VectorQuerySample",
+    "VectorQuerySampleResponse",
     "__version__",
     "complete_samples",
     "run_test",

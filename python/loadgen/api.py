@@ -17,7 +17,13 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, SupportsIndex
+
+from . import _core
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 
 class SystemUnderTest:
@@ -58,3 +64,52 @@ class QuerySampleLibrary:
 
     def unload_samples(self, indices: list[int]) -> None:
         """Release samples loaded earlier."""
+
+
+class _CheckedList(list):
+    """A list that accepts only items of one type, like the reference's
+    pybind11 vector classes; it passes wherever a list is accepted."""
+
+    _item_type: type = object
+
+    def __init__(self, items: Iterable[Any] = ()) -> None:
+        super().__init__()
+        self.extend(items)
+
+    def _checked(self, item: Any) -> Any:
+        if not isinstance(item, self._item_type):
+            raise TypeError(
+                f"{type(self).__name__} holds {self._item_type.__name__} objects, not {type(item).__name__}"
+            )
+        return item
+
+    def append(self, item: Any) -> None:
+        super().append(self._checked(item))
+
+    def insert(self, index: SupportsIndex, item: Any) -> None:
+        super().insert(index, self._checked(item))
+
+    def extend(self, items: Iterable[Any]) -> None:
+        super().extend([self._checked(i) for i in items])
+
+    def __iadd__(self, items: Iterable[Any]) -> Self:  # type: ignore[misc]
+        self.extend(items)
+        return self
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        if isinstance(index, slice):
+            super().__setitem__(index, [self._checked(v) for v in value])
+        else:
+            super().__setitem__(index, self._checked(value))
+
+
+class VectorQuerySample(_CheckedList):
+    """A list of QuerySample (the reference's name for ``std::vector<QuerySample>``)."""
+
+    _item_type = _core.QuerySample
+
+
+class VectorQuerySampleResponse(_CheckedList):
+    """A list of QuerySampleResponse; QuerySamplesComplete accepts it."""
+
+    _item_type = _core.QuerySampleResponse

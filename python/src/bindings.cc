@@ -18,10 +18,11 @@
 #include <unordered_map>
 #include <vector>
 
+#include "complete_args.h"
+#include "config.h"
 #include "loadgen/loadgen.h"
 #include "loadgen/query_dispatch_library.h"
 #include "sample_types.h"
-#include "config.h"
 
 namespace py = pybind11;
 using namespace mlperf;
@@ -58,7 +59,8 @@ class PySut : public QueryDispatchLibrary {
       case IssueStyle::kObjects: {
         py::list list(n);
         for (size_t i = 0; i < n; ++i) {
-          PyObject* o = loadgen_py::NewQuerySample(samples[i].id, samples[i].index);
+          PyObject* o =
+              loadgen_py::NewQuerySample(samples[i].id, samples[i].index);
           if (o == nullptr) throw py::error_already_set();
           PyList_SET_ITEM(list.ptr(), i, o);
         }
@@ -68,7 +70,8 @@ class PySut : public QueryDispatchLibrary {
       case IssueStyle::kFastLists: {
         py::list ids(n), idx(n);
         for (size_t i = 0; i < n; ++i) {
-          PyList_SET_ITEM(ids.ptr(), i, PyLong_FromUnsignedLongLong(samples[i].id));
+          PyList_SET_ITEM(ids.ptr(), i,
+                          PyLong_FromUnsignedLongLong(samples[i].id));
           PyList_SET_ITEM(idx.ptr(), i, PyLong_FromSize_t(samples[i].index));
         }
         issue_(ids, idx);
@@ -227,19 +230,24 @@ std::shared_ptr<SystemUnderTest> SutFrom(const py::object& o) {
         "sut must be a handle from ConstructSUT or an object with "
         "issue_queries(samples) and flush_queries() methods");
   }
-  std::string name = py::hasattr(o, "name") ? py::str(o.attr("name")).cast<std::string>()
-                                            : std::string("PySUT");
+  std::string name = py::hasattr(o, "name")
+                         ? py::str(o.attr("name")).cast<std::string>()
+                         : std::string("PySUT");
   IssueStyle style = IssueStyle::kObjects;
   if (py::hasattr(o, "issue_style")) {
     const auto s = py::str(o.attr("issue_style")).cast<std::string>();
-    if (s == "numpy") style = IssueStyle::kNumpy;
-    else if (s == "lists") style = IssueStyle::kFastLists;
+    if (s == "numpy")
+      style = IssueStyle::kNumpy;
+    else if (s == "lists")
+      style = IssueStyle::kFastLists;
     else if (s != "objects") {
-      throw py::value_error("sut.issue_style must be 'objects', 'lists' or 'numpy', not '" + s + "'");
+      throw py::value_error(
+          "sut.issue_style must be 'objects', 'lists' or 'numpy', not '" + s +
+          "'");
     }
   }
-  return std::make_shared<PySut>(o.attr("issue_queries"), o.attr("flush_queries"),
-                                 style, name);
+  return std::make_shared<PySut>(o.attr("issue_queries"),
+                                 o.attr("flush_queries"), style, name);
 }
 
 std::shared_ptr<QuerySampleLibrary> QslFrom(const py::object& o) {
@@ -248,7 +256,8 @@ std::shared_ptr<QuerySampleLibrary> QslFrom(const py::object& o) {
                         "load_samples", "unload_samples"}) {
     if (!py::hasattr(o, a)) {
       throw py::type_error(std::string("qsl must be a handle from ConstructQSL "
-                                       "or an object with ") + a);
+                                       "or an object with ") +
+                           a);
     }
   }
   auto count = [&](const char* a) {
@@ -256,16 +265,17 @@ std::shared_ptr<QuerySampleLibrary> QslFrom(const py::object& o) {
     if (PyCallable_Check(v.ptr())) v = v();
     const long long n = v.cast<long long>();
     if (n < 0) {
-      throw py::value_error(std::string("qsl.") + a + " = " + std::to_string(n) +
-                            " is invalid: it must be >= 0");
+      throw py::value_error(std::string("qsl.") + a + " = " +
+                            std::to_string(n) + " is invalid: it must be >= 0");
     }
     return static_cast<size_t>(n);
   };
-  std::string name = py::hasattr(o, "name") ? py::str(o.attr("name")).cast<std::string>()
-                                            : std::string("PyQSL");
-  return std::make_shared<PyQsl>(count("total_sample_count"),
-                                 count("performance_sample_count"),
-                                 o.attr("load_samples"), o.attr("unload_samples"), name);
+  std::string name = py::hasattr(o, "name")
+                         ? py::str(o.attr("name")).cast<std::string>()
+                         : std::string("PyQSL");
+  return std::make_shared<PyQsl>(
+      count("total_sample_count"), count("performance_sample_count"),
+      o.attr("load_samples"), o.attr("unload_samples"), name);
 }
 
 // ---------------------------------------------------------------------------
@@ -296,19 +306,22 @@ ResponseCallback WrapCallback(const py::object& cb) {
   auto fn = std::make_shared<py::object>(cb);
   return [fn](QuerySampleResponse* r) {
     py::gil_scoped_acquire gil;
-    py::object o = py::reinterpret_steal<py::object>(
-        loadgen_py::NewQuerySampleResponse(r->id, r->data, r->size, r->n_tokens));
+    py::object o =
+        py::reinterpret_steal<py::object>(loadgen_py::NewQuerySampleResponse(
+            r->id, r->data, r->size, r->n_tokens));
     if (!o) throw py::error_already_set();
     (*fn)(o);
   };
 }
 
-std::vector<QuerySampleResponse> ResponsesFrom(const py::handle& seq, const char* fn) {
+std::vector<QuerySampleResponse> ResponsesFrom(const py::handle& seq,
+                                               const char* fn) {
   PyObject* o = seq.ptr();
   if (!PyList_Check(o) && !PyTuple_Check(o)) {
-    throw py::type_error(std::string(fn) +
-                         ": responses must be a list or tuple of QuerySampleResponse, not " +
-                         Py_TYPE(o)->tp_name);
+    throw py::type_error(
+        std::string(fn) +
+        ": responses must be a list or tuple of QuerySampleResponse, not " +
+        Py_TYPE(o)->tp_name);
   }
   const Py_ssize_t n = PySequence_Fast_GET_SIZE(o);
   PyObject** items = PySequence_Fast_ITEMS(o);
@@ -316,19 +329,22 @@ std::vector<QuerySampleResponse> ResponsesFrom(const py::handle& seq, const char
   for (Py_ssize_t i = 0; i < n; ++i) {
     PyObject* item = items[i];
     if (!loadgen_py::IsQuerySampleResponse(item)) {
-      throw py::type_error(std::string(fn) + ": item " + std::to_string(i) + " is a " +
-                           Py_TYPE(item)->tp_name + ", not a QuerySampleResponse");
+      throw py::type_error(std::string(fn) + ": item " + std::to_string(i) +
+                           " is a " + Py_TYPE(item)->tp_name +
+                           ", not a QuerySampleResponse");
     }
-    const auto* r = reinterpret_cast<const loadgen_py::PyQuerySampleResponse*>(item);
-    out[static_cast<size_t>(i)] = QuerySampleResponse(r->id, r->data, r->size, r->n_tokens);
+    const auto* r =
+        reinterpret_cast<const loadgen_py::PyQuerySampleResponse*>(item);
+    out[static_cast<size_t>(i)] =
+        QuerySampleResponse(r->id, r->data, r->size, r->n_tokens);
   }
   return out;
 }
 
 void CompleteFromPython(const py::handle& responses, const py::object& cb,
                         bool first_token) {
-  auto v = ResponsesFrom(responses, first_token ? "FirstTokenComplete"
-                                                : "QuerySamplesComplete");
+  auto v = ResponsesFrom(
+      responses, first_token ? "FirstTokenComplete" : "QuerySamplesComplete");
   auto wrapped = WrapCallback(cb);
   py::gil_scoped_release nogil;
   if (first_token) {
@@ -340,28 +356,38 @@ void CompleteFromPython(const py::handle& responses, const py::object& cb,
 
 // ids from any integer sequence or array, as uint64.
 py::array_t<uint64_t, py::array::c_style> IdsArray(const py::object& ids) {
-  return py::array_t<uint64_t, py::array::c_style | py::array::forcecast>::ensure(ids);
+  return py::array_t<uint64_t,
+                     py::array::c_style | py::array::forcecast>::ensure(ids);
 }
 
 void CompleteSamples(const py::object& ids_obj, const py::object& data,
-                     const py::object& offsets_obj, const py::object& n_tokens_obj) {
+                     const py::object& offsets_obj,
+                     const py::object& n_tokens_obj) {
   auto ids = IdsArray(ids_obj);
-  if (!ids) throw py::type_error("complete_samples: ids must be a sequence of integers");
-  if (ids.ndim() != 1) throw py::value_error("complete_samples: ids must be 1-D");
+  if (!ids)
+    throw py::type_error(
+        "complete_samples: ids must be a sequence of integers");
+  if (ids.ndim() != 1)
+    throw py::value_error("complete_samples: ids must be 1-D");
   const size_t n = static_cast<size_t>(ids.size());
   py::array_t<int64_t, py::array::c_style | py::array::forcecast> ntok;
   if (!n_tokens_obj.is_none()) {
-    ntok = py::array_t<int64_t, py::array::c_style | py::array::forcecast>::ensure(n_tokens_obj);
-    if (!ntok || static_cast<size_t>(ntok.size()) != n) {
-      throw py::value_error("complete_samples: n_tokens must have one entry per id");
-    }
+    ntok =
+        py::array_t<int64_t, py::array::c_style | py::array::forcecast>::ensure(
+            n_tokens_obj);
+    if (!ntok)
+      throw py::value_error("complete_samples: n_tokens must be integers");
+    const std::string err =
+        loadgen_py::CheckNTokens(n, true, static_cast<size_t>(ntok.size()));
+    if (!err.empty()) throw py::value_error(err);
   }
   const int64_t* ntok_ptr = n_tokens_obj.is_none() ? nullptr : ntok.data();
   if (data.is_none()) {
     if (ntok_ptr != nullptr) {
       std::vector<uint64_t> offsets(n + 1, 0);
       py::gil_scoped_release nogil;
-      QuerySamplesCompleteBuffer(ids.data(), n, nullptr, offsets.data(), ntok_ptr);
+      QuerySamplesCompleteBuffer(ids.data(), n, nullptr, offsets.data(),
+                                 ntok_ptr);
       return;
     }
     py::gil_scoped_release nogil;
@@ -375,8 +401,9 @@ void CompleteSamples(const py::object& ids_obj, const py::object& data,
     // One buffer per id.
     py::sequence seq = data;
     if (seq.size() != n) {
-      throw py::value_error("complete_samples: data has " + std::to_string(seq.size()) +
-                            " buffers for " + std::to_string(n) + " ids");
+      throw py::value_error("complete_samples: data has " +
+                            std::to_string(seq.size()) + " buffers for " +
+                            std::to_string(n) + " ids");
     }
     offsets.push_back(0);
     for (size_t i = 0; i < n; ++i) {
@@ -387,40 +414,34 @@ void CompleteSamples(const py::object& ids_obj, const py::object& data,
         throw py::type_error("complete_samples: data[" + std::to_string(i) +
                              "] is not a C-contiguous bytes-like object");
       }
-      joined.append(static_cast<const char*>(view.buf), static_cast<size_t>(view.len));
+      joined.append(static_cast<const char*>(view.buf),
+                    static_cast<size_t>(view.len));
       PyBuffer_Release(&view);
       offsets.push_back(joined.size());
     }
     bytes = reinterpret_cast<const uint8_t*>(joined.data());
   } else {
     py::array arr = py::array::ensure(data, py::array::c_style);
-    if (!arr) throw py::type_error("complete_samples: data must be a buffer or a list of buffers");
+    if (!arr)
+      throw py::type_error(
+          "complete_samples: data must be a buffer or a list of buffers");
     const size_t total = static_cast<size_t>(arr.nbytes());
     bytes = static_cast<const uint8_t*>(arr.data());
-    if (offsets_obj.is_none()) {
-      // Equal split: a 2-D array gives one row per id; else bytes / n.
-      if (n == 0) return;
-      if (total % n != 0) {
-        throw py::value_error("complete_samples: data of " + std::to_string(total) +
-                              " bytes does not split evenly over " + std::to_string(n) +
-                              " ids; pass offsets");
-      }
-      const size_t each = total / n;
-      offsets.resize(n + 1);
-      for (size_t i = 0; i <= n; ++i) offsets[i] = i * each;
-    } else {
-      auto off = py::array_t<uint64_t, py::array::c_style | py::array::forcecast>::ensure(offsets_obj);
-      if (!off || static_cast<size_t>(off.size()) != n + 1) {
-        throw py::value_error("complete_samples: offsets must have len(ids) + 1 entries");
-      }
-      offsets.assign(off.data(), off.data() + n + 1);
-      for (size_t i = 0; i < n; ++i) {
-        if (offsets[i] > offsets[i + 1] || offsets[i + 1] > total) {
-          throw py::value_error("complete_samples: offsets must be non-decreasing and "
-                                "within the data (" + std::to_string(total) + " bytes)");
-        }
-      }
+    // Equal split when no offsets are given (a 2-D array: one row per id).
+    if (offsets_obj.is_none() && n == 0) return;
+    py::array_t<uint64_t, py::array::c_style> off;
+    if (!offsets_obj.is_none()) {
+      off =
+          py::array_t<uint64_t, py::array::c_style |
+                                    py::array::forcecast>::ensure(offsets_obj);
+      if (!off)
+        throw py::value_error(
+            "complete_samples: offsets must have len(ids) + 1 entries");
     }
+    const std::string err = loadgen_py::ResponseOffsets(
+        n, total, offsets_obj.is_none() ? nullptr : off.data(),
+        offsets_obj.is_none() ? 0 : static_cast<size_t>(off.size()), &offsets);
+    if (!err.empty()) throw py::value_error(err);
     py::gil_scoped_release nogil;
     QuerySamplesCompleteBuffer(ids.data(), n, bytes, offsets.data(), ntok_ptr);
     return;
@@ -432,7 +453,8 @@ void CompleteSamples(const py::object& ids_obj, const py::object& data,
 std::string SettingsRepr(const TestSettings& s) {
   py::object scen = py::cast(s.scenario);
   py::object mode = py::cast(s.mode);
-  return "<TestSettings scenario=" + py::str(scen.attr("name")).cast<std::string>() +
+  return "<TestSettings scenario=" +
+         py::str(scen.attr("name")).cast<std::string>() +
          " mode=" + py::str(mode.attr("name")).cast<std::string>() + ">";
 }
 
@@ -463,61 +485,93 @@ PYBIND11_MODULE(_core, m) {
       .def_readonly("key", &ConfigDiagnostic::key)
       .def_readonly("message", &ConfigDiagnostic::message)
       .def("__repr__", [](const ConfigDiagnostic& d) {
-        return std::string(d.is_error ? "error" : "warning") + ": " + d.file + ":" +
-               std::to_string(d.line) + ": " + (d.key.empty() ? "" : d.key + ": ") + d.message;
+        return std::string(d.is_error ? "error" : "warning") + ": " + d.file +
+               ":" + std::to_string(d.line) + ": " +
+               (d.key.empty() ? "" : d.key + ": ") + d.message;
       });
 
   py::class_<TestSettings>(m, "TestSettings")
       .def(py::init<>())
       .def_readwrite("scenario", &TestSettings::scenario)
       .def_readwrite("mode", &TestSettings::mode)
-      .def_readwrite("single_stream_expected_latency_ns", &TestSettings::single_stream_expected_latency_ns)
-      .def_readwrite("single_stream_target_latency_percentile", &TestSettings::single_stream_target_latency_percentile)
-      .def_readwrite("multi_stream_expected_latency_ns", &TestSettings::multi_stream_expected_latency_ns)
-      .def_readwrite("multi_stream_target_latency_percentile", &TestSettings::multi_stream_target_latency_percentile)
-      .def_readwrite("multi_stream_samples_per_query", &TestSettings::multi_stream_samples_per_query)
+      .def_readwrite("single_stream_expected_latency_ns",
+                     &TestSettings::single_stream_expected_latency_ns)
+      .def_readwrite("single_stream_target_latency_percentile",
+                     &TestSettings::single_stream_target_latency_percentile)
+      .def_readwrite("multi_stream_expected_latency_ns",
+                     &TestSettings::multi_stream_expected_latency_ns)
+      .def_readwrite("multi_stream_target_latency_percentile",
+                     &TestSettings::multi_stream_target_latency_percentile)
+      .def_readwrite("multi_stream_samples_per_query",
+                     &TestSettings::multi_stream_samples_per_query)
       .def_readwrite("server_target_qps", &TestSettings::server_target_qps)
-      .def_readwrite("server_target_latency_ns", &TestSettings::server_target_latency_ns)
-      .def_readwrite("server_target_latency_percentile", &TestSettings::server_target_latency_percentile)
-      .def_readwrite("server_coalesce_queries", &TestSettings::server_coalesce_queries)
-      .def_readwrite("server_find_peak_qps_decimals_of_precision", &TestSettings::server_find_peak_qps_decimals_of_precision)
-      .def_readwrite("server_find_peak_qps_boundary_step_size", &TestSettings::server_find_peak_qps_boundary_step_size)
-      .def_readwrite("server_max_async_queries", &TestSettings::server_max_async_queries)
-      .def_readwrite("server_num_issue_query_threads", &TestSettings::server_num_issue_query_threads)
-      .def_readwrite("offline_expected_qps", &TestSettings::offline_expected_qps)
-      .def_readwrite("sample_concatenate_permutation", &TestSettings::sample_concatenate_permutation)
+      .def_readwrite("server_target_latency_ns",
+                     &TestSettings::server_target_latency_ns)
+      .def_readwrite("server_target_latency_percentile",
+                     &TestSettings::server_target_latency_percentile)
+      .def_readwrite("server_coalesce_queries",
+                     &TestSettings::server_coalesce_queries)
+      .def_readwrite("server_find_peak_qps_decimals_of_precision",
+                     &TestSettings::server_find_peak_qps_decimals_of_precision)
+      .def_readwrite("server_find_peak_qps_boundary_step_size",
+                     &TestSettings::server_find_peak_qps_boundary_step_size)
+      .def_readwrite("server_max_async_queries",
+                     &TestSettings::server_max_async_queries)
+      .def_readwrite("server_num_issue_query_threads",
+                     &TestSettings::server_num_issue_query_threads)
+      .def_readwrite("offline_expected_qps",
+                     &TestSettings::offline_expected_qps)
+      .def_readwrite("sample_concatenate_permutation",
+                     &TestSettings::sample_concatenate_permutation)
       .def_readwrite("min_duration_ms", &TestSettings::min_duration_ms)
       .def_readwrite("max_duration_ms", &TestSettings::max_duration_ms)
       .def_readwrite("min_query_count", &TestSettings::min_query_count)
       .def_readwrite("max_query_count", &TestSettings::max_query_count)
       .def_readwrite("qsl_rng_seed", &TestSettings::qsl_rng_seed)
-      .def_readwrite("sample_index_rng_seed", &TestSettings::sample_index_rng_seed)
+      .def_readwrite("sample_index_rng_seed",
+                     &TestSettings::sample_index_rng_seed)
       .def_readwrite("schedule_rng_seed", &TestSettings::schedule_rng_seed)
-      .def_readwrite("accuracy_log_rng_seed", &TestSettings::accuracy_log_rng_seed)
-      .def_readwrite("accuracy_log_probability", &TestSettings::accuracy_log_probability)
-      .def_readwrite("accuracy_log_sampling_target", &TestSettings::accuracy_log_sampling_target)
+      .def_readwrite("accuracy_log_rng_seed",
+                     &TestSettings::accuracy_log_rng_seed)
+      .def_readwrite("accuracy_log_probability",
+                     &TestSettings::accuracy_log_probability)
+      .def_readwrite("accuracy_log_sampling_target",
+                     &TestSettings::accuracy_log_sampling_target)
       .def_readwrite("test05", &TestSettings::test05)
       .def_readwrite("test05_qsl_rng_seed", &TestSettings::test05_qsl_rng_seed)
-      .def_readwrite("test05_sample_index_rng_seed", &TestSettings::test05_sample_index_rng_seed)
-      .def_readwrite("test05_schedule_rng_seed", &TestSettings::test05_schedule_rng_seed)
+      .def_readwrite("test05_sample_index_rng_seed",
+                     &TestSettings::test05_sample_index_rng_seed)
+      .def_readwrite("test05_schedule_rng_seed",
+                     &TestSettings::test05_schedule_rng_seed)
       .def_readwrite("print_timestamps", &TestSettings::print_timestamps)
-      .def_readwrite("performance_issue_unique", &TestSettings::performance_issue_unique)
-      .def_readwrite("performance_issue_same", &TestSettings::performance_issue_same)
-      .def_readwrite("performance_issue_same_index", &TestSettings::performance_issue_same_index)
-      .def_readwrite("performance_sample_count_override", &TestSettings::performance_sample_count_override)
-      .def_readwrite("accuracy_sample_count_override", &TestSettings::accuracy_sample_count_override)
+      .def_readwrite("performance_issue_unique",
+                     &TestSettings::performance_issue_unique)
+      .def_readwrite("performance_issue_same",
+                     &TestSettings::performance_issue_same)
+      .def_readwrite("performance_issue_same_index",
+                     &TestSettings::performance_issue_same_index)
+      .def_readwrite("performance_sample_count_override",
+                     &TestSettings::performance_sample_count_override)
+      .def_readwrite("accuracy_sample_count_override",
+                     &TestSettings::accuracy_sample_count_override)
       .def_readwrite("use_token_latencies", &TestSettings::use_token_latencies)
       .def_readwrite("ttft_latency", &TestSettings::server_ttft_latency)
       .def_readwrite("tpot_latency", &TestSettings::server_tpot_latency)
-      .def_readwrite("infer_token_latencies", &TestSettings::infer_token_latencies)
-      .def_readwrite("token_latency_scaling_factor", &TestSettings::token_latency_scaling_factor)
+      .def_readwrite("infer_token_latencies",
+                     &TestSettings::infer_token_latencies)
+      .def_readwrite("token_latency_scaling_factor",
+                     &TestSettings::token_latency_scaling_factor)
       .def_readwrite("watchdog_timeout_ms", &TestSettings::watchdog_timeout_ms)
+      .def_readwrite("max_response_bytes", &TestSettings::max_response_bytes)
       .def_readonly("config_diagnostics", &TestSettings::config_diagnostics)
-      .def("FromConfig", &TestSettings::FromConfig, py::arg("path"), py::arg("model"),
-           py::arg("scenario"), py::arg("conf_type") = 1,
-           "This function configures settings from the given user configuration file, "
-           "model, and scenario. The conf_type flag should be set to 1 for loading "
-           "user.conf or else only the default mlperf_conf file will be loaded by the "
+      .def("FromConfig", &TestSettings::FromConfig, py::arg("path"),
+           py::arg("model"), py::arg("scenario"), py::arg("conf_type") = 1,
+           "This function configures settings from the given user "
+           "configuration file, "
+           "model, and scenario. The conf_type flag should be set to 1 for "
+           "loading "
+           "user.conf or else only the default mlperf_conf file will be loaded "
+           "by the "
            "loadgen.")
       .def("__repr__", &SettingsRepr);
 
@@ -526,15 +580,19 @@ PYBIND11_MODULE(_core, m) {
       .def_readwrite("outdir", &LogOutputSettings::outdir)
       .def_readwrite("prefix", &LogOutputSettings::prefix)
       .def_readwrite("suffix", &LogOutputSettings::suffix)
-      .def_readwrite("prefix_with_datetime", &LogOutputSettings::prefix_with_datetime)
-      .def_readwrite("copy_detail_to_stdout", &LogOutputSettings::copy_detail_to_stdout)
-      .def_readwrite("copy_summary_to_stdout", &LogOutputSettings::copy_summary_to_stdout);
+      .def_readwrite("prefix_with_datetime",
+                     &LogOutputSettings::prefix_with_datetime)
+      .def_readwrite("copy_detail_to_stdout",
+                     &LogOutputSettings::copy_detail_to_stdout)
+      .def_readwrite("copy_summary_to_stdout",
+                     &LogOutputSettings::copy_summary_to_stdout);
 
   py::class_<LogSettings>(m, "LogSettings")
       .def(py::init<>())
       .def_readwrite("log_output", &LogSettings::log_output)
       .def_readwrite("log_mode", &LogSettings::log_mode)
-      .def_readwrite("log_mode_async_poll_interval_ms", &LogSettings::log_mode_async_poll_interval_ms)
+      .def_readwrite("log_mode_async_poll_interval_ms",
+                     &LogSettings::log_mode_async_poll_interval_ms)
       .def_readwrite("enable_trace", &LogSettings::enable_trace);
 
   if (!loadgen_py::AddSampleTypes(m.ptr())) throw py::error_already_set();
@@ -549,164 +607,227 @@ PYBIND11_MODULE(_core, m) {
 
   py::class_<PerformanceResult>(m, "PerformanceResult")
 #define LG_RO(f) .def_readonly(#f, &PerformanceResult::f)
-      LG_RO(scenario) LG_RO(valid) LG_RO(min_duration_met) LG_RO(min_queries_met)
-      LG_RO(perf_constraints_met) LG_RO(early_stopping_met) LG_RO(invalid_reasons)
-      LG_RO(early_end_reason)
-      LG_RO(queries_issued) LG_RO(samples_issued) LG_RO(samples_completed)
-      LG_RO(samples_never_completed) LG_RO(target_qps) LG_RO(metric) LG_RO(metric_name)
-      LG_RO(final_query_scheduled_s) LG_RO(final_query_issued_s) LG_RO(final_query_done_s)
-      LG_RO(max_latency_s) LG_RO(qps_with_loadgen_overhead) LG_RO(qps_without_loadgen_overhead)
-      LG_RO(scheduled_samples_per_sec) LG_RO(completed_samples_per_sec) LG_RO(samples_per_sec)
-      LG_RO(overlatency_query_count) LG_RO(early_stopping_latency_ss)
-      LG_RO(early_stopping_latency_ms) LG_RO(early_stopping_lines) LG_RO(sample_latency)
-      LG_RO(query_latency) LG_RO(issue_lag) LG_RO(first_token)
-      LG_RO(first_token_target_percentile_ns) LG_RO(time_per_output_token) LG_RO(token_count)
+      LG_RO(scenario) LG_RO(valid) LG_RO(min_duration_met) LG_RO(
+          min_queries_met) LG_RO(perf_constraints_met) LG_RO(early_stopping_met)
+          LG_RO(invalid_reasons) LG_RO(early_end_reason) LG_RO(
+              queries_issued) LG_RO(samples_issued) LG_RO(samples_completed)
+              LG_RO(samples_never_completed) LG_RO(target_qps) LG_RO(
+                  metric) LG_RO(metric_name) LG_RO(final_query_scheduled_s)
+                  LG_RO(final_query_issued_s) LG_RO(final_query_done_s) LG_RO(
+                      max_latency_s) LG_RO(qps_with_loadgen_overhead)
+                      LG_RO(qps_without_loadgen_overhead) LG_RO(
+                          scheduled_samples_per_sec)
+                          LG_RO(completed_samples_per_sec) LG_RO(
+                              samples_per_sec) LG_RO(overlatency_query_count)
+                              LG_RO(early_stopping_latency_ss) LG_RO(
+                                  early_stopping_latency_ms)
+                                  LG_RO(early_stopping_lines) LG_RO(
+                                      sample_latency) LG_RO(query_latency)
+                                      LG_RO(issue_lag) LG_RO(first_token) LG_RO(
+                                          first_token_target_percentile_ns)
+                                          LG_RO(time_per_output_token) LG_RO(
+                                              token_count)
 #undef LG_RO
-      .def("__repr__", [](const PerformanceResult& r) {
-        return "<PerformanceResult " + r.scenario + " " + (r.valid ? "VALID" : "INVALID") +
-               " " + r.metric_name + "=" + std::to_string(r.metric) + ">";
-      });
+                                              .def("__repr__",
+                                                   [](const PerformanceResult&
+                                                          r) {
+                                                     return "<PerformanceResult"
+                                                            " " +
+                                                            r.scenario + " " +
+                                                            (r.valid
+                                                                 ? "VALID"
+                                                                 : "INVALID") +
+                                                            " " +
+                                                            r.metric_name +
+                                                            "=" +
+                                                            std::to_string(
+                                                                r.metric) +
+                                                            ">";
+                                                   });
 
   py::class_<TestResult>(m, "TestResult")
 #define LG_RO(f) .def_readonly(#f, &TestResult::f)
       LG_RO(performance) LG_RO(has_accuracy) LG_RO(accuracy_samples_issued)
-      LG_RO(accuracy_samples_completed) LG_RO(num_errors) LG_RO(num_warnings) LG_RO(errors)
-      LG_RO(aborted) LG_RO(abort_reason) LG_RO(peak_qps) LG_RO(summary_path)
-      LG_RO(detail_path) LG_RO(accuracy_path) LG_RO(trace_path)
+          LG_RO(accuracy_samples_completed) LG_RO(num_errors) LG_RO(
+              num_warnings) LG_RO(errors) LG_RO(aborted) LG_RO(abort_reason)
+              LG_RO(peak_qps) LG_RO(summary_path) LG_RO(detail_path) LG_RO(
+                  accuracy_path) LG_RO(trace_path) LG_RO(summary_json_path)
 #undef LG_RO
-      .def_property_readonly("valid", [](const TestResult& r) {
-        return !r.aborted && !r.performance.empty() && r.performance.back().valid;
-      })
-      .def("__repr__", [](const TestResult& r) {
-        std::string s = "<TestResult";
-        if (!r.performance.empty()) s += std::string(" ") + (r.performance.back().valid ? "VALID" : "INVALID");
-        if (r.aborted) s += " aborted: " + r.abort_reason;
-        return s + " errors=" + std::to_string(r.num_errors) + ">";
-      });
+                  .def_property_readonly("valid",
+                                         [](const TestResult& r) {
+                                           return !r.aborted &&
+                                                  !r.performance.empty() &&
+                                                  r.performance.back().valid;
+                                         })
+                  .def("__repr__", [](const TestResult& r) {
+                    std::string s = "<TestResult";
+                    if (!r.performance.empty())
+                      s += std::string(" ") +
+                           (r.performance.back().valid ? "VALID" : "INVALID");
+                    if (r.aborted) s += " aborted: " + r.abort_reason;
+                    return s + " errors=" + std::to_string(r.num_errors) + ">";
+                  });
 
   // --- The reference API.
-  m.def("ConstructSUT",
-        [](py::function issue, py::function flush) {
-          return AddSut(std::make_shared<PySut>(std::move(issue), std::move(flush),
-                                                IssueStyle::kObjects, "PySUT"));
-        },
-        "Construct the system under test.");
-  m.def("DestroySUT", [](uintptr_t h) { Destroy(GetHandles().suts, h, "DestroySUT"); },
-        "Destroy the object created by ConstructSUT.");
-  m.def("ConstructFastSUT",
-        [](py::function issue, py::function flush) {
-          return AddSut(std::make_shared<PySut>(std::move(issue), std::move(flush),
-                                                IssueStyle::kFastLists, "PyFastSUT"));
-        },
-        "Construct the system under test, fast issue query");
-  m.def("DestroyFastSUT", [](uintptr_t h) { Destroy(GetHandles().suts, h, "DestroyFastSUT"); },
-        "Destroy the object created by ConstructFastSUT.");
-  m.def("ConstructQDL",
-        [](py::function issue, py::function flush, py::function name) {
-          return AddSut(std::make_shared<PySut>(std::move(issue), std::move(flush),
-                                                IssueStyle::kObjects, "PyQDL", name));
-        },
-        "Construct the query sample library, communicating with the SUT over the network.");
-  m.def("DestroyQDL", [](uintptr_t h) { Destroy(GetHandles().suts, h, "DestroyQDL"); },
-        "Destroy the object created by ConstructQDL.");
-  m.def("ConstructQSL",
-        [](size_t total, size_t perf, py::function load, py::function unload) {
-          return AddQsl(std::make_shared<PyQsl>(total, perf, std::move(load),
-                                                std::move(unload), "PyQSL"));
-        },
-        "Construct the query sample library.");
-  m.def("DestroyQSL", [](uintptr_t h) { Destroy(GetHandles().qsls, h, "DestroyQSL"); },
-        "Destroy the object created by ConstructQSL.");
-  m.def("StartTest",
-        [](const py::object& sut, const py::object& qsl, const TestSettings& settings,
-           const std::string& audit) {
-          RunFromPython(sut, qsl, settings, LogSettings(), audit);
-        },
-        py::arg("sut"), py::arg("qsl"), py::arg("test_settings"),
-        py::arg("audit_config_filename") = "audit.config",
-        "Run tests on a SUT created by ConstructSUT() with the provided QSL. Uses "
-        "default log settings.");
-  m.def("StartTestWithLogSettings",
-        [](const py::object& sut, const py::object& qsl, const TestSettings& settings,
-           const LogSettings& log, const std::string& audit) {
-          RunFromPython(sut, qsl, settings, log, audit);
-        },
-        py::arg("sut"), py::arg("qsl"), py::arg("test_settings"), py::arg("log_settings"),
-        py::arg("audit_config_filename") = "audit.config",
-        "Run tests on a SUT created by ConstructSUT() with the provided QSL. Accepts "
-        "custom log settings.");
-  m.def("QuerySamplesComplete",
-        [](const py::handle& responses, const py::object& cb) {
-          CompleteFromPython(responses, cb, false);
-        },
-        py::arg("responses"), py::arg("response_cb") = py::none(),
-        "Called by the SUT to indicate that samples from some combination of "
-        "IssueQuery calls have finished.");
-  m.def("FirstTokenComplete",
-        [](const py::handle& responses, const py::object& cb) {
-          CompleteFromPython(responses, cb, true);
-        },
-        py::arg("responses"), py::arg("response_cb") = py::none(),
-        "Called by the SUT to indicate that tokens from some combination of "
-        "IssueQuery calls have finished.");
+  m.def(
+      "ConstructSUT",
+      [](py::function issue, py::function flush) {
+        return AddSut(std::make_shared<PySut>(
+            std::move(issue), std::move(flush), IssueStyle::kObjects, "PySUT"));
+      },
+      "Construct the system under test.");
+  m.def(
+      "DestroySUT",
+      [](uintptr_t h) { Destroy(GetHandles().suts, h, "DestroySUT"); },
+      "Destroy the object created by ConstructSUT.");
+  m.def(
+      "ConstructFastSUT",
+      [](py::function issue, py::function flush) {
+        return AddSut(
+            std::make_shared<PySut>(std::move(issue), std::move(flush),
+                                    IssueStyle::kFastLists, "PyFastSUT"));
+      },
+      "Construct the system under test, fast issue query");
+  m.def(
+      "DestroyFastSUT",
+      [](uintptr_t h) { Destroy(GetHandles().suts, h, "DestroyFastSUT"); },
+      "Destroy the object created by ConstructFastSUT.");
+  m.def(
+      "ConstructQDL",
+      [](py::function issue, py::function flush, py::function name) {
+        return AddSut(
+            std::make_shared<PySut>(std::move(issue), std::move(flush),
+                                    IssueStyle::kObjects, "PyQDL", name));
+      },
+      "Construct the query sample library, communicating with the SUT over the "
+      "network.");
+  m.def(
+      "DestroyQDL",
+      [](uintptr_t h) { Destroy(GetHandles().suts, h, "DestroyQDL"); },
+      "Destroy the object created by ConstructQDL.");
+  m.def(
+      "ConstructQSL",
+      [](size_t total, size_t perf, py::function load, py::function unload) {
+        return AddQsl(std::make_shared<PyQsl>(total, perf, std::move(load),
+                                              std::move(unload), "PyQSL"));
+      },
+      "Construct the query sample library.");
+  m.def(
+      "DestroyQSL",
+      [](uintptr_t h) { Destroy(GetHandles().qsls, h, "DestroyQSL"); },
+      "Destroy the object created by ConstructQSL.");
+  m.def(
+      "StartTest",
+      [](const py::object& sut, const py::object& qsl,
+         const TestSettings& settings, const std::string& audit) {
+        RunFromPython(sut, qsl, settings, LogSettings(), audit);
+      },
+      py::arg("sut"), py::arg("qsl"), py::arg("test_settings"),
+      py::arg("audit_config_filename") = "audit.config",
+      "Run tests on a SUT created by ConstructSUT() with the provided QSL. "
+      "Uses "
+      "default log settings.");
+  m.def(
+      "StartTestWithLogSettings",
+      [](const py::object& sut, const py::object& qsl,
+         const TestSettings& settings, const LogSettings& log,
+         const std::string& audit) {
+        RunFromPython(sut, qsl, settings, log, audit);
+      },
+      py::arg("sut"), py::arg("qsl"), py::arg("test_settings"),
+      py::arg("log_settings"),
+      py::arg("audit_config_filename") = "audit.config",
+      "Run tests on a SUT created by ConstructSUT() with the provided QSL. "
+      "Accepts "
+      "custom log settings.");
+  m.def(
+      "QuerySamplesComplete",
+      [](const py::handle& responses, const py::object& cb) {
+        CompleteFromPython(responses, cb, false);
+      },
+      py::arg("responses"), py::arg("response_cb") = py::none(),
+      "Called by the SUT to indicate that samples from some combination of "
+      "IssueQuery calls have finished.");
+  m.def(
+      "FirstTokenComplete",
+      [](const py::handle& responses, const py::object& cb) {
+        CompleteFromPython(responses, cb, true);
+      },
+      py::arg("responses"), py::arg("response_cb") = py::none(),
+      "Called by the SUT to indicate that tokens from some combination of "
+      "IssueQuery calls have finished.");
 
   // --- Extensions.
   m.def("AbortTest", &AbortTest,
-        "Ask the running test to stop as soon as possible (the result is INVALID). "
+        "Ask the running test to stop as soon as possible (the result is "
+        "INVALID). "
         "Thread-safe; a no-op when no test runs.");
-  m.def("run_test",
-        [](const py::object& sut, const py::object& qsl, const TestSettings& settings,
-           const py::object& log, const std::string& audit) {
-          LogSettings ls = log.is_none() ? LogSettings() : log.cast<LogSettings>();
-          return RunFromPython(sut, qsl, settings, ls, audit);
-        },
-        py::arg("sut"), py::arg("qsl"), py::arg("settings"),
-        py::arg("log_settings") = py::none(),
-        py::arg("audit_config_filename") = "audit.config",
-        "Run a test and return its TestResult. sut/qsl: handles or objects.");
-  m.def("complete_samples", &CompleteSamples, py::arg("ids"), py::arg("data") = py::none(),
-        py::arg("offsets") = py::none(), py::arg("n_tokens") = py::none(),
-        "Complete many samples in one call. ids: a sequence or array of ids. data: "
+  m.def(
+      "run_test",
+      [](const py::object& sut, const py::object& qsl,
+         const TestSettings& settings, const py::object& log,
+         const std::string& audit) {
+        LogSettings ls =
+            log.is_none() ? LogSettings() : log.cast<LogSettings>();
+        return RunFromPython(sut, qsl, settings, ls, audit);
+      },
+      py::arg("sut"), py::arg("qsl"), py::arg("settings"),
+      py::arg("log_settings") = py::none(),
+      py::arg("audit_config_filename") = "audit.config",
+      "Run a test and return its TestResult. sut/qsl: handles or objects.");
+  m.def("complete_samples", &CompleteSamples, py::arg("ids"),
+        py::arg("data") = py::none(), py::arg("offsets") = py::none(),
+        py::arg("n_tokens") = py::none(),
+        "Complete many samples in one call. ids: a sequence or array of ids. "
+        "data: "
         "None, a list of bytes-like objects (one per id), or one buffer split "
         "evenly (or by offsets, len(ids)+1 entries).");
-  m.def("ConstructNumpySUT",
-        [](py::function issue, py::function flush) {
-          // Import NumPy now, not inside the first (timed) issue call.
-          py::module_::import("numpy");
-          return AddSut(std::make_shared<PySut>(std::move(issue), std::move(flush),
-                                                IssueStyle::kNumpy, "PyNumpySUT"));
-        },
-        "Construct a SUT whose issue callback receives (ids, indices) as uint64 numpy arrays.");
-  m.def("builtin_mlperf_conf", [] { return std::string(internal::BuiltinMlperfConf()); },
-        "The text of the mlperf.conf compiled into LoadGen.");
+  m.def(
+      "ConstructNumpySUT",
+      [](py::function issue, py::function flush) {
+        // Import NumPy now, not inside the first (timed) issue call.
+        py::module_::import("numpy");
+        return AddSut(
+            std::make_shared<PySut>(std::move(issue), std::move(flush),
+                                    IssueStyle::kNumpy, "PyNumpySUT"));
+      },
+      "Construct a SUT whose issue callback receives (ids, indices) as uint64 "
+      "numpy arrays.");
+  m.def(
+      "builtin_mlperf_conf",
+      [] { return std::string(internal::BuiltinMlperfConf()); },
+      "The text of the mlperf.conf compiled into LoadGen.");
   m.def("known_config_keys", &internal::KnownConfigKeys,
         "Every key (last part of model.scenario.key) that FromConfig reads.");
-  m.def("explain_config",
-        [](const std::string& user_conf, const std::string& model, const std::string& scenario,
-           const std::string& audit) {
-          internal::ConfigExplanation ex =
-              internal::ExplainConfig(user_conf, model, scenario, audit);
-          py::list fields;
-          for (const auto& f : ex.fields) {
-            py::dict d;
-            d["field"] = f.field;
-            d["value"] = f.value;
-            d["file"] = f.file;
-            d["line"] = f.line;
-            d["key"] = f.key;
-            d["written_value"] = f.written_value;
-            d["where"] = f.Where();
-            fields.append(d);
-          }
-          py::dict out;
-          out["settings"] = ex.settings;
-          out["user_conf_rc"] = ex.user_conf_rc;
-          out["audit_config_rc"] = ex.audit_config_rc;
-          out["fields"] = fields;
-          return out;
-        },
-        py::arg("user_conf"), py::arg("model"), py::arg("scenario"), py::arg("audit_config") = "",
-        "Replay FromConfig (and an audit.config) and report, per TestSettings field, the "
-        "effective value and the file:line that set it.");
+  m.def(
+      "explain_config",
+      [](const std::string& user_conf, const std::string& model,
+         const std::string& scenario, const std::string& audit) {
+        internal::ConfigExplanation ex =
+            internal::ExplainConfig(user_conf, model, scenario, audit);
+        py::list fields;
+        for (const auto& f : ex.fields) {
+          py::dict d;
+          d["field"] = f.field;
+          d["value"] = f.value;
+          d["file"] = f.file;
+          d["line"] = f.line;
+          d["key"] = f.key;
+          d["written_value"] = f.written_value;
+          d["where"] = f.Where();
+          fields.append(d);
+        }
+        py::dict out;
+        out["settings"] = ex.settings;
+        out["user_conf_rc"] = ex.user_conf_rc;
+        out["audit_config_rc"] = ex.audit_config_rc;
+        out["fields"] = fields;
+        return out;
+      },
+      py::arg("user_conf"), py::arg("model"), py::arg("scenario"),
+      py::arg("audit_config") = "",
+      "Replay FromConfig (and an audit.config) and report, per TestSettings "
+      "field, the "
+      "effective value and the file:line that set it.");
   m.attr("__version__") = Version();
 }

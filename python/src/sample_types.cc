@@ -22,7 +22,8 @@ bool ToU64(PyObject* v, const char* what, uint64_t* out) {
   const unsigned long long x = PyLong_AsUnsignedLongLong(v);
   if (x == static_cast<unsigned long long>(-1) && PyErr_Occurred()) {
     PyErr_Clear();
-    PyErr_Format(PyExc_TypeError, "%s must be an int in [0, 2**64), got %R", what, v);
+    PyErr_Format(PyExc_TypeError, "%s must be an int in [0, 2**64), got %R",
+                 what, v);
     return false;
   }
   *out = x;
@@ -38,7 +39,8 @@ bool ToI64(PyObject* v, const char* what, int64_t* out) {
   const long long x = PyLong_AsLongLong(v);
   if (x == -1 && PyErr_Occurred()) {
     PyErr_Clear();
-    PyErr_Format(PyExc_TypeError, "%s must fit in a signed 64-bit int, got %R", what, v);
+    PyErr_Format(PyExc_TypeError, "%s must fit in a signed 64-bit int, got %R",
+                 what, v);
     return false;
   }
   *out = x;
@@ -66,7 +68,8 @@ PyObject* SampleNew(PyTypeObject* type, PyObject* args, PyObject* kwds) {
     }
   } else if (n != 0) {
     PyErr_Format(PyExc_TypeError,
-                 "QuerySample() takes 0 or 2 arguments (id, index), got %zd", n);
+                 "QuerySample() takes 0 or 2 arguments (id, index), got %zd",
+                 n);
     return nullptr;
   }
   PyObject* self = type->tp_alloc(type, 0);
@@ -113,7 +116,8 @@ PyObject* SampleReduce(PyObject* self, PyObject*) {
 PyGetSetDef kSampleGetSet[] = {
     {"id", GetU64<PyQuerySample, &PyQuerySample::id>,
      SetU64<PyQuerySample, &PyQuerySample::id>,
-     "Response id: pass it back in QuerySampleResponse.", const_cast<char*>("QuerySample.id")},
+     "Response id: pass it back in QuerySampleResponse.",
+     const_cast<char*>("QuerySample.id")},
     {"index", GetU64<PyQuerySample, &PyQuerySample::index>,
      SetU64<PyQuerySample, &PyQuerySample::index>,
      "Index of the sample in the QSL.", const_cast<char*>("QuerySample.index")},
@@ -128,13 +132,15 @@ PyType_Slot kSampleSlots[] = {
     {Py_tp_repr, reinterpret_cast<void*>(SampleRepr)},
     {Py_tp_getset, kSampleGetSet},
     {Py_tp_methods, kSampleMethods},
-    {Py_tp_doc, const_cast<char*>(
-                    "QuerySample(id, index): one sample of a query. id identifies "
-                    "the response; index is the QSL sample index.")},
+    {Py_tp_doc,
+     const_cast<char*>(
+         "QuerySample(id, index): one sample of a query. id identifies "
+         "the response; index is the QSL sample index.")},
     {0, nullptr}};
 
-PyType_Spec kSampleSpec = {"loadgen._core.QuerySample", sizeof(PyQuerySample), 0,
-                           Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, kSampleSlots};
+PyType_Spec kSampleSpec = {"loadgen._core.QuerySample", sizeof(PyQuerySample),
+                           0, Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+                           kSampleSlots};
 
 // --- QuerySampleResponse -------------------------------------------------
 
@@ -149,13 +155,15 @@ PyObject* ResponseNew(PyTypeObject* type, PyObject* args, PyObject* kwds) {
         !ToU64(PyTuple_GET_ITEM(args, 2), "QuerySampleResponse.size", &size)) {
       return nullptr;
     }
-    if (n == 4 && !ToI64(PyTuple_GET_ITEM(args, 3), "QuerySampleResponse.n_tokens", &n_tokens)) {
+    if (n == 4 && !ToI64(PyTuple_GET_ITEM(args, 3),
+                         "QuerySampleResponse.n_tokens", &n_tokens)) {
       return nullptr;
     }
   } else if (n != 0) {
     PyErr_Format(PyExc_TypeError,
                  "QuerySampleResponse() takes 0, 3 (id, data, size) or 4 (id, "
-                 "data, size, n_tokens) arguments, got %zd", n);
+                 "data, size, n_tokens) arguments, got %zd",
+                 n);
     return nullptr;
   }
   PyObject* self = type->tp_alloc(type, 0);
@@ -169,7 +177,8 @@ PyObject* ResponseNew(PyTypeObject* type, PyObject* args, PyObject* kwds) {
 }
 
 PyObject* GetNTokens(PyObject* self, void*) {
-  return PyLong_FromLongLong(reinterpret_cast<PyQuerySampleResponse*>(self)->n_tokens);
+  return PyLong_FromLongLong(
+      reinterpret_cast<PyQuerySampleResponse*>(self)->n_tokens);
 }
 
 int SetNTokens(PyObject* self, PyObject* v, void*) {
@@ -186,12 +195,13 @@ int SetNTokens(PyObject* self, PyObject* v, void*) {
 PyObject* ResponseRepr(PyObject* self) {
   auto* r = reinterpret_cast<PyQuerySampleResponse*>(self);
   char buf[160];
-  std::snprintf(buf, sizeof(buf),
-                "QuerySampleResponse(id=%llu, data=%llu, size=%llu, n_tokens=%lld)",
-                static_cast<unsigned long long>(r->id),
-                static_cast<unsigned long long>(r->data),
-                static_cast<unsigned long long>(r->size),
-                static_cast<long long>(r->n_tokens));
+  std::snprintf(
+      buf, sizeof(buf),
+      "QuerySampleResponse(id=%llu, data=%llu, size=%llu, n_tokens=%lld)",
+      static_cast<unsigned long long>(r->id),
+      static_cast<unsigned long long>(r->data),
+      static_cast<unsigned long long>(r->size),
+      static_cast<long long>(r->n_tokens));
   return PyUnicode_FromString(buf);
 }
 
@@ -207,15 +217,18 @@ PyObject* ResponseReduce(PyObject* self, PyObject*) {
 PyGetSetDef kResponseGetSet[] = {
     {"id", GetU64<PyQuerySampleResponse, &PyQuerySampleResponse::id>,
      SetU64<PyQuerySampleResponse, &PyQuerySampleResponse::id>,
-     "The QuerySample.id being answered.", const_cast<char*>("QuerySampleResponse.id")},
+     "The QuerySample.id being answered.",
+     const_cast<char*>("QuerySampleResponse.id")},
     {"data", GetU64<PyQuerySampleResponse, &PyQuerySampleResponse::data>,
      SetU64<PyQuerySampleResponse, &PyQuerySampleResponse::data>,
      "Address of the response bytes (valid during QuerySamplesComplete).",
      const_cast<char*>("QuerySampleResponse.data")},
     {"size", GetU64<PyQuerySampleResponse, &PyQuerySampleResponse::size>,
      SetU64<PyQuerySampleResponse, &PyQuerySampleResponse::size>,
-     "Size of the response in bytes.", const_cast<char*>("QuerySampleResponse.size")},
-    {"n_tokens", GetNTokens, SetNTokens, "Output tokens (token latencies).", nullptr},
+     "Size of the response in bytes.",
+     const_cast<char*>("QuerySampleResponse.size")},
+    {"n_tokens", GetNTokens, SetNTokens, "Output tokens (token latencies).",
+     nullptr},
     {nullptr, nullptr, nullptr, nullptr, nullptr}};
 
 PyMethodDef kResponseMethods[] = {
@@ -227,26 +240,30 @@ PyType_Slot kResponseSlots[] = {
     {Py_tp_repr, reinterpret_cast<void*>(ResponseRepr)},
     {Py_tp_getset, kResponseGetSet},
     {Py_tp_methods, kResponseMethods},
-    {Py_tp_doc, const_cast<char*>(
-                    "QuerySampleResponse(id, data, size[, n_tokens]): the answer "
-                    "for one sample; data is the address of size bytes.")},
+    {Py_tp_doc,
+     const_cast<char*>(
+         "QuerySampleResponse(id, data, size[, n_tokens]): the answer "
+         "for one sample; data is the address of size bytes.")},
     {0, nullptr}};
 
-PyType_Spec kResponseSpec = {"loadgen._core.QuerySampleResponse",
-                             sizeof(PyQuerySampleResponse), 0,
-                             Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, kResponseSlots};
+PyType_Spec kResponseSpec = {
+    "loadgen._core.QuerySampleResponse", sizeof(PyQuerySampleResponse), 0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, kResponseSlots};
 
 }  // namespace
 
 bool AddSampleTypes(PyObject* module) {
-  g_sample_type = reinterpret_cast<PyTypeObject*>(PyType_FromSpec(&kSampleSpec));
+  g_sample_type =
+      reinterpret_cast<PyTypeObject*>(PyType_FromSpec(&kSampleSpec));
   if (g_sample_type == nullptr) return false;
-  g_response_type = reinterpret_cast<PyTypeObject*>(PyType_FromSpec(&kResponseSpec));
+  g_response_type =
+      reinterpret_cast<PyTypeObject*>(PyType_FromSpec(&kResponseSpec));
   if (g_response_type == nullptr) return false;
   // The module keeps its own references; ours live for the process.
   Py_INCREF(g_sample_type);
   Py_INCREF(g_response_type);
-  if (PyModule_AddObject(module, "QuerySample", reinterpret_cast<PyObject*>(g_sample_type)) < 0) {
+  if (PyModule_AddObject(module, "QuerySample",
+                         reinterpret_cast<PyObject*>(g_sample_type)) < 0) {
     return false;
   }
   if (PyModule_AddObject(module, "QuerySampleResponse",
@@ -270,7 +287,8 @@ PyObject* NewQuerySample(uint64_t id, uint64_t index) {
 
 PyObject* NewQuerySampleResponse(uint64_t id, uint64_t data, uint64_t size,
                                  int64_t n_tokens) {
-  auto* r = static_cast<PyQuerySampleResponse*>(PyObject_Malloc(sizeof(PyQuerySampleResponse)));
+  auto* r = static_cast<PyQuerySampleResponse*>(
+      PyObject_Malloc(sizeof(PyQuerySampleResponse)));
   if (r == nullptr) return PyErr_NoMemory();
   PyObject_Init(reinterpret_cast<PyObject*>(r), g_response_type);
   r->id = id;

@@ -14,14 +14,12 @@
 namespace loadgen_py {
 
 struct PyQuerySample {
-  PyObject_HEAD
-  uint64_t id;
+  PyObject_HEAD uint64_t id;
   uint64_t index;
 };
 
 struct PyQuerySampleResponse {
-  PyObject_HEAD
-  uint64_t id;
+  PyObject_HEAD uint64_t id;
   uint64_t data;
   uint64_t size;
   int64_t n_tokens;

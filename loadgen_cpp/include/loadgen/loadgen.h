@@ -119,9 +119,9 @@ struct PerformanceResult {
   int64_t early_stopping_latency_ms = 0;    // SS p99 / MS estimate
   std::vector<std::string> early_stopping_lines;
   LatencyStats sample_latency;
-  LatencyStats query_latency;      // MultiStream
-  LatencyStats issue_lag;          // actual issue - scheduled issue time
-  LatencyStats first_token;        // use_token_latencies
+  LatencyStats query_latency;  // MultiStream
+  LatencyStats issue_lag;      // actual issue - scheduled issue time
+  LatencyStats first_token;    // use_token_latencies
   int64_t first_token_target_percentile_ns = 0;
   LatencyStats time_per_output_token;
   int64_t token_count = 0;
@@ -138,11 +138,14 @@ struct TestResult {
   std::vector<std::string> errors;  // the first few error messages
   bool aborted = false;             // AbortTest, an exception, the watchdog
   std::string abort_reason;
-  double peak_qps = 0;              // FindPeakPerformance
+  double peak_qps = 0;  // FindPeakPerformance
   std::string summary_path;
   std::string detail_path;
   std::string accuracy_path;
   std::string trace_path;
+  // mlperf_log_summary.json: the versioned, machine-readable result
+  // (docs/logs.md); every figure above is in it under the same name.
+  std::string summary_json_path;
 };
 
 // Options of RunTest beyond the reference's StartTest.

@@ -40,6 +40,10 @@ struct ConfigDiagnostic {
   std::string message;   // what is wrong, in words
 };
 
+// TestSettings::watchdog_timeout_ms's default: derive the limit from the
+// other settings (see there).
+constexpr uint64_t kWatchdogFromSettings = ~uint64_t{0};
+
 struct TestSettings {
   TestScenario scenario = TestScenario::SingleStream;
   TestMode mode = TestMode::PerformanceOnly;
@@ -103,9 +107,21 @@ struct TestSettings {
 
   // Extension: if samples are outstanding and none completes for this long,
   // the test ends INVALID, reporting how many never completed. 0 disables
-  // this watchdog. When max_duration_ms is set, a SUT that has made no
-  // progress for 1 s after it is stopped the same way, whatever this says.
-  uint64_t watchdog_timeout_ms = 60000;
+  // this watchdog. The default, kWatchdogFromSettings, derives the limit from
+  // what the settings say the SUT should take, generously: 10 times the
+  // expected time (Offline: the whole query at offline_expected_qps;
+  // SingleStream/MultiStream: the expected latency; Server: the target
+  // latency or the mean gap between queries, whichever is longer), and never
+  // less than 10 minutes. Past max_duration_ms the tail is waited for like
+  // any other; only when this watchdog is off does max_duration_ms bound the
+  // wait: no completion for max_duration_ms (at least 1 s) after it passed.
+  uint64_t watchdog_timeout_ms = kWatchdogFromSettings;
+
+  // Extension: the largest response (QuerySampleResponse::size, or a
+  // first-token response) whose bytes LoadGen copies into the accuracy log.
+  // A larger one, or one whose address cannot be read, is an error of that
+  // sample: its data is not logged and the performance result is INVALID.
+  uint64_t max_response_bytes = uint64_t{1} << 30;  // 1 GiB
 
   // Extension: problems found by FromConfig. The next test run with these
   // settings writes each as an error_invalid_config (or warning) record.

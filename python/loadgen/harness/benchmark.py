@@ -20,10 +20,11 @@ from .. import _core
 from .accuracy import AccuracyResult
 from .backend import Backend, BackendOptions, create_backend
 from .dataset import Dataset
+from .network import network_options
 from .qsl import DatasetQSL
 from .report import PerformanceSummary, Progress, RunReport, report_to_json
 from .settings import RunOptions, cpu_count, make_settings
-from .sut import HarnessSUT, InlineSUT, Postprocess, Respond, SortKey, ThreadedSUT
+from .sut import InlineSUT, Postprocess, Respond, SortKey, ThreadedSUT
 
 
 @dataclass
@@ -66,6 +67,12 @@ class BenchmarkSpec:
         sliding window, which cuts each volume into patches, batches patches
         of one or several volumes up to ``opts.max_batchsize`` through the
         inner backend, and returns one variable-size result per sample.
+    make_sut(dataset, backend, opts, workers): the benchmark's own SUT (e.g.
+        token streaming for LLMs), replacing the inline/threaded ones; with
+        ``--sut openai`` it gets no backend (None): the model runs on a server.
+    adjust_settings(settings, opts): last changes to the TestSettings (e.g.
+        latency bounds a short run relaxes); returns notes for the reader.
+    default_backend: ``--backend`` when the flag is absent.
     watchdog_timeout_ms: LoadGen's watchdog (no sample completed for this long
         while some are outstanding ends the test INVALID); None keeps LoadGen's
         60 s, a model whose one sample can take longer on a CPU sets more.
@@ -92,6 +99,9 @@ class BenchmarkSpec:
     batch_sort_key: Callable[[Dataset, RunOptions], SortKey | None] | None = None
     wrap_backend: Callable[[Backend, RunOptions], Backend] | None = None
     watchdog_timeout_ms: int | None = None
+    make_sut: Callable[[Dataset, Any, RunOptions, int], Any] | None = None
+    adjust_settings: Callable[[Any, RunOptions], list[str]] | None = None
+    default_backend: str = "onnxruntime"
 
     def __post_init__(self) -> None:
         if self.postprocess is None and self.respond is None:
@@ -137,6 +147,7 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
     """Runs one test and returns its report. Raises for setup errors (missing
     files, bad settings); failures during the test are in the report."""
     t_start = time.monotonic()
+    net = network_options(opts.extra)  # None: the model runs here (--sut local)
     if spec.prepare is not None:
         opts = spec.prepare(opts)
     max_bs = opts.max_batchsize or spec.default_max_batchsize
@@ -145,7 +156,14 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
     workers = 1 if inline else threads
     intra = max(1, cpu_count() // workers)
     opts = replace(opts, max_batchsize=max_bs, threads=threads)
-    out_dir = opts.output or default_output_dir(spec, opts)
+    out_dir = opts.output or default_output_dir(
+        spec,
+        replace(opts, backend=net.kind)
+        if net is not None
+        else replace(opts, backend="openai")
+        if opts.extra.get("sut") == "openai"
+        else opts,
+    )
     os.makedirs(out_dir, exist_ok=True)
 
     dataset = spec.make_dataset(opts)
@@ -156,40 +174,63 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
     notes = list(opts.extra.get("notes", [])) + plan.notes
     if spec.watchdog_timeout_ms is not None:
         plan.settings.watchdog_timeout_ms = spec.watchdog_timeout_ms
-
-    backend = create_backend(opts.backend, spec.backends)
-    if spec.wrap_backend is not None:
-        backend = spec.wrap_backend(backend, opts)
-    log(f"loading {opts.backend} model {opts.model or '(none)'}")
-    backend.load(
-        BackendOptions(
-            model_path=opts.model,
-            inputs=spec.inputs,
-            outputs=spec.outputs,
-            intra_op_threads=intra,
-            model_factory=spec.torch_model_factory,
-            null_outputs=spec.null_outputs,
-        )
-    )
-    sizes = [1] + [min(max_bs, 8)] * max(0, opts.warmup_batches - 1) if opts.warmup_batches else []
-    warmup(dataset, backend, sizes)
+    if spec.adjust_settings is not None:
+        notes += spec.adjust_settings(plan.settings, opts)
+    streaming_server = opts.extra.get("sut") == "openai"  # the benchmark's own SUT talks to a server
 
     qsl = DatasetQSL(dataset, qsl_perf)
-    sut: HarnessSUT
-    if inline:
-        sut = InlineSUT(dataset, backend, spec.postprocess, respond=spec.respond)
+    sut: Any
+    if net is not None:
+        from .sut_kserve import KServeSUT
+
+        log(f"connecting to {net.url} ({net.protocol}), model {net.model_name}")
+        sut = KServeSUT(dataset, net, spec.inputs, spec.outputs, spec.postprocess, opts.warmup_batches)
+        notes += sut.notes()
+        backend_name, backend_version, workers_text = net.kind, sut.server_description, sut.describe()
+    elif streaming_server:
+        if spec.make_sut is None:
+            raise ValueError("--sut openai is for token-streaming benchmarks (an LLM); this one has none")
+        sut = spec.make_sut(dataset, None, opts, workers)
+        notes += sut.notes()
+        backend_name, backend_version = "openai", str(opts.extra.get("url"))
+        workers_text = f"up to {opts.extra.get('max_inflight') or 32} requests in flight"
     else:
-        weights = spec.sample_weights(dataset) if spec.sample_weights is not None else None
-        sort_key = spec.batch_sort_key(dataset, opts) if spec.batch_sort_key is not None else None
-        sut = ThreadedSUT(
-            dataset,
-            backend,
-            spec.postprocess,
-            max_bs,
-            threads,
-            respond=spec.respond,
-            sample_weights=weights,
-            sort_key=sort_key,
+        backend = create_backend(opts.backend, spec.backends)
+        if spec.wrap_backend is not None:
+            backend = spec.wrap_backend(backend, opts)
+        log(f"loading {opts.backend} model {opts.model or '(none)'}")
+        backend.load(
+            BackendOptions(
+                model_path=opts.model,
+                inputs=spec.inputs,
+                outputs=spec.outputs,
+                intra_op_threads=intra,
+                model_factory=spec.torch_model_factory,
+                null_outputs=spec.null_outputs,
+            )
+        )
+        sizes = [1] + [min(max_bs, 8)] * max(0, opts.warmup_batches - 1) if opts.warmup_batches else []
+        warmup(dataset, backend, sizes)
+        if spec.make_sut is not None:
+            sut = spec.make_sut(dataset, backend, opts, workers)
+        elif inline:
+            sut = InlineSUT(dataset, backend, spec.postprocess, respond=spec.respond)
+        else:
+            weights = spec.sample_weights(dataset) if spec.sample_weights is not None else None
+            sort_key = spec.batch_sort_key(dataset, opts) if spec.batch_sort_key is not None else None
+            sut = ThreadedSUT(
+                dataset,
+                backend,
+                spec.postprocess,
+                max_bs,
+                threads,
+                respond=spec.respond,
+                sample_weights=weights,
+                sort_key=sort_key,
+            )
+        backend_name, backend_version = opts.backend, backend.version
+        workers_text = ("inline (SingleStream)" if inline else f"{threads} worker(s)") + (
+            f" x {intra} thread(s), max batch {1 if inline else max_bs}"
         )
 
     ls = _core.LogSettings()
@@ -199,10 +240,9 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
         benchmark=spec.name,
         scenario=opts.scenario,
         mode=plan.settings.mode.name,
-        backend=opts.backend,
-        backend_version=backend.version,
-        workers=("inline (SingleStream)" if inline else f"{threads} worker(s)")
-        + f" x {intra} thread(s), max batch {1 if inline else max_bs}",
+        backend=backend_name,
+        backend_version=backend_version,
+        workers=workers_text,
         official=opts.official,
         output_dir=out_dir,
         notes=notes,
@@ -221,17 +261,23 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
         sut.close()
     if sut.error is not None:
         report.error = f"{type(sut.error).__name__}: {sut.error}"
+    if result.performance:
+        report.performance = PerformanceSummary.from_result(result.performance[-1])
+        if (
+            net is not None or streaming_server
+        ) and sut.error is not None:  # failed samples count as unanswered
+            report.performance.valid = False
+            report.performance.invalid_reasons.append(str(sut.error))
     if result.aborted:
         report.aborted = result.abort_reason
     report.loadgen_errors = list(result.errors)
-    if result.performance:
-        report.performance = PerformanceSummary.from_result(result.performance[-1])
     if plan.settings.mode == _core.TestMode.FindPeakPerformance:
         report.peak_qps = float(result.peak_qps)
     report.logs = {
         k: v
         for k, v in (
             ("summary", result.summary_path),
+            ("summary_json", result.summary_json_path),
             ("detail", result.detail_path),
             ("accuracy", result.accuracy_path),
         )
@@ -260,5 +306,6 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
             Path(results_json).write_text(
                 json.dumps(report_to_json(report), indent=2) + "\n", encoding="utf-8"
             )
-    backend.close()
+    if net is None and not streaming_server:
+        backend.close()
     return report

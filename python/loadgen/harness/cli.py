@@ -19,6 +19,7 @@ from typing import Callable
 
 from .backend import registered_backends
 from .benchmark import BenchmarkSpec, run_benchmark
+from .network import add_network_arguments
 from .report import format_report
 from .settings import SCENARIOS, RunOptions
 
@@ -49,7 +50,7 @@ def build_parser(
     p.add_argument(
         "--backend",
         choices=sorted(set(registered_backends()) | set(spec.backends)),
-        default="onnxruntime",
+        default=spec.default_backend,
         help="inference backend",
     )
     p.add_argument("--model", help="model file (default: the embedded default model)")
@@ -126,6 +127,7 @@ def build_parser(
         metavar="DIR",
         help="TEST01: an accuracy run to compare responses with (default: run it, into OUTPUT/accuracy)",
     )
+    add_network_arguments(p)
     if add_arguments is not None:
         add_arguments(p)
     return p

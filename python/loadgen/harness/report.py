@@ -6,6 +6,8 @@ Results are data (``RunReport``); ``format_report`` renders them as text and
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 import threading
 import time
@@ -166,11 +168,28 @@ class RunReport:
         return not (self.accuracy is not None and self.accuracy.passed is False)
 
 
+# results.json's schema. LoadGen's own figures are not repeated in it under
+# other names: they are in mlperf_log_summary.json (schema loadgen.summary/N),
+# which results.json names (logs.summary_json) and embeds (loadgen_summary).
+RESULTS_SCHEMA = "loadgen.harness.results/1"
+_LOADGEN_FIGURES = ("performance", "peak_qps", "loadgen_errors", "aborted", "accuracy_samples")
+
+
 def report_to_json(report: RunReport) -> dict[str, Any]:
-    d = asdict(report)
+    """results.json: what the harness knows (benchmark, backend, notes, the
+    accuracy metric, ``ok``) plus LoadGen's summary JSON as LoadGen wrote it."""
+    d: dict[str, Any] = {"schema": RESULTS_SCHEMA}
+    d.update(asdict(report))
+    for name in _LOADGEN_FIGURES:
+        d.pop(name, None)
     if report.accuracy is not None:
         d["accuracy"]["passed"] = report.accuracy.passed
     d["ok"] = report.ok
+    summary_path = report.logs.get("summary_json")
+    d["loadgen_summary"] = None
+    if summary_path and os.path.isfile(summary_path):
+        with open(summary_path, encoding="utf-8") as f:
+            d["loadgen_summary"] = json.load(f)
     return d
 
 

@@ -1,0 +1,147 @@
+"""RNN-T on LibriSpeech dev-clean: the MLPerf Inference speech benchmark through the shared harness.
+
+    python benchmarks/rnnt/run.py --scenario Offline
+    python benchmarks/rnnt/run.py --scenario SingleStream --accuracy --output out/ss-acc
+    python benchmarks/rnnt/run.py --backend torch --model rnnt.pt \\
+        --dataset-path /data/LibriSpeech/dev-clean --scenario Offline --official
+
+Without ``--dataset-path`` and ``--model`` it runs on the embedded default
+(synthetic.py). Each sample is a waveform; the features, the encoder and the
+greedy decoding all run inside the backend (timed). The response is the
+emitted symbol ids as int64. Flags: ``--help``; the harness: docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+
+import numpy as np
+from loadgen.harness import BenchmarkSpec, RunOptions, RunReport, main
+from loadgen.harness.script import benchmark_folder
+
+HERE = benchmark_folder(__file__)  # makes `import rnnt` work when run as a script
+
+from rnnt import accuracy, synthetic
+from rnnt.dataset import LibriSpeech
+
+SERVER_BOUND_MS = 1000  # mlperf.conf: rnnt.Server.target_latency
+
+
+def postprocess(outputs: list[np.ndarray]) -> list[bytes]:
+    """``[symbols [B, U], counts [B]]`` -> each utterance's ids as int64 bytes (no blanks)."""
+    symbols, counts = outputs
+    symbols = np.ascontiguousarray(symbols, dtype=np.int64)
+    return [symbols[i, : int(n)].tobytes() for i, n in enumerate(counts)]
+
+
+def make_dataset(opts: RunOptions) -> LibriSpeech:
+    assert opts.dataset_path is not None
+    return LibriSpeech(opts.dataset_path, count=opts.count)
+
+
+def prepare(opts: RunOptions) -> RunOptions:
+    """Fill in the embedded default data set and model where none was given."""
+    cache_dir = opts.cache_dir or str(synthetic.default_cache_dir())
+    notes = list(opts.extra.get("notes", []))
+    dataset_path, model = opts.dataset_path, opts.model
+    if dataset_path is None:
+        n = int(opts.extra.get("synthetic_utterances") or synthetic.DEFAULT_COUNT)
+        size = str(opts.extra.get("embedded_model") or synthetic.DEFAULT_SIZE)
+        max_s = float(opts.extra.get("synthetic_max_seconds") or synthetic.MAX_S)
+        assets = synthetic.ensure_default_assets(
+            cache_dir,
+            count=n,
+            size=size,
+            log=lambda s: print(s, file=sys.stderr, flush=True),
+            max_seconds=max_s,
+        )
+        dataset_path = str(assets.data_dir)
+        if model is None:
+            model = {"onnxruntime": str(assets.onnx_dir), "torch": str(assets.torch_model)}.get(opts.backend)
+            notes.append(
+                f"data: the embedded synthetic data set ({n} utterances of 1-15 s, FLAC in LibriSpeech's "
+                f"layout; transcripts = the fixed-seed FP32 {size} model's own greedy output, so FP32 has "
+                f"WER 0 by construction): a pipeline and equivalence check, not a LibriSpeech result"
+            )
+        else:
+            notes.append(
+                "data: the embedded synthetic data set with your --model: its transcripts come from "
+                "the embedded model, so the WER here says nothing about your model"
+            )
+    elif model is None and opts.backend != "null":
+        raise ValueError(
+            "--dataset-path was given without --model: give the checkpoint rnnt.pt or a state dict (torch), "
+            "or the folder of the two ONNX graphs written by benchmarks/rnnt/export.py (onnxruntime)"
+        )
+    return replace(
+        opts,
+        dataset_path=dataset_path,
+        model=model,
+        cache_dir=cache_dir,
+        extra={**opts.extra, "notes": notes},
+    )
+
+
+def hint(report: RunReport, opts: RunOptions) -> list[str]:
+    p = report.performance
+    if p is None or p.valid or opts.official:
+        return []
+    if p.scenario == "MultiStream":
+        per_query_s = p.latency_ms.get("mean", 0.0) / 1000.0
+        return [
+            (
+                f"MultiStream needs at least 662 queries for its 99th-percentile early-stopping estimate; at "
+                f"{per_query_s:.2f} s per query that is about {662 * per_query_s:.0f} s: run with "
+                f"--time {max(20, int(662 * per_query_s * 1.1) + 1)} (or --official) for a VALID result."
+            )
+        ]
+    if p.scenario == "Server":
+        return [
+            (
+                f"Server is VALID only if 99% of queries finish within {SERVER_BOUND_MS} ms and enough "
+                f"queries ran for early stopping (about 460 with none late): lower --qps, or lengthen the "
+                f"run with --time."
+            )
+        ]
+    if p.scenario == "Offline" and any("expected QPS" in r for r in p.invalid_reasons):
+        return [
+            f"Offline ran out of samples before min_duration: set rnnt.Offline.target_qps (or --qps) near {p.metric:.1f}."
+        ]
+    return []
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--synthetic-utterances",
+        type=int,
+        default=synthetic.DEFAULT_COUNT,
+        help="size of the embedded synthetic data set (when no --dataset-path)",
+    )
+    p.add_argument(
+        "--embedded-model",
+        choices=("small", "full"),
+        default=synthetic.DEFAULT_SIZE,
+        help="width of the embedded fixed-seed model: small (a quarter) or full (the reference's)",
+    )
+
+
+SPEC = BenchmarkSpec(
+    name="RNN-T",
+    config_model="rnnt",
+    user_conf=str(HERE / "user.conf"),
+    make_dataset=make_dataset,
+    postprocess=postprocess,
+    accuracy=accuracy.score_for_harness,
+    prepare=prepare,
+    null_outputs=(((1,), "int64"), ((), "int64")),
+    performance_sample_count=2513,
+    default_max_batchsize=8,
+    hint=hint,
+    backends={"torch": "rnnt.decoder:RNNTTorchBackend", "onnxruntime": "rnnt.decoder:RNNTOnnxBackend"},
+)
+
+
+if __name__ == "__main__":
+    sys.exit(main(SPEC, add_arguments=add_arguments))

@@ -1,0 +1,52 @@
+// issuer.h: one phase of issuing: queries from the QueryGenerator go to the
+// SUT at the pace of the scenario, then the tail is waited for and the
+// phase's measurements are collected. The pacing of each scenario is its own
+// small type (issuer.cc): ClosedLoopPacing (SingleStream, MultiStream: the
+// next query when the previous one completed), ServerPacing (at its
+// scheduled time, optionally coalescing queries that are due) and
+// OfflinePacing (at once).
+#ifndef LOADGEN_SRC_ISSUER_H_
+#define LOADGEN_SRC_ISSUER_H_
+
+#include <cstdint>
+
+#include "accuracy_log.h"
+#include "clock.h"
+#include "completion_tracker.h"
+#include "detail_log.h"
+#include "loadgen/loadgen.h"
+#include "query_generator.h"
+#include "results.h"
+#include "run_control.h"
+#include "settings_internal.h"
+
+namespace mlperf {
+namespace internal {
+
+// What a phase needs from its run; all on the StartTest thread.
+struct IssueContext {
+  SystemUnderTest* sut = nullptr;
+  Clock* clock = nullptr;
+  CompletionTracker* tracker = nullptr;
+  RunControl* control = nullptr;
+  AccuracyLog* accuracy_log = nullptr;
+  DetailLog* detail = nullptr;
+  const RunOptions* options = nullptr;
+  uint64_t sequence_next = 0;  // the test-wide number of the next sample
+};
+
+// What a phase leaves behind besides its measurements (for the trace).
+struct PhaseTimes {
+  int64_t start_ns = 0;  // start of issuing (the run's clock)
+  uint64_t samples = 0;
+};
+
+// Issues one phase over the loaded `set` (accuracy: every sample once).
+RunMeasurements IssuePhase(IssueContext* ctx, const EffectiveSettings& s,
+                           const LoadableSet& set, bool accuracy,
+                           PhaseTimes* times);
+
+}  // namespace internal
+}  // namespace mlperf
+
+#endif  // LOADGEN_SRC_ISSUER_H_
