@@ -24,7 +24,7 @@ from .network import network_options
 from .qsl import DatasetQSL
 from .report import PerformanceSummary, Progress, RunReport, report_to_json
 from .settings import RunOptions, cpu_count, make_settings
-from .sut import InlineSUT, Postprocess, Respond, ThreadedSUT
+from .sut import InlineSUT, Postprocess, Respond, SortKey, ThreadedSUT
 
 
 @dataclass
@@ -59,6 +59,9 @@ class BenchmarkSpec:
         strings) for some backend names, used instead of the registry's for
         this benchmark only: e.g. an encoder graph plus a decoder-step graph
         driven by a search loop, where the registry's backends run one graph.
+    batch_sort_key(dataset, opts): optional; a function from QSL indices to
+        integer keys (e.g. sequence lengths) by which the batching workers
+        group samples (see ThreadedSUT), or None for the default batching.
     wrap_backend(backend, opts): wraps the created (not yet loaded) backend,
         for models whose sample is not one model input: e.g. 3D-UNet's
         sliding window, which cuts each volume into patches, batches patches
@@ -93,6 +96,7 @@ class BenchmarkSpec:
     respond: Respond | None = None
     sample_weights: Callable[[Dataset], np.ndarray] | None = None
     backends: Mapping[str, str | type] = field(default_factory=dict)
+    batch_sort_key: Callable[[Dataset, RunOptions], SortKey | None] | None = None
     wrap_backend: Callable[[Backend, RunOptions], Backend] | None = None
     watchdog_timeout_ms: int | None = None
     make_sut: Callable[[Dataset, Any, RunOptions, int], Any] | None = None
@@ -213,6 +217,7 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
             sut = InlineSUT(dataset, backend, spec.postprocess, respond=spec.respond)
         else:
             weights = spec.sample_weights(dataset) if spec.sample_weights is not None else None
+            sort_key = spec.batch_sort_key(dataset, opts) if spec.batch_sort_key is not None else None
             sut = ThreadedSUT(
                 dataset,
                 backend,
@@ -221,6 +226,7 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
                 threads,
                 respond=spec.respond,
                 sample_weights=weights,
+                sort_key=sort_key,
             )
         backend_name, backend_version = opts.backend, backend.version
         workers_text = ("inline (SingleStream)" if inline else f"{threads} worker(s)") + (

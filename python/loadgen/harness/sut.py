@@ -38,6 +38,9 @@ Postprocess = Callable[[list[np.ndarray]], ResponseData]
 # The batch-aware form, for responses that need more than the outputs (DLRM:
 # each group's labels and size): (outputs, dataset, the batch's QSL indices).
 Respond = Callable[[list[np.ndarray], Dataset, np.ndarray], ResponseData]
+# Maps a query's QSL indices to integer sort keys (e.g. sequence lengths): with
+# one, ThreadedSUT batches samples of similar keys together (see ThreadedSUT).
+SortKey = Callable[[np.ndarray], np.ndarray]
 
 
 class _BatchRunner:
@@ -173,6 +176,12 @@ class ThreadedSUT(HarnessSUT):
     whose weights add up to at most ``max_batchsize`` (a sample heavier than
     that is a batch of its own). DLRM uses it so that ``max_batchsize`` counts
     user-item pairs and a group of pairs is never split.
+
+    ``sort_key`` (optional; e.g. each sample's sequence length): a query is
+    sorted by key, largest first, before it is cut into batches, and a worker
+    merging queued pieces (Server) takes only pieces whose key does not exceed
+    that of the oldest one, which leads the batch: length-bucketed batches for
+    models whose cost follows the key (BERT's padding-free option).
     """
 
     def __init__(
@@ -184,6 +193,7 @@ class ThreadedSUT(HarnessSUT):
         threads: int,
         respond: Respond | None = None,
         sample_weights: np.ndarray | None = None,
+        sort_key: SortKey | None = None,
     ) -> None:
         if threads < 1:
             raise ValueError(f"threads = {threads}: must be >= 1")
@@ -197,8 +207,10 @@ class ThreadedSUT(HarnessSUT):
                     f"got shape {w.shape}" + (f", smallest {w.min()}" if w.size else "")
                 )
             self._weights = w.astype(np.int64)
-        # Queued batches: (ids, indices, weight); weight = sample count when unweighted.
-        self._queue: collections.deque[tuple[np.ndarray, np.ndarray, int]] = collections.deque()
+        self.sort_key = sort_key
+        # Queued batches: (ids, indices, weight, key); weight = sample count when unweighted;
+        # key = the largest sort key of the batch (0 without sort_key).
+        self._queue: collections.deque[tuple[np.ndarray, np.ndarray, int, int]] = collections.deque()
         self._cv = threading.Condition()
         self._stopping = False
         self._workers = []
@@ -231,7 +243,15 @@ class ThreadedSUT(HarnessSUT):
     def issue_queries(self, ids: np.ndarray, indices: np.ndarray) -> None:  # type: ignore[override]
         self.queries += 1
         self.issued += len(ids)
-        pieces = self._pieces(ids, indices)
+        if self.sort_key is None:
+            pieces = [(i, x, w, 0) for i, x, w in self._pieces(ids, indices)]
+        else:
+            # Longest first, so that batches hold samples of similar cost and
+            # the longest ones do not make the tail.
+            order = np.argsort(-np.asarray(self.sort_key(indices)), kind="stable")
+            ids, indices = ids[order], indices[order]
+            key = self.sort_key
+            pieces = [(i, x, w, int(np.max(key(x)))) for i, x, w in self._pieces(ids, indices)]
         with self._cv:
             self._queue.extend(pieces)
             self._cv.notify(min(len(self._workers), len(pieces)))
@@ -242,15 +262,30 @@ class ThreadedSUT(HarnessSUT):
                 if self._stopping:
                     return None
                 self._cv.wait()
-            ids, idx, total = self._queue.popleft()
+            ids, idx, total, key = self._queue.popleft()
             if total < self.max_batchsize and self._queue:
                 # Merge small queued pieces (Server's one-sample queries).
                 parts_ids, parts_idx = [ids], [idx]
-                while self._queue and total + self._queue[0][2] <= self.max_batchsize:
-                    more_ids, more_idx, more = self._queue.popleft()
-                    parts_ids.append(more_ids)
-                    parts_idx.append(more_idx)
-                    total += more
+                if self.sort_key is None:
+                    while self._queue and total + self._queue[0][2] <= self.max_batchsize:
+                        more_ids, more_idx, more, _ = self._queue.popleft()
+                        parts_ids.append(more_ids)
+                        parts_idx.append(more_idx)
+                        total += more
+                else:
+                    # Length buckets: the oldest piece leads; only queued pieces whose key
+                    # does not exceed its key join it (the rest keep their places).
+                    kept: collections.deque[tuple[np.ndarray, np.ndarray, int, int]] = collections.deque()
+                    while self._queue and total < self.max_batchsize:
+                        piece = self._queue.popleft()
+                        if piece[3] <= key and total + piece[2] <= self.max_batchsize:
+                            parts_ids.append(piece[0])
+                            parts_idx.append(piece[1])
+                            total += piece[2]
+                        else:
+                            kept.append(piece)
+                    kept.extend(self._queue)
+                    self._queue = kept
                 if len(parts_ids) > 1:
                     ids, idx = np.concatenate(parts_ids), np.concatenate(parts_idx)
             return ids, idx
