@@ -56,17 +56,20 @@ def system_json(folder: Path) -> Path:
     return path
 
 
-def check_flow(spec: Any, options: Callable[..., RunOptions], tmp: Path) -> None:
+def check_flow(spec: Any, options: Callable[..., RunOptions], tmp: Path, qps: float = 400.0) -> None:
     runs = tmp / "runs"
     log = lambda s: None
     perf = runs / "performance"
     acc = runs / "accuracy"
-    run_benchmark(spec, options(output=str(perf)), log)
+    # Offline's one query holds 1.1 x duration x qps samples: enough that it outlasts the short
+    # min_duration on a fast tiny model (a VALID run), few enough to take seconds.
+    fast = {"qps": qps}
+    run_benchmark(spec, options(output=str(perf), **fast), log)
     report = run_benchmark(spec, options(output=str(acc), accuracy=True), log)
     assert report.accuracy is not None and report.accuracy.passed, report.accuracy
     rules = model_rules(spec.config_model)
     for test in rules.tests:
-        res = run_compliance(spec, options(output=str(runs)), test, str(perf), str(acc), log)
+        res = run_compliance(spec, options(output=str(runs), **fast), test, str(perf), str(acc), log)
         for v in res.verifications:
             if v.kind == "accuracy":
                 assert v.passed, v.text

@@ -587,3 +587,16 @@ def test_answer_spans_keep_the_contexts_own_whitespace_and_partial_words():
     assert (text, start) == ("beta.\nGamma\u202fdelta  eps", 6)
     assert squad.exact_match_score(text, "beta. Gamma delta eps") == 1.0
     assert synthetic.context_span(context, words, 0, 0, "lph") == ("lph", 1)
+
+
+def test_compliance_and_submission_flow(assets, cache, tmp_path):
+    """Performance, accuracy and the model's compliance tests, packed and checked (issue 15)."""
+    from bert.run import SPEC
+    from submission_flow import check_flow
+
+    check_flow(
+        SPEC,
+        lambda **kw: options(assets, cache, tmp_path, "Offline", "onnxruntime", **kw),
+        tmp_path,
+        qps=4000.0,
+    )

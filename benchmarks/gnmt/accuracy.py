@@ -134,7 +134,14 @@ def score_for_harness(accuracy_log: str, dataset, opts) -> AccuracyResult:
     """The harness's hook: references from the data set folder (or ``--reference``)."""
     ref_file = opts.extra.get("reference") or Path(dataset.data_path) / "newstest2014.tok.bpe.32000.de"
     responses = first_response_per_sample(read_accuracy_log(accuracy_log))
-    return evaluate(responses, read_references(ref_file), reference_bleu_for(ref_file))
+    references = read_references(ref_file)
+    n = len(references)
+    if dataset.total_count > n:
+        # The performance set (the sentences repeated, as the reference's .large file): sample i is
+        # sentence i mod n. A performance run's sampled responses (TEST01) are scored that way,
+        # keeping the first response of each sentence.
+        responses = {i % n: d for i, d in sorted(responses.items(), reverse=True)}
+    return evaluate(responses, references, reference_bleu_for(ref_file))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
