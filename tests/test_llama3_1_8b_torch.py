@@ -141,9 +141,9 @@ def test_torch_backend_streams_through_the_harness(
     folder: Path, hf_tokenizer, tmp_path: Path, scenario
 ) -> None:
     from llama3_1_8b.run import SPEC
-    from loadgen.harness import RunOptions, register_backend, run_benchmark
+    from loadgen.harness import RunOptions, run_benchmark
 
-    register_backend("torch", "llama3_1_8b.backend_torch:TransformersBackend")
+    # SPEC.backends maps "torch" to the transformers backend for this benchmark only.
     prompts = ["The capital of France is", "One, two, three, four,"]
     samples = [
         {"input": p, "tok_input": hf_tokenizer.encode(p, add_special_tokens=False).ids, "output": "x"}
