@@ -229,6 +229,7 @@ def start_server(model: str, interrupt: bool) -> tuple[subprocess.Popen, str]:
     # The server logs every request: to a file, never an unread pipe (it would block when full).
     log = tempfile.NamedTemporaryFile("w+", prefix="llama-server-", suffix=".log", delete=False)  # noqa: SIM115
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, text=True)
+    proc.log_path = log.name  # type: ignore[attr-defined]
     url = f"http://127.0.0.1:{port}"
     import httpx
 
@@ -319,10 +320,18 @@ def test_server_killed_mid_run_ends_with_a_clear_error(tiny, server, tmp_path: P
     import threading
 
     proc, url = server
-    threading.Timer(1.5, proc.kill).start()
+
+    def kill_once_answering() -> None:  # mid-run: after the first generation request reached it
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and "POST /v1/completions" not in Path(proc.log_path).read_text():
+            time.sleep(0.1)
+        time.sleep(0.5)
+        proc.kill()
+
+    threading.Thread(target=kill_once_answering, daemon=True).start()
     t0 = time.monotonic()
     report = openai_run(tiny, tmp_path, url, "SingleStream", count=None, time_s=60.0)
-    assert time.monotonic() - t0 < 60
+    assert time.monotonic() - t0 < 120
     assert report.error is not None and ("went away" in report.error or "connection" in report.error.lower())
 
 

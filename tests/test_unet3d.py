@@ -457,13 +457,16 @@ def test_an_onnx_model_for_another_patch_size_is_rejected(assets):
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_every_scenario_runs_with_both_backends(assets, cache, tmp_path, scenario, backend):
-    report = run_benchmark(SPEC, options(assets, cache, tmp_path, scenario, backend, count=2))
+    # Offline is VALID once its query outlasts min_duration: 1 ms, which any real inference does
+    # (a 50 ms minimum is not outlasted by tiny models on a quiet machine).
+    short = {"time_s": 0.001} if scenario == "Offline" else {}
+    report = run_benchmark(SPEC, options(assets, cache, tmp_path, scenario, backend, count=2, **short))
     assert report.error is None and not unexpected_errors(report)
     p = report.performance
     assert p is not None and p.samples_completed == p.samples_issued >= 1
     summary = (tmp_path / "out" / "mlperf_log_summary.txt").read_text()
     assert f"Scenario : {scenario}" in summary
-    if scenario == "Offline":  # a few real inferences outlast 50 ms
+    if scenario == "Offline":
         assert p.valid, p.invalid_reasons
 
 
