@@ -346,3 +346,18 @@ def test_tokens_arrays_in_the_log_decode_to_the_text(tiny, tmp_path: Path) -> No
     log = accuracy.read_log(tmp_path / "mlperf_log_accuracy.json")
     assert sorted(log) == list(range(N_SAMPLES))
     assert all(arr.dtype == np.int32 and 0 < len(arr) <= MAX_NEW for arr in log.values())
+
+
+def test_server_hint_gives_the_run_length_early_stopping_asks_for() -> None:
+    from llama3_1_8b.run import hint
+    from loadgen.harness import RunOptions, RunReport
+    from loadgen.harness.report import PerformanceSummary
+
+    lines = ["TTFT Early Stopping Result:", "* Would need to run at least 451 more queries,"]
+    perf = PerformanceSummary("Server", False, ["x"], "m", 0.2, "m", {}, 8, 8, 8, lines, 0.2)
+    report = RunReport(
+        "llm", "Server", "PerformanceOnly", "llamacpp", "1", "w", False, "out", performance=perf
+    )
+    (text,) = hint(report, RunOptions(scenario="Server"))
+    assert "at least 451 more queries" in text and "--time 2540" in text  # 451 / 0.2 s x 1.1 + 60
+    assert hint(report, RunOptions(scenario="Server", official=True)) == []

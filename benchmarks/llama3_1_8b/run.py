@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from dataclasses import replace
 from typing import Any
@@ -130,16 +131,22 @@ def prepare(opts: RunOptions) -> RunOptions:
 
 
 def hint(report: RunReport, opts: RunOptions) -> list[str]:
+    """Why a short Server run is INVALID, with the run length early stopping asks for."""
     p = report.performance
-    if p is None or p.valid or opts.official:
+    if p is None or p.valid or opts.official or p.scenario != "Server":
         return []
-    if p.scenario == "Server":
-        text = (
-            "Server is VALID when 99% of first tokens and of per-token times meet their bounds and early "
-            "stopping holds; on a small CPU lower the rate (--qps 0.2) and lengthen the run (--time 120)."
+    counts = [int(n) for n in re.findall(r"at least (\d+) more queries", " ".join(p.early_stopping))]
+    text = (
+        "Server is VALID when 99% of first tokens and of per-token times meet their bounds and early "
+        "stopping holds."
+    )
+    if counts and p.target_qps > 0:
+        more_s = max(counts) / p.target_qps
+        text += (
+            f" LoadGen asks for at least {max(counts)} more queries: at {p.target_qps:g} QPS about "
+            f"{more_s / 60:.0f} more minutes (--time {int(more_s * 1.1) + 60}), at a rate this CPU keeps up with."
         )
-        return [text]
-    return []
+    return [text]
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
