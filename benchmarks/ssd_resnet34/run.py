@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
 from loadgen.harness import BenchmarkSpec, RunOptions, RunReport, coco, main
-from loadgen.harness.hints import short_run_hints
+from loadgen.harness.hints import server_demo_flags, short_run_hints
 from loadgen.harness.script import benchmark_folder
 
 HERE = benchmark_folder(__file__)  # makes `import ssd_resnet34` work when run as a script
@@ -52,70 +51,24 @@ def build_torch_model(path: str) -> Any:
 
 
 def make_dataset(opts: RunOptions) -> coco.CocoDetection:
-    assert opts.dataset_path is not None and opts.cache_dir is not None
     size = synthetic.input_size_for(opts.dataset_path, 1200)
-    ds = coco.CocoDetection(
-        opts.dataset_path,
-        opts.cache_dir,
-        coco.profile_with_size("coco-1200", size),
-        count=opts.count,
-        remove_empty=bool(opts.extra.get("remove_empty_images")),
-    )
-    for note in ds.notes():
-        print(note, file=sys.stderr, flush=True)
-        opts.extra.setdefault("notes", []).append(note)
-    return ds
+    return coco.make_coco_dataset(opts, coco.profile_with_size("coco-1200", size))
 
 
 def prepare(opts: RunOptions) -> RunOptions:
     """Fill in the embedded default data set and model where none was given."""
-    cache_dir = opts.cache_dir or str(synthetic.default_cache_dir())
-    notes = list(opts.extra.get("notes", []))
-    dataset_path, model = opts.dataset_path, opts.model
-    if dataset_path is None:
-        n = int(opts.extra.get("synthetic_images") or synthetic.DEFAULT_COUNT)
-        assets = synthetic.ensure_default_assets(
-            cache_dir, n_images=n, log=lambda s: print(s, file=sys.stderr, flush=True)
-        )
-        dataset_path = str(assets.data_dir)
-        ref = coco.reference_map_for(assets.data_dir, accuracy.COCO_REFERENCE_MAP)
-        if model is None:
-            model = {"onnxruntime": str(assets.onnx_model), "torch": str(assets.torch_state_dict)}.get(
-                opts.backend
-            )
-            notes.append(
-                f"data: the embedded synthetic COCO-layout set ({n} pictures; annotations = the fixed-seed FP32 "
-                f"model's own detections, FP32 mAP on it {ref:.3f}%): a pipeline and equivalence check, "
-                f"not a COCO result"
-            )
-        else:
-            notes.append(
-                "data: the embedded synthetic set with your --model: its annotations come from the embedded "
-                "model, so accuracy here says nothing about your model"
-            )
-    elif model is None and opts.backend != "null":
-        raise ValueError(
-            "--dataset-path was given without --model: give resnet34-ssd1200.onnx (onnxruntime) or the "
-            "SSD-ResNet34 state dict / resnet34-ssd1200.pytorch (torch) to run on it"
-        )
-    return replace(
+    return coco.prepare_embedded(
         opts,
-        dataset_path=dataset_path,
-        model=model,
-        cache_dir=cache_dir,
-        extra={**opts.extra, "notes": notes},
+        synthetic,
+        accuracy.COCO_REFERENCE_MAP,
+        "resnet34-ssd1200.onnx (onnxruntime) or the SSD-ResNet34 state dict / resnet34-ssd1200.pytorch (torch)",
     )
 
 
 def hint(report: RunReport, opts: RunOptions) -> list[str]:
     """Why a short run on a small machine may be INVALID, and the flags for a VALID
     demonstration: the shared advice, with Server flags sized from the measured latency."""
-    p = report.performance
-    demo = "--max-latency 30 --qps 0.05 --time 10000"
-    if p is not None and p.latency_ms.get("mean"):
-        per_sample_s = p.latency_ms["mean"] / 1000.0
-        qps = 0.5 / per_sample_s  # half the machine's rate: queries rarely wait
-        demo = f"--max-latency {max(2 * per_sample_s, 0.1):.1f} --qps {qps:.2f} --time {int(460 / qps * 1.1) + 1}"
+    demo = server_demo_flags(report, "--max-latency 30 --qps 0.05 --time 10000")
     return short_run_hints(report, opts, MODEL_KEY, "100 ms at the 99th percentile", demo)
 
 

@@ -43,8 +43,9 @@ import contextlib
 import hashlib
 import io
 import json
+import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -580,3 +581,63 @@ def first_response_per_sample_from(path: str | Path) -> dict[int, bytes]:
     from .accuracy import first_response_per_sample, read_accuracy_log
 
     return first_response_per_sample(read_accuracy_log(path))
+
+
+# --- What both SSD benchmarks' run.py need (dataset with notes, the embedded default).
+
+
+def make_coco_dataset(opts: Any, profile: Profile) -> CocoDetection:
+    """The COCO folder of ``opts.dataset_path`` with ``profile``; its notes
+    (missing files, left-out images) go to stderr and into the run's notes."""
+    assert opts.dataset_path is not None and opts.cache_dir is not None
+    ds = CocoDetection(
+        opts.dataset_path,
+        opts.cache_dir,
+        profile,
+        count=opts.count,
+        remove_empty=bool(opts.extra.get("remove_empty_images")),
+    )
+    for note in ds.notes():
+        print(note, file=sys.stderr, flush=True)
+        opts.extra.setdefault("notes", []).append(note)
+    return ds
+
+
+def prepare_embedded(opts: Any, synthetic: Any, default_reference_map: float, which_model: str) -> Any:
+    """Fill in a detection benchmark's embedded default (``synthetic``: its
+    module with ``default_cache_dir``, ``DEFAULT_COUNT`` and
+    ``ensure_default_assets``) where no data set or model was given.
+    ``which_model`` names the files to give with --dataset-path."""
+    cache_dir = opts.cache_dir or str(synthetic.default_cache_dir())
+    notes = list(opts.extra.get("notes", []))
+    dataset_path, model = opts.dataset_path, opts.model
+    if dataset_path is None:
+        n = int(opts.extra.get("synthetic_images") or synthetic.DEFAULT_COUNT)
+        assets = synthetic.ensure_default_assets(
+            cache_dir, n_images=n, log=lambda s: print(s, file=sys.stderr, flush=True)
+        )
+        dataset_path = str(assets.data_dir)
+        ref = reference_map_for(assets.data_dir, default_reference_map)
+        if model is None:
+            model = {"onnxruntime": str(assets.onnx_model), "torch": str(assets.torch_state_dict)}.get(
+                opts.backend
+            )
+            notes.append(
+                f"data: the embedded synthetic COCO-layout set ({n} pictures; annotations = the fixed-seed FP32 "
+                f"model's own detections, FP32 mAP on it {ref:.3f}%): a pipeline and equivalence check, "
+                f"not a COCO result"
+            )
+        else:
+            notes.append(
+                "data: the embedded synthetic set with your --model: its annotations come from the embedded "
+                "model, so accuracy here says nothing about your model"
+            )
+    elif model is None and opts.backend != "null":
+        raise ValueError(f"--dataset-path was given without --model: give {which_model} to run on it")
+    return replace(
+        opts,
+        dataset_path=dataset_path,
+        model=model,
+        cache_dir=cache_dir,
+        extra={**opts.extra, "notes": notes},
+    )

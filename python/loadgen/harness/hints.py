@@ -66,3 +66,16 @@ def short_run_hints(
             f"{config_model}.Offline.target_qps in user.conf; set it (or --qps) near {p.metric:.0f}."
         )
     return hints
+
+
+def server_demo_flags(report: RunReport, default: str) -> str:
+    """Server flags for a VALID demonstration sized from the run's mean latency:
+    half the machine's rate (queries rarely wait), a bound of twice a sample's
+    time, and long enough for early stopping's ~460 queries; ``default`` when
+    the run measured nothing."""
+    p = report.performance
+    if p is None or not p.latency_ms.get("mean"):
+        return default
+    per_sample_s = p.latency_ms["mean"] / 1000.0
+    qps = 0.5 / per_sample_s
+    return f"--max-latency {max(2 * per_sample_s, 0.1):.1f} --qps {qps:.2f} --time {int(460 / qps * 1.1) + 1}"
