@@ -27,12 +27,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
-from dataclasses import replace
 
 import numpy as np
 from loadgen.harness import BackendOptions, RunOptions
-from loadgen.harness.overhead import alternate, print_table, run_batches, through_harness
+from loadgen.harness.overhead import add_overhead_arguments, compare_with_harness, run_batches
 from loadgen.harness.script import benchmark_folder
 from loadgen.harness.settings import cpu_count
 
@@ -46,12 +44,7 @@ from gnmt.run import SPEC
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--samples", type=int, default=256, help="samples per run (a multiple of the batch)")
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--threads", type=int, default=cpu_count(), help="worker threads (both sides)")
-    ap.add_argument("--max-batchsize", type=int, default=SPEC.default_max_batchsize)
-    ap.add_argument("--null-samples", type=int, default=20000, help="samples for the null-backend row")
-    ap.add_argument("--cache-dir", default=str(synthetic.default_cache_dir()))
+    add_overhead_arguments(ap, 256, SPEC.default_max_batchsize, 20000, str(synthetic.default_cache_dir()))
     args = ap.parse_args(argv)
     workers, batch = args.threads, args.max_batchsize
     intra = max(1, cpu_count() // workers)
@@ -64,35 +57,25 @@ def main(argv: list[str] | None = None) -> int:
     backend = GnmtOnnxBackend()
     backend.load(BackendOptions(model_path=str(assets.model_dir), intra_op_threads=intra))
 
-    with tempfile.TemporaryDirectory() as tmp:
-        opts = RunOptions(
-            backend="onnxruntime",
-            model=str(assets.model_dir),
-            dataset_path=str(assets.data_dir),
-            cache_dir=args.cache_dir,
-            count=args.samples,
-            threads=workers,
-            max_batchsize=batch,
-            warmup_batches=2,
-        )
-        results = alternate(
-            args.repeats,
-            {
-                "beam search + onnxruntime alone": lambda r: run_batches(backend.predict, batches, workers),
-                "harness, onnxruntime": lambda r: through_harness(
-                    SPEC, replace(opts, output=f"{tmp}/ort{r}")
-                ),
-            },
-        )
-        null_opts = replace(opts, backend="null", model=None, count=args.null_samples, output=f"{tmp}/null")
-        null = through_harness(SPEC, null_opts)
-
-    print_table(
+    opts = RunOptions(
+        backend="onnxruntime",
+        model=str(assets.model_dir),
+        dataset_path=str(assets.data_dir),
+        cache_dir=args.cache_dir,
+        count=args.samples,
+        threads=workers,
+        max_batchsize=batch,
+        warmup_batches=2,
+    )
+    compare_with_harness(
+        SPEC,
+        opts,
+        "beam search + onnxruntime alone",
+        lambda: run_batches(backend.predict, batches, workers),
+        args.repeats,
+        args.null_samples,
         f"GNMT Offline (embedded default, {assets.units} units, beam 10), {workers} worker(s) x {intra} "
         f"intra-op thread(s), batch {batch}, {args.samples} samples per run, {args.repeats} runs each (alternating)",
-        results,
-        yardstick="beam search + onnxruntime alone",
-        null=(null, args.null_samples),
     )
     return 0
 

@@ -154,3 +154,46 @@ def print_table(
             f"{1e6 / rate:.0f} us of harness work per sample"
         )
     return ratios
+
+
+def add_overhead_arguments(
+    ap: Any, samples: int, max_batchsize: int, null_samples: int, cache_dir: str
+) -> None:
+    """The flags every ``bench_harness_overhead.py`` takes."""
+    from .settings import cpu_count
+
+    ap.add_argument("--samples", type=int, default=samples, help="samples per run (a multiple of the batch)")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=cpu_count(), help="worker threads (both sides)")
+    ap.add_argument("--max-batchsize", type=int, default=max_batchsize)
+    ap.add_argument("--null-samples", type=int, default=null_samples, help="samples for the null-backend row")
+    ap.add_argument("--cache-dir", default=cache_dir)
+
+
+def compare_with_harness(
+    spec: BenchmarkSpec,
+    opts: RunOptions,
+    alone_name: str,
+    alone: Callable[[], float],
+    repeats: int,
+    null_samples: int,
+    title: str,
+) -> dict[str, float]:
+    """The whole comparison: ``alone()`` against ``run.py``'s path with ``opts``
+    (``opts.count`` samples per run), alternating ``repeats`` times, then a
+    null-backend row of ``null_samples``; prints the table, returns the ratios."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        results = alternate(
+            repeats,
+            {
+                alone_name: lambda r: alone(),
+                f"harness, {opts.backend}": lambda r: through_harness(
+                    spec, replace(opts, output=f"{tmp}/run{r}")
+                ),
+            },
+        )
+        null_opts = replace(opts, backend="null", model=None, count=null_samples, output=f"{tmp}/null")
+        null = through_harness(spec, null_opts)
+    return print_table(title, results, yardstick=alone_name, null=(null, null_samples))
