@@ -27,12 +27,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
-from dataclasses import replace
 
 import numpy as np
 from loadgen.harness import RunOptions
-from loadgen.harness.overhead import alternate, ort_session, print_table, run_batches, through_harness
+from loadgen.harness.overhead import add_overhead_arguments, compare_with_harness, ort_session, run_batches
 from loadgen.harness.script import benchmark_folder
 from loadgen.harness.settings import cpu_count
 
@@ -45,12 +43,7 @@ from resnet50.run import ARGMAX_OUTPUT, INPUT_NAME, SPEC
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--samples", type=int, default=320, help="samples per run (a multiple of the batch)")
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--threads", type=int, default=cpu_count(), help="worker threads (both sides)")
-    ap.add_argument("--max-batchsize", type=int, default=32)
-    ap.add_argument("--null-samples", type=int, default=20000, help="samples for the null-backend row")
-    ap.add_argument("--cache-dir", default=str(synthetic.default_cache_dir()))
+    add_overhead_arguments(ap, 320, 32, 20000, str(synthetic.default_cache_dir()))
     args = ap.parse_args(argv)
     workers, batch = args.threads, args.max_batchsize
     intra = max(1, cpu_count() // workers)
@@ -63,37 +56,25 @@ def main(argv: list[str] | None = None) -> int:
     batches = [data.get_batch(idx[i : i + batch].tolist()) for i in range(0, args.samples, batch)]
     sess = ort_session(str(assets.onnx_model), intra)
 
-    with tempfile.TemporaryDirectory() as tmp:
-        opts = RunOptions(
-            backend="onnxruntime",
-            model=str(assets.onnx_model),
-            dataset_path=str(assets.data_dir),
-            cache_dir=args.cache_dir,
-            count=args.samples,
-            threads=workers,
-            max_batchsize=batch,
-            warmup_batches=2,
-        )
-        results = alternate(
-            args.repeats,
-            {
-                "onnxruntime alone": lambda r: run_batches(
-                    lambda b: sess.run([ARGMAX_OUTPUT], {INPUT_NAME: b}), batches, workers
-                ),
-                "harness, onnxruntime": lambda r: through_harness(
-                    SPEC, replace(opts, output=f"{tmp}/ort{r}")
-                ),
-            },
-        )
-        null_opts = replace(opts, backend="null", model=None, count=args.null_samples, output=f"{tmp}/null")
-        null = through_harness(SPEC, null_opts)
-
-    print_table(
+    opts = RunOptions(
+        backend="onnxruntime",
+        model=str(assets.onnx_model),
+        dataset_path=str(assets.data_dir),
+        cache_dir=args.cache_dir,
+        count=args.samples,
+        threads=workers,
+        max_batchsize=batch,
+        warmup_batches=2,
+    )
+    compare_with_harness(
+        SPEC,
+        opts,
+        "onnxruntime alone",
+        lambda: run_batches(lambda b: sess.run([ARGMAX_OUTPUT], {INPUT_NAME: b}), batches, workers),
+        args.repeats,
+        args.null_samples,
         f"ResNet50-v1.5 Offline, {workers} worker(s) x {intra} intra-op thread(s), batch {batch}, "
         f"{args.samples} samples per run, {args.repeats} runs each (alternating)",
-        results,
-        yardstick="onnxruntime alone",
-        null=(null, args.null_samples),
     )
     return 0
 
