@@ -684,7 +684,8 @@ def test_copy_detail_to_stdout_prints_the_detail_records(recorder, tmp_path, cap
 
 def test_trace_is_bounded_and_spread_over_a_long_phase(tmp_path):
     # 250k samples in one Offline query: at most 100k sample events, every
-    # third one, plus the phase span.
+    # fourth one (the stride doubles each time 100k would be passed, in exact
+    # and streaming mode alike), plus the phase span.
     sut = lg.ConstructNumpySUT(lambda ids, idx: lg.complete_samples(ids), lambda: None)
     qsl = lg.ConstructQSL(1024, 1024, lambda s: None, lambda s: None)
     ts = quick_settings(lg, "Offline", min_query_count=250_000, offline_expected_qps=1)
@@ -692,7 +693,7 @@ def test_trace_is_bounded_and_spread_over_a_long_phase(tmp_path):
     events = json.loads(Path(result.trace_path).read_text())["traceEvents"]
     phases = [e for e in events if e["name"] == "PerformancePhase"]
     samples = [e for e in events if e["name"] == "Sample"]
-    assert len(phases) == 1 and phases[0]["args"]["sampled_every"] == 3
-    assert len(samples) == 83_334
-    assert [e["args"]["sample_seq"] for e in samples[:3]] == [0, 3, 6]
+    assert len(phases) == 1 and phases[0]["args"]["sampled_every"] == 4
+    assert len(samples) == 62_500
+    assert [e["args"]["sample_seq"] for e in samples[:3]] == [0, 4, 8]
     assert all(e["args"]["complete_ns"] >= 0 for e in samples)

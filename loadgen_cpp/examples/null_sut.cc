@@ -96,6 +96,9 @@ struct Options {
   std::string model = "null";
   bool require_valid = false;
   bool trace = true;
+  mlperf::TestSettings::RecordMode record_mode =
+      mlperf::TestSettings::RecordMode::kAuto;
+  uint64_t record_budget_mb = 0;  // 0: the default
 };
 
 constexpr char kUsage[] =
@@ -112,6 +115,9 @@ constexpr char kUsage[] =
     "  --model NAME        the model name looked up in --user-conf "
     "(default null)\n"
     "  --no-trace          leave mlperf_log_trace.json empty\n"
+    "  --record-mode MODE  auto (default) | exact | streaming: how latencies\n"
+    "                      are recorded (docs/design.md, Bounded memory)\n"
+    "  --record-budget-mb N  auto mode's budget for exact records\n"
     "  --require-valid     exit 3 unless the result is VALID\n";
 
 [[noreturn]] void UsageError(const std::string& message) {
@@ -185,6 +191,18 @@ Options ParseArgs(int argc, char** argv) {
         o.user_conf = value;
       } else if (arg == "--model") {
         o.model = value;
+      } else if (arg == "--record-mode") {
+        using M = mlperf::TestSettings::RecordMode;
+        static const std::map<std::string, M> kRecordModes = {
+            {"auto", M::kAuto},
+            {"exact", M::kExact},
+            {"streaming", M::kStreaming}};
+        auto it = kRecordModes.find(value);
+        if (it == kRecordModes.end())
+          UsageError("unknown record mode '" + value + "'");
+        o.record_mode = it->second;
+      } else if (arg == "--record-budget-mb") {
+        o.record_budget_mb = ParseNumber<uint64_t>(arg, value);
       } else {
         UsageError("unknown option '" + arg + "'");
       }
@@ -243,6 +261,9 @@ int main(int argc, char** argv) {
   settings.offline_expected_qps = o.qps;
   settings.min_duration_ms = o.duration_ms;
   settings.min_query_count = o.min_queries;
+  settings.record_mode = o.record_mode;
+  if (o.record_budget_mb != 0)
+    settings.exact_record_budget_bytes = o.record_budget_mb << 20;
   if (!o.user_conf.empty() &&
       settings.FromConfig(o.user_conf, o.model, ScenarioName(o.scenario)) !=
           0) {
@@ -285,6 +306,10 @@ int main(int argc, char** argv) {
     std::printf("result: %s  %s = %g  (%lld samples)\n",
                 p.valid ? "VALID" : "INVALID", p.metric_name.c_str(), p.metric,
                 static_cast<long long>(p.samples_completed));
+    std::printf("records: %s (from sample %lld, %lld stragglers)\n",
+                p.record_mode.c_str(),
+                static_cast<long long>(p.streaming_from_sample),
+                static_cast<long long>(p.stragglers));
     for (const std::string& reason : p.invalid_reasons) {
       std::printf("  invalid: %s\n", reason.c_str());
     }

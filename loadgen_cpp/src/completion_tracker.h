@@ -4,7 +4,21 @@
 // claims samples by id meanwhile, without a lock.
 //
 // Ids: (phase tag << 40) | (index + 1). The tag is unique in the process, so a
-// stale id of an earlier phase or test is recognised.
+// stale id of an earlier phase or test is recognised; the index is the
+// sample's generation in streaming mode (below).
+//
+// Records: exact mode keeps every sample's slot until the phase ends and
+// folds them all then. Streaming mode (docs/design.md, "Bounded memory")
+// keeps a window of slots: index i lives at position i mod window, and
+// Register folds finished queries into the MeasurementFold's histograms as it
+// goes, so a position is free again before the sample `window` later needs
+// it. A slot word names the index it belongs to (sample_table.h), so an id
+// whose slot was reused is recognised as completed already (a duplicate). A
+// query still outstanding when its positions are needed moves, under a lock,
+// to the straggler table, where completers find it; nothing is lost. Auto
+// mode starts exact and switches at a sample count: the exact region keeps
+// its positions and is folded a few queries per Register, the window starts
+// after it.
 //
 // Phase end: completers claim inside a CompletionGate::Pass; ClosePhase
 // clears the tag and then waits until every thread that was inside has left.
@@ -17,11 +31,14 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <limits>
+#include <map>
 #include <memory>
 #include <vector>
 
 #include "completion_gate.h"
 #include "loadgen/query_sample.h"
+#include "measurement_fold.h"
 #include "results.h"
 #include "sample_table.h"
 #include "settings_internal.h"
@@ -29,6 +46,26 @@
 
 namespace mlperf {
 namespace internal {
+
+// How a phase records its samples.
+struct Recording {
+  bool streaming = false;  // streaming from the first sample
+  // Exact until this many samples are registered, then streaming (auto).
+  uint64_t switch_at = std::numeric_limits<uint64_t>::max();
+  uint64_t window = uint64_t{1} << 22;  // positions in streaming mode
+  bool trace = false;                   // keep trace records while streaming
+};
+
+// Exact records cost about this much per sample at their peak (the slot,
+// the QSL index, the query record, and the latency vectors of Collect).
+constexpr uint64_t kExactBytesPerSample = 44;
+constexpr uint64_t kExactBytesPerTokenSample = 16 + 16;
+
+// The recording the settings ask for, for a phase expected to issue
+// `expected_samples` (0: unknown). `why` receives a warning when the mode
+// asked for cannot be used.
+Recording ChooseRecording(const EffectiveSettings& s, bool accuracy,
+                          uint64_t expected_samples, std::string* why);
 
 class CompletionTracker {
  public:
@@ -40,12 +77,15 @@ class CompletionTracker {
   // ---- The issuing thread.
 
   // Starts a phase; returns the id base of its samples. `seq_base`: the
-  // test-wide sequence number of its first sample.
-  uint64_t OpenPhase(bool accuracy, uint64_t samples_per_query,
-                     uint64_t seq_base);
+  // test-wide sequence number of its first sample; `start_ns`: the start of
+  // issuing.
+  uint64_t OpenPhase(const EffectiveSettings& s, bool accuracy,
+                     uint64_t samples_per_query, uint64_t seq_base,
+                     int64_t start_ns, const Recording& rec);
   // Prepares the slots of samples first..first+n-1 (q[k] is sample first+k),
   // writes their ids into `q`, and records their query's times. `logged(k)`
-  // tells whether sample k's response goes to the accuracy log.
+  // tells whether sample k's response goes to the accuracy log. `first` is
+  // the start of a query. Streaming: folds finished queries first.
   template <typename LoggedFn>
   void Register(std::vector<QuerySample>* q, uint64_t first,
                 int64_t scheduled_ns, int64_t issued_ns, LoggedFn logged);
@@ -56,10 +96,12 @@ class CompletionTracker {
   // Ends the phase: later completions are unknown ids. Returns once no
   // completer that could have seen the phase is inside the gate.
   void ClosePhase();
-  // The phase's measurements (after ClosePhase). `start_ns`: start of issuing.
-  RunMeasurements Collect(const EffectiveSettings& s, uint64_t queries,
-                          uint64_t samples, int64_t start_ns,
-                          int64_t* last_done_ns) const;
+  // The phase's measurements (after ClosePhase).
+  RunMeasurements Collect(uint64_t queries, uint64_t samples,
+                          int64_t* last_done_ns);
+  // After Collect: the fold (trace records, token-count problems).
+  MeasurementFold* fold() { return fold_.get(); }
+  bool streaming() const { return switched_at_ != kNever; }
 
   uint64_t completed() const {
     return completed_.load(std::memory_order_acquire);
@@ -75,10 +117,20 @@ class CompletionTracker {
   enum class Claim { kOk, kUnknown, kDuplicate };
   // Resolves `id` of the current phase to its index.
   bool Resolve(ResponseId id, uint64_t* index) const;
-  // Claims the slot of `id` with completion time `now_ns` (first wins).
-  // *logged: its response goes to the accuracy log.
-  Claim ClaimSample(ResponseId id, int64_t now_ns, uint64_t* index,
-                    bool* logged);
+  // What a successful claim tells the completer.
+  struct Claimed {
+    uint64_t index = 0;
+    uint32_t qsl_index = 0;
+    bool logged = false;           // its response goes to the accuracy log
+    bool had_first_token = false;  // token runs
+  };
+  // Claims the sample of `id` with completion time `now_ns` (first wins);
+  // token runs store `n_tokens` with it.
+  Claim ClaimSample(ResponseId id, int64_t now_ns, int64_t n_tokens,
+                    Claimed* out);
+  enum class FirstTokenClaim { kOk, kUnknown, kAfterComplete, kTwice };
+  // Records the first token of `id` at `now_ns`.
+  FirstTokenClaim ClaimFirstToken(ResponseId id, int64_t now_ns, Claimed* out);
   // Counts n claimed samples and wakes the waiter if it sleeps.
   void Finish(uint64_t n);
   // A claimed sample whose response data could not be logged.
@@ -86,17 +138,58 @@ class CompletionTracker {
     bad_responses_.fetch_add(1, std::memory_order_relaxed);
   }
 
-  // ---- Reading a phase (its issuer, or completers for their own index).
+  // ---- Reading a phase (its issuer, after ClosePhase, exact mode).
   bool tokens() const { return tokens_; }
   bool accuracy_phase() const { return accuracy_; }
   uint64_t samples_per_query() const { return spq_; }
   uint64_t seq_base() const { return seq_base_; }
-  const SampleSlot& slot(uint64_t i) const { return slots_.Get(i); }
-  uint32_t qsl_index(uint64_t i) const { return sample_qsl_.Get(i); }
-  const QueryRecord& query(uint64_t qi) const { return queries_.Get(qi); }
-  TokenSlot& token(uint64_t i) const { return token_slots_->Get(i); }
+  const SampleSlot& slot(uint64_t i) const { return slots_.Get(Pos(i)); }
+  uint32_t qsl_index(uint64_t i) const { return sample_qsl_.Get(Pos(i)); }
+  const QueryRecord& query(uint64_t qi) const { return queries_.Get(QPos(qi)); }
+  const TokenSlot& token(uint64_t i) const { return token_slots_->Get(Pos(i)); }
+  uint64_t stragglers() const { return stragglers_moved_; }
 
  private:
+  static constexpr uint64_t kNever = std::numeric_limits<uint64_t>::max();
+  struct Straggler {
+    uint64_t index;
+    uint32_t qsl_index;
+    int64_t word;  // a pending state or the completion time
+    int64_t first_token_ns;
+    int64_t n_tokens;
+  };
+  struct StragglerQuery {
+    QueryRecord rec;
+    std::vector<Straggler> samples;
+  };
+
+  // Where sample i and query qi live in the chunked arrays.
+  uint64_t Pos(uint64_t i) const {
+    const uint64_t rs = ring_start_.load(std::memory_order_relaxed);
+    if (i < rs) return i;
+    return ring_base_.load(std::memory_order_relaxed) +
+           ((i - rs) & mask_.load(std::memory_order_relaxed));
+  }
+  uint64_t QPos(uint64_t qi) const {
+    const uint64_t rs = ring_start_.load(std::memory_order_relaxed);
+    if (rs == kNever || qi < rs / spq_) return qi;
+    return ring_base_.load(std::memory_order_relaxed) +
+           ((qi - rs / spq_) & mask_.load(std::memory_order_relaxed));
+  }
+  // Streaming: room for samples below `head`, and folding what finished.
+  void Sweep(uint64_t head);
+  void SwitchToStreaming(uint64_t first);
+  // Folds query qi from the slots if every sample is final (`force`: at the
+  // end, pending ones count as never completed). False if one is pending.
+  bool FoldFromSlots(uint64_t qi, bool force);
+  void MoveToStragglers(uint64_t qi) LG_EXCLUDES(straggler_mu_);
+  void FoldStragglers(bool force) LG_EXCLUDES(straggler_mu_);
+  Claim ClaimStraggler(uint64_t index, int64_t now_ns, int64_t n_tokens,
+                       Claimed* out) LG_EXCLUDES(straggler_mu_);
+  FirstTokenClaim FirstTokenStraggler(uint64_t index, int64_t now_ns,
+                                      Claimed* out) LG_EXCLUDES(straggler_mu_);
+  uint64_t QueryEnd(uint64_t qi) const;  // one past its last sample
+
   bool tokens_ = false;
   // Phase state: written by the issuer between phases (while the tag is 0
   // and no completer is inside the gate), read by completers in the gate.
@@ -114,6 +207,30 @@ class CompletionTracker {
   ChunkedArray<uint32_t> sample_qsl_;  // the QSL index of each issued sample
   ChunkedArray<QueryRecord> queries_;  // indexed by sample / spq
   std::unique_ptr<ChunkedArray<TokenSlot>> token_slots_;
+
+  // Streaming layout: samples from ring_start_ on live at ring_base_ +
+  // (i - ring_start_) mod window. Written by the issuer before the Publish
+  // that makes such a sample claimable.
+  std::atomic<uint64_t> ring_start_{kNever};
+  std::atomic<uint64_t> ring_base_{0};
+  std::atomic<uint64_t> mask_{0};
+
+  // The issuer's streaming state.
+  Recording rec_;
+  std::unique_ptr<MeasurementFold> fold_;
+  uint64_t switched_at_ = kNever;  // first streaming sample
+  uint64_t registered_ = 0;        // samples registered
+  uint64_t old_tail_q_ = 0;        // next query of the exact region to fold
+  uint64_t ring_tail_q_ = 0;       // next query of the window to fold
+  uint64_t stragglers_moved_ = 0;
+  uint64_t sweeps_ = 0;
+  std::vector<FinishedSample> scratch_;
+
+  // Queries moved out of the window; nonzero count: completers look here.
+  std::atomic<uint64_t> straggler_queries_{0};
+  Mutex straggler_mu_;
+  std::map<uint64_t, StragglerQuery> straggler_table_
+      LG_GUARDED_BY(straggler_mu_);
 };
 
 template <typename LoggedFn>
@@ -121,27 +238,38 @@ void CompletionTracker::Register(std::vector<QuerySample>* q, uint64_t first,
                                  int64_t scheduled_ns, int64_t issued_ns,
                                  LoggedFn logged) {
   const uint64_t n = q->size();
+  if (switched_at_ == kNever && first + n > rec_.switch_at && first > 0)
+    SwitchToStreaming(first);
+  if (switched_at_ != kNever) {
+    Sweep(first + n);
+  } else {
+    slots_.Reserve(first + n);
+    sample_qsl_.Reserve(first + n);
+    if (tokens_) token_slots_->Reserve(first + n);
+  }
   const uint64_t id_base = tag_.load(std::memory_order_relaxed) << kIndexBits;
-  slots_.Reserve(first + n);
-  sample_qsl_.Reserve(first + n);
-  if (tokens_) token_slots_->Reserve(first + n);
   for (uint64_t k = 0; k < n; ++k) {
-    SampleSlot& slot = slots_.Get(first + k);
-    sample_qsl_.Get(first + k) = static_cast<uint32_t>((*q)[k].index);
-    slot.done_ns.store(logged(k) ? kPendingLoggedNs : kPendingNs,
-                       std::memory_order_relaxed);
+    const uint64_t i = first + k;
+    const uint64_t p = Pos(i);
+    sample_qsl_.Get(p) = static_cast<uint32_t>((*q)[k].index);
+    slots_.Get(p).done_ns.store(
+        StateWord(i,
+                  logged(k) ? SlotState::kPendingLogged : SlotState::kPending),
+        std::memory_order_relaxed);
     if (tokens_) {
-      TokenSlot& ts = token_slots_->Get(first + k);
-      ts.first_token_ns.store(kPendingNs, std::memory_order_relaxed);
+      TokenSlot& ts = token_slots_->Get(p);
+      ts.first_token_ns.store(StateWord(i, SlotState::kPending),
+                              std::memory_order_relaxed);
       ts.n_tokens = 0;
     }
-    (*q)[k].id = static_cast<ResponseId>(id_base | (first + k + 1));
+    (*q)[k].id = static_cast<ResponseId>(id_base | (i + 1));
   }
   const uint64_t q0 = first / spq_;
   const uint64_t q1 = (first + n + spq_ - 1) / spq_;
-  queries_.Reserve(q1);
+  if (switched_at_ == kNever) queries_.Reserve(q1);
   for (uint64_t qi = q0; qi < q1; ++qi)
-    queries_.Get(qi) = QueryRecord{scheduled_ns, issued_ns};
+    queries_.Get(QPos(qi)) = QueryRecord{scheduled_ns, issued_ns};
+  registered_ = first + n;
 }
 
 }  // namespace internal

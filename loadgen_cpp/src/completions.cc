@@ -28,10 +28,11 @@ void RunResponseCallbacks(const std::vector<QuerySampleResponse>& logged,
   if (error) std::rethrow_exception(error);
 }
 
-bool Run::Claim(ResponseId id, int64_t now_ns, uint64_t* index, bool* logged) {
-  switch (tracker_.ClaimSample(id, now_ns, index, logged)) {
+bool Run::Claim(ResponseId id, int64_t now_ns, int64_t n_tokens,
+                CompletionTracker::Claimed* c, bool check_first_token) {
+  switch (tracker_.ClaimSample(id, now_ns, n_tokens, c)) {
     case CompletionTracker::Claim::kOk:
-      return true;
+      break;
     case CompletionTracker::Claim::kUnknown:
       control_.AddSampleError(
           "QuerySamplesComplete: unknown response id " + std::to_string(id) +
@@ -42,29 +43,22 @@ bool Run::Claim(ResponseId id, int64_t now_ns, uint64_t* index, bool* logged) {
                               std::to_string(id) + ").");
       return false;
   }
-  return false;
-}
-
-void Run::RecordTokens(uint64_t index, ResponseId id, int64_t n_tokens) {
-  if (!tracker_.tokens()) return;
-  TokenSlot& ts = tracker_.token(index);
-  ts.n_tokens = n_tokens;
-  if (settings_.scenario != TestScenario::Offline &&
-      ts.first_token_ns.load(std::memory_order_acquire) == kPendingNs) {
+  if (check_first_token && tracker_.tokens() &&
+      settings_.scenario != TestScenario::Offline && !c->had_first_token) {
     // As the reference: every scenario but Offline needs the first token first.
     control_.AddSampleError(
         "Sample completed before its first token was reported (id " +
         std::to_string(id) + ").");
   }
+  return true;
 }
 
-void Run::LogResponse(uint64_t index, const uint8_t* data, size_t size,
-                      int64_t n_tokens) {
-  const uint64_t seq = tracker_.seq_base() + index;
-  const uint32_t qsl_index = tracker_.qsl_index(index);
+void Run::LogResponse(const CompletionTracker::Claimed& c, const uint8_t* data,
+                      size_t size, int64_t n_tokens) {
+  const uint64_t seq = tracker_.seq_base() + c.index;
   const std::string err =
-      accuracy_log_.Add(seq, qsl_index, data, size, n_tokens);
-  if (!err.empty()) ReportBadData(seq, qsl_index, "response", size, err);
+      accuracy_log_.Add(seq, c.qsl_index, data, size, n_tokens);
+  if (!err.empty()) ReportBadData(seq, c.qsl_index, "response", size, err);
 }
 
 namespace {
@@ -74,11 +68,10 @@ thread_local std::vector<AccuracyLog::Item> t_queued;
 thread_local std::vector<std::pair<size_t, std::string>> t_errors;
 }  // namespace
 
-void Run::QueueResponse(uint64_t index, const uint8_t* data, size_t size,
-                        int64_t n_tokens) {
-  t_queued.push_back(AccuracyLog::Item{tracker_.seq_base() + index,
-                                       tracker_.qsl_index(index), data, size,
-                                       n_tokens});
+void Run::QueueResponse(const CompletionTracker::Claimed& c,
+                        const uint8_t* data, size_t size, int64_t n_tokens) {
+  t_queued.push_back(AccuracyLog::Item{tracker_.seq_base() + c.index,
+                                       c.qsl_index, data, size, n_tokens});
 }
 
 void Run::FlushQueuedResponses() {
@@ -105,24 +98,20 @@ void Run::ReportBadData(uint64_t seq, uint32_t qsl_index, const char* what,
 void Run::CompleteInPass(const QuerySampleResponse* responses, size_t count,
                          std::vector<QuerySampleResponse>* to_callback) {
   const int64_t now = clock_->NowNs();
-  {
-    uint64_t done = 0;
-    for (size_t i = 0; i < count; ++i) {
-      const QuerySampleResponse& r = responses[i];
-      uint64_t index;
-      bool logged = false;
-      if (!Claim(r.id, now, &index, &logged)) continue;
-      RecordTokens(index, r.id, r.n_tokens);
-      if (logged) {
-        QueueResponse(index, reinterpret_cast<const uint8_t*>(r.data), r.size,
-                      r.n_tokens);
-        if (to_callback) to_callback->push_back(r);
-      }
-      ++done;
+  uint64_t done = 0;
+  for (size_t i = 0; i < count; ++i) {
+    const QuerySampleResponse& r = responses[i];
+    CompletionTracker::Claimed c;
+    if (!Claim(r.id, now, r.n_tokens, &c)) continue;
+    if (c.logged) {
+      QueueResponse(c, reinterpret_cast<const uint8_t*>(r.data), r.size,
+                    r.n_tokens);
+      if (to_callback) to_callback->push_back(r);
     }
-    FlushQueuedResponses();
-    tracker_.Finish(done);
+    ++done;
   }
+  FlushQueuedResponses();
+  tracker_.Finish(done);
 }
 
 void Run::FirstTokenInPass(const QuerySampleResponse* responses, size_t count,
@@ -133,40 +122,33 @@ void Run::FirstTokenInPass(const QuerySampleResponse* responses, size_t count,
         "FirstTokenComplete called but use_token_latencies is false; ignored.");
     return;
   }
-  {
-    for (size_t i = 0; i < count; ++i) {
-      const QuerySampleResponse& r = responses[i];
-      uint64_t index;
-      if (!tracker_.Resolve(r.id, &index)) {
+  for (size_t i = 0; i < count; ++i) {
+    const QuerySampleResponse& r = responses[i];
+    CompletionTracker::Claimed c;
+    switch (tracker_.ClaimFirstToken(r.id, now, &c)) {
+      case CompletionTracker::FirstTokenClaim::kOk:
+        break;
+      case CompletionTracker::FirstTokenClaim::kUnknown:
         control_.AddSampleError("FirstTokenComplete: unknown response id " +
                                 std::to_string(r.id) + "; ignored.");
         continue;
-      }
-      const int64_t done =
-          tracker_.slot(index).done_ns.load(std::memory_order_acquire);
-      if (!IsPending(done)) {
+      case CompletionTracker::FirstTokenClaim::kAfterComplete:
         control_.AddSampleError(
             "FirstTokenComplete after QuerySamplesComplete for id " +
             std::to_string(r.id) + ".");
         continue;
-      }
-      TokenSlot& ts = tracker_.token(index);
-      int64_t expected = kPendingNs;
-      if (!ts.first_token_ns.compare_exchange_strong(expected, now)) {
+      case CompletionTracker::FirstTokenClaim::kTwice:
         control_.AddSampleError("First token reported twice for id " +
                                 std::to_string(r.id) + ".");
         continue;
-      }
-      if (done == kPendingLoggedNs) {
-        const std::string err = accuracy_log_.AddFirstToken(
-            tracker_.seq_base() + index,
-            reinterpret_cast<const uint8_t*>(r.data), r.size);
-        if (!err.empty()) {
-          ReportBadData(tracker_.seq_base() + index, tracker_.qsl_index(index),
-                        "first-token", r.size, err);
-        }
-        if (to_callback) to_callback->push_back(r);
-      }
+    }
+    if (c.logged) {
+      const uint64_t seq = tracker_.seq_base() + c.index;
+      const std::string err = accuracy_log_.AddFirstToken(
+          seq, reinterpret_cast<const uint8_t*>(r.data), r.size);
+      if (!err.empty())
+        ReportBadData(seq, c.qsl_index, "first-token", r.size, err);
+      if (to_callback) to_callback->push_back(r);
     }
   }
 }
@@ -175,10 +157,9 @@ void Run::CompleteIdsInPass(const ResponseId* ids, size_t count) {
   const int64_t now = clock_->NowNs();
   uint64_t done = 0;
   for (size_t i = 0; i < count; ++i) {
-    uint64_t index;
-    bool logged = false;
-    if (!Claim(ids[i], now, &index, &logged)) continue;
-    if (logged) LogResponse(index, nullptr, 0, 0);
+    CompletionTracker::Claimed c;
+    if (!Claim(ids[i], now, 0, &c, false)) continue;
+    if (c.logged) LogResponse(c, nullptr, 0, 0);
     ++done;
   }
   tracker_.Finish(done);
@@ -190,16 +171,14 @@ void Run::CompleteBufferInPass(const ResponseId* ids, size_t count,
   const int64_t now = clock_->NowNs();
   uint64_t done = 0;
   for (size_t i = 0; i < count; ++i) {
-    uint64_t index;
-    bool logged = false;
-    if (!Claim(ids[i], now, &index, &logged)) continue;
     const int64_t nt = n_tokens ? n_tokens[i] : 0;
-    RecordTokens(index, ids[i], nt);
-    if (logged) {
+    CompletionTracker::Claimed c;
+    if (!Claim(ids[i], now, nt, &c)) continue;
+    if (c.logged) {
       const uint8_t* p = data ? data + offsets[i] : nullptr;
       const size_t n =
           data ? static_cast<size_t>(offsets[i + 1] - offsets[i]) : 0;
-      QueueResponse(index, p, n, nt);
+      QueueResponse(c, p, n, nt);
     }
     ++done;
   }

@@ -240,6 +240,17 @@ struct FieldView {
 std::string FormatU64(uint64_t v) { return std::to_string(v); }
 std::string FormatInt(int v) { return std::to_string(v); }
 std::string FormatBool(bool v) { return v ? "true" : "false"; }
+std::string FormatRecordMode(TestSettings::RecordMode m) {
+  switch (m) {
+    case TestSettings::RecordMode::kExact:
+      return "exact";
+    case TestSettings::RecordMode::kStreaming:
+      return "streaming";
+    case TestSettings::RecordMode::kAuto:
+      break;
+  }
+  return "auto";
+}
 std::string FormatMode(TestMode m) { return ToString(m); }
 std::string FormatScenario(TestScenario s) { return ToString(s); }
 
@@ -288,6 +299,9 @@ const FieldView kFields[] = {
     LOADGEN_FIELD(token_latency_scaling_factor, FormatU64),
     LOADGEN_FIELD(watchdog_timeout_ms, FormatU64),
     LOADGEN_FIELD(max_response_bytes, FormatU64),
+    LOADGEN_FIELD(record_mode, FormatRecordMode),
+    LOADGEN_FIELD(exact_record_budget_bytes, FormatU64),
+    LOADGEN_FIELD(streaming_window_samples, FormatU64),
 };
 
 #undef LOADGEN_FIELD

@@ -185,6 +185,17 @@ class ServerPacing final : public Pacing {
   bool have_stash_ = false;
 };
 
+// The samples the settings make a performance phase issue at least (the
+// reference pre-generates this many), for choosing how to record them.
+uint64_t ExpectedSamples(const EffectiveSettings& s, uint64_t spq) {
+  const double by_time =
+      s.target_qps * static_cast<double>(s.min_duration_ms) / 1000.0;
+  const double queries =
+      std::max(static_cast<double>(s.min_query_count), by_time);
+  const double samples = queries * static_cast<double>(spq);
+  return samples >= 1.8e19 ? ~uint64_t{0} : static_cast<uint64_t>(samples);
+}
+
 }  // namespace
 
 RunMeasurements IssuePhase(IssueContext* ctx, const EffectiveSettings& s,
@@ -199,11 +210,17 @@ RunMeasurements IssuePhase(IssueContext* ctx, const EffectiveSettings& s,
   ctx->accuracy_log->BeginPhase(s, accuracy);
   QueryGenerator gen(s, accuracy, set);
   const uint64_t spq = gen.samples_per_query();
-  tracker->OpenPhase(accuracy, spq, ctx->sequence_next);
+  std::string record_warning;
+  Recording recording =
+      ChooseRecording(s, accuracy, ExpectedSamples(s, spq), &record_warning);
+  recording.trace = ctx->trace;
+  if (!record_warning.empty())
+    control->AddWarning("warning_generic_message", record_warning);
 
   uint64_t queries = 0;
   uint64_t samples = 0;
   const int64_t start = clock->NowNs();
+  tracker->OpenPhase(s, accuracy, spq, ctx->sequence_next, start, recording);
   const auto power_begin = std::chrono::system_clock::now();
   control->RestartPollTimer();
   WaitLimits limits;
@@ -249,6 +266,9 @@ RunMeasurements IssuePhase(IssueContext* ctx, const EffectiveSettings& s,
     control->CallSafely("SystemUnderTest::IssueQuery",
                         [&] { ctx->sut->IssueQuery(query); });
     queries += queries_in_call;
+    if (ctx->flush_accuracy_log && tracker->streaming() &&
+        (queries & 0xFFFF) < queries_in_call)
+      ctx->flush_accuracy_log();
     if (accuracy) {
       control->PollIfDue();
       continue;
@@ -308,7 +328,7 @@ RunMeasurements IssuePhase(IssueContext* ctx, const EffectiveSettings& s,
   tracker->ClosePhase();
   int64_t max_done = start;
   const std::string early_end_reason = m.early_end_reason;
-  m = tracker->Collect(s, queries, samples, start, &max_done);
+  m = tracker->Collect(queries, samples, &max_done);
   m.early_end_reason = early_end_reason;
   {
     // Power measurement window: from the start of issuing to the last
@@ -324,15 +344,18 @@ RunMeasurements IssuePhase(IssueContext* ctx, const EffectiveSettings& s,
   times->start_ns = start;
   times->samples = samples;
   if (tracker->tokens() && !accuracy) {
-    for (uint64_t i = 0; i < samples; ++i) {
-      if (IsPending(tracker->slot(i).done_ns.load())) continue;
-      const int64_t nt = tracker->token(i).n_tokens;
-      if (nt < 2) {
-        control->AddSampleError("Sample " +
-                                std::to_string(tracker->seq_base() + i) +
-                                " reported n_tokens = " + std::to_string(nt) +
-                                " (token latencies need at least 2).");
-      }
+    const MeasurementFold& fold = *tracker->fold();
+    for (const auto& [i, nt] : fold.few_token_examples()) {
+      control->AddSampleError("Sample " +
+                              std::to_string(tracker->seq_base() + i) +
+                              " reported n_tokens = " + std::to_string(nt) +
+                              " (token latencies need at least 2).");
+    }
+    const uint64_t more =
+        fold.few_token_samples() - fold.few_token_examples().size();
+    if (more > 0) {
+      control->AddSampleError(std::to_string(more) +
+                              " more samples reported fewer than 2 tokens.");
     }
   }
   if (m.samples_never_completed > 0) {

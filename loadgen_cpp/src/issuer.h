@@ -9,6 +9,7 @@
 #define LOADGEN_SRC_ISSUER_H_
 
 #include <cstdint>
+#include <functional>
 
 #include "accuracy_log.h"
 #include "clock.h"
@@ -33,6 +34,10 @@ struct IssueContext {
   DetailLog* detail = nullptr;
   const RunOptions* options = nullptr;
   uint64_t sequence_next = 0;  // the test-wide number of the next sample
+  bool trace = false;          // the trace is written (keep sample records)
+  // Writes the accuracy-log entries gathered so far (streaming mode calls it
+  // as it goes, so sampled entries do not pile up over a long run).
+  std::function<void()> flush_accuracy_log;
 };
 
 // What a phase leaves behind besides its measurements (for the trace).

@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "completion_tracker.h"
+
 namespace mlperf {
 namespace internal {
 
@@ -49,6 +51,15 @@ MemoryEstimate EstimateRunMemory(const EffectiveSettings& s) {
     w << perf_samples << " samples of the performance run (min_query_count = "
       << s.requested.min_query_count << " queries of " << spq << ")";
     perf_what = w.str();
+    // Streaming keeps a window of records; auto mode switches to it at the
+    // exact-record budget.
+    std::string unused;
+    const Recording r = ChooseRecording(s, false, perf_samples, &unused);
+    if (r.streaming) {
+      perf_samples = std::min(perf_samples, r.window);
+    } else if (s.requested.record_mode != TestSettings::RecordMode::kExact) {
+      perf_samples = std::min(perf_samples, r.switch_at + r.window);
+    }
   }
   const bool accuracy =
       s.mode == TestMode::AccuracyOnly || s.mode == TestMode::SubmissionRun;
@@ -91,9 +102,15 @@ void CheckRunMemory(const EffectiveSettings& s, uint64_t available) {
       e.what + " needs about " + Gigabytes(e.bytes) + " (" +
       std::to_string(e.bytes) + " bytes) for LoadGen's records alone, more " +
       "than the " + Gigabytes(available) + " (" + std::to_string(available) +
-      " bytes) of memory available; lower the setting named above (this "
-      "LoadGen keeps every sample's record in memory; there is no "
-      "bounded-memory mode yet)");
+      " bytes) of memory available; lower the setting named above (" +
+      (e.what.rfind("the Offline", 0) == 0
+           ? std::string("an Offline query is issued at once, so its "
+                         "records cannot be streamed")
+       : e.what.rfind("the accuracy", 0) == 0
+           ? std::string("an accuracy run issues every sample of its set")
+           : std::string("or set record_mode to auto or streaming, which "
+                         "keep a bounded window of records")) +
+      ")");
 }
 
 }  // namespace internal

@@ -211,6 +211,15 @@ void LogResultRecords(DetailLog* detail, const PerformanceResult& r,
     }
     add("result_token_count", i64(r.token_count));
   }
+  // Ours: how the latencies were recorded, and streaming mode's bound.
+  add("result_latency_record_mode", JsonString(r.record_mode));
+  if (r.record_mode != "exact") {
+    add("result_latency_relative_error", JsonNumber(r.latency_relative_error));
+    add("result_streaming_from_sample", i64(r.streaming_from_sample));
+    add("result_streaming_window",
+        i64(static_cast<int64_t>(r.streaming_window)));
+    add("result_stragglers", i64(r.stragglers));
+  }
 }
 
 }  // namespace internal

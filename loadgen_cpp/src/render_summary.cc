@@ -58,7 +58,15 @@ std::string PerformanceJson(const PerformanceResult& r, bool tokens) {
       .Num("final_query_done_s", r.final_query_done_s)
       .Raw("sample_latency", StatsJson(r.sample_latency))
       .Raw("query_latency", StatsJson(r.query_latency))
-      .Raw("issue_lag", StatsJson(r.issue_lag));
+      .Raw("issue_lag", StatsJson(r.issue_lag))
+      .Raw("latency_records",
+           JsonObject()
+               .Str("mode", r.record_mode)
+               .Num("relative_error", r.latency_relative_error)
+               .Int("streaming_from_sample", r.streaming_from_sample)
+               .UInt("window", r.streaming_window)
+               .Int("stragglers", r.stragglers)
+               .Close());
   if (tokens) {
     o.Raw("first_token_latency", StatsJson(r.first_token))
         .Raw("time_per_output_token", StatsJson(r.time_per_output_token))

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "completion_tracker.h"
 #include "detail_log.h"
@@ -47,14 +48,22 @@ std::string RenderSummaryJson(const TestResult& result,
                               const EffectiveSettings& s,
                               const RunIdentity& who);
 
-// The trace opening and closing, and the events of one closed phase:
-// a phase span and at most kMaxTraceSamples sample spans, spread evenly.
-constexpr uint64_t kMaxTraceSamples = 100000;
+// The trace opening and closing, and the events of one closed phase: a
+// phase span and the sample spans the fold kept (at most kMaxTraceSamples,
+// every `stride`-th sample).
 std::string RenderTraceOpening();
 std::string RenderTraceClosing(uint64_t events_so_far);
-std::string RenderTraceEvents(const CompletionTracker& phase, bool accuracy,
-                              int64_t origin_ns, int64_t start_ns,
-                              int64_t end_ns, uint64_t samples,
+struct TracePhase {
+  bool accuracy = false;
+  bool tokens = false;
+  uint64_t seq_base = 0;
+  int64_t start_ns = 0;
+  int64_t end_ns = 0;
+  uint64_t samples = 0;
+  uint64_t stride = 1;
+};
+std::string RenderTraceEvents(std::vector<TraceRecord> records,
+                              const TracePhase& phase, int64_t origin_ns,
                               uint64_t* events_so_far);
 
 }  // namespace internal

@@ -26,35 +26,26 @@ std::string StreamString(double v) {
   return os.str();
 }
 
-int64_t Percentile(const std::vector<int64_t>& sorted, double p) {
-  if (sorted.empty()) return 0;
-  size_t i = static_cast<size_t>(static_cast<double>(sorted.size()) * p);
-  if (i >= sorted.size()) i = sorted.size() - 1;
-  return sorted[i];
-}
-
-LatencyStats ComputeStats(std::vector<int64_t>* v) {
+LatencyStats ComputeStats(LatencySet* v) {
   LatencyStats st;
-  std::sort(v->begin(), v->end());
+  v->Finish();
   st.count = static_cast<int64_t>(v->size());
   st.percentiles.assign(std::begin(kPercentiles), std::end(kPercentiles));
   st.percentile_ns.assign(6, 0);
   if (v->empty()) return st;
   // The reference accumulates in int64 and divides (integer mean).
-  int64_t sum = 0;
-  for (int64_t x : *v) sum += x;
-  st.mean_ns = sum / st.count;
-  st.min_ns = v->front();
-  st.max_ns = v->back();
+  st.mean_ns = v->sum() / st.count;
+  st.min_ns = v->min();
+  st.max_ns = v->max();
   for (int i = 0; i < 6; ++i)
-    st.percentile_ns[i] = Percentile(*v, kPercentiles[i]);
+    st.percentile_ns[i] = v->Percentile(kPercentiles[i]);
   return st;
 }
 
 namespace {
 
 // The early-stopping verdict and text lines for one latency set.
-bool EarlyStop(const EffectiveSettings& s, const std::vector<int64_t>& sorted,
+bool EarlyStop(const EffectiveSettings& s, const LatencySet& sorted,
                int64_t queries_issued, int64_t bound_ns,
                std::vector<std::string>* lines, int64_t* est_ss,
                int64_t* est_ms) {
@@ -63,7 +54,7 @@ bool EarlyStop(const EffectiveSettings& s, const std::vector<int64_t>& sorted,
     case TestScenario::SingleStream:
     case TestScenario::MultiStream: {
       auto es = ComputeClosedLoopEarlyStopping(queries_issued, p);
-      if (!es.ok || sorted.size() < static_cast<size_t>(queries_issued)) {
+      if (!es.ok || sorted.size() < static_cast<uint64_t>(queries_issued)) {
         lines->push_back(" * Only processed " + std::to_string(queries_issued) +
                          " queries.");
         lines->push_back(" * Need to process at least " +
@@ -71,7 +62,8 @@ bool EarlyStop(const EffectiveSettings& s, const std::vector<int64_t>& sorted,
                          " queries for early stopping.");
         return false;
       }
-      const int64_t est = sorted[es.estimate_index];
+      const int64_t est =
+          sorted.ValueAtRank(static_cast<uint64_t>(es.estimate_index));
       lines->push_back(" * Processed at least " +
                        std::to_string(es.min_queries) + " queries (" +
                        std::to_string(queries_issued) + ").");
@@ -93,16 +85,15 @@ bool EarlyStop(const EffectiveSettings& s, const std::vector<int64_t>& sorted,
         lines->push_back(" least " + std::to_string(es99.min_queries) +
                          " total queries).");
       } else {
-        *est_ms = sorted[es99.estimate_index];
+        *est_ms =
+            sorted.ValueAtRank(static_cast<uint64_t>(es99.estimate_index));
         lines->push_back(" * Early stopping 99.0th percentile estimate: " +
                          std::to_string(*est_ms));
       }
       return true;
     }
     case TestScenario::Server: {
-      const int64_t over =
-          sorted.end() -
-          std::upper_bound(sorted.begin(), sorted.end(), bound_ns);
+      const int64_t over = static_cast<int64_t>(sorted.CountAbove(bound_ns));
       auto es = ComputeServerEarlyStopping(queries_issued, over, p);
       if (es.ok) {
         lines->push_back(" * Run successful.");
@@ -147,7 +138,13 @@ PerformanceResult Summarize(RunMeasurements* m) {
   r.time_per_output_token = ComputeStats(&m->time_per_output_token);
   r.token_count = m->token_count;
   r.first_token_target_percentile_ns =
-      Percentile(m->first_token_latencies, s.target_latency_percentile);
+      m->first_token_latencies.Percentile(s.target_latency_percentile);
+  r.record_mode = m->record_mode;
+  r.latency_relative_error =
+      m->record_mode == "exact" ? 0.0 : LatencyHistogram::kRelativeError;
+  r.streaming_from_sample = m->streaming_from_sample;
+  r.streaming_window = m->streaming_window;
+  r.stragglers = static_cast<int64_t>(m->stragglers);
   const double n = static_cast<double>(r.samples_completed);
 
   // Minimum duration: Offline by the longest latency, Server by the last
@@ -168,19 +165,16 @@ PerformanceResult Summarize(RunMeasurements* m) {
                       m->sample_latencies.size() >= s.min_sample_count;
   if (s.scenario == TestScenario::Server) {
     if (!s.use_token_latencies) {
-      r.overlatency_query_count =
-          m->sample_latencies.end() -
-          std::upper_bound(m->sample_latencies.begin(),
-                           m->sample_latencies.end(), s.target_latency_ns);
-      r.perf_constraints_met =
-          Percentile(m->sample_latencies, s.target_latency_percentile) <=
-          s.target_latency_ns;
+      r.overlatency_query_count = static_cast<int64_t>(
+          m->sample_latencies.CountAbove(s.target_latency_ns));
+      r.perf_constraints_met = m->sample_latencies.PercentileAtMost(
+          s.target_latency_percentile, s.target_latency_ns);
     } else {
       r.perf_constraints_met =
-          Percentile(m->first_token_latencies, s.target_latency_percentile) <=
-              s.server_ttft_latency_ns &&
-          Percentile(m->time_per_output_token, s.target_latency_percentile) <=
-              s.server_tpot_latency_ns;
+          m->first_token_latencies.PercentileAtMost(s.target_latency_percentile,
+                                                    s.server_ttft_latency_ns) &&
+          m->time_per_output_token.PercentileAtMost(s.target_latency_percentile,
+                                                    s.server_tpot_latency_ns);
     }
   }
   const int64_t queries = static_cast<int64_t>(m->queries_issued);
@@ -215,7 +209,7 @@ PerformanceResult Summarize(RunMeasurements* m) {
       r.metric_name = FixedString(s.target_latency_percentile * 100, 1) +
                       "th percentile latency (ns)";
       r.metric = static_cast<double>(
-          Percentile(m->sample_latencies, s.target_latency_percentile));
+          m->sample_latencies.Percentile(s.target_latency_percentile));
       r.qps_with_loadgen_overhead = (n - 1) / m->final_query_issued_s;
       r.qps_without_loadgen_overhead =
           1.0 / (static_cast<double>(r.sample_latency.mean_ns) / 1e9);
@@ -224,7 +218,7 @@ PerformanceResult Summarize(RunMeasurements* m) {
       r.metric_name = FixedString(s.target_latency_percentile * 100, 1) +
                       "th percentile latency (ns)";
       r.metric = static_cast<double>(
-          Percentile(m->query_latencies, s.target_latency_percentile));
+          m->query_latencies.Percentile(s.target_latency_percentile));
       break;
     case TestScenario::Server:
       r.metric_name = "Completed samples per second";

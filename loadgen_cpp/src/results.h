@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "latency_set.h"
 #include "loadgen/loadgen.h"
 #include "settings_internal.h"
 
@@ -20,12 +21,12 @@ struct RunMeasurements {
   uint64_t queries_issued = 0;
   uint64_t samples_issued = 0;
   uint64_t samples_never_completed = 0;
-  uint64_t bad_responses = 0;  // response data that could not be logged
-  std::vector<int64_t> sample_latencies;  // completed samples only
-  std::vector<int64_t> query_latencies;   // MultiStream: complete queries
-  std::vector<int64_t> issue_lags;        // per query: issued - scheduled
-  std::vector<int64_t> first_token_latencies;
-  std::vector<int64_t> time_per_output_token;
+  uint64_t bad_responses = 0;   // response data that could not be logged
+  LatencySet sample_latencies;  // completed samples only
+  LatencySet query_latencies;   // MultiStream: complete queries
+  LatencySet issue_lags;        // Server, per query: issued - scheduled
+  LatencySet first_token_latencies;
+  LatencySet time_per_output_token;
   int64_t token_count = 0;
   double final_query_scheduled_s = 0;
   double final_query_issued_s = 0;
@@ -33,15 +34,17 @@ struct RunMeasurements {
   double max_latency_s = 0;
   // Why issuing stopped before the natural end ("" when it did not).
   std::string early_end_reason;
+  // How the latencies were recorded (PerformanceResult has the same fields).
+  std::string record_mode = "exact";
+  int64_t streaming_from_sample = -1;
+  uint64_t streaming_window = 0;
+  uint64_t stragglers = 0;
 };
 
-// Nearest rank: sorted[floor(n * p)]; 0 when empty. `sorted` ascending.
-int64_t Percentile(const std::vector<int64_t>& sorted, double p);
+// Finishes `v` (sorts exact values) and fills count/min/max/mean/percentiles.
+LatencyStats ComputeStats(LatencySet* v);
 
-// Sorts `v` in place and fills count/min/max/mean/percentiles.
-LatencyStats ComputeStats(std::vector<int64_t>* v);
-
-// The verdict and every figure of the summary. Sorts the vectors of `m`.
+// The verdict and every figure of the summary. Finishes the sets of `m`.
 PerformanceResult Summarize(RunMeasurements* m);
 
 // mlperf_log_summary.txt's results part (from the banner to the test

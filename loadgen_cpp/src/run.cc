@@ -59,14 +59,24 @@ RunMeasurements Run::RunPhase(const EffectiveSettings& s,
   ctx.detail = detail_.get();
   ctx.options = &options_;
   ctx.sequence_next = sequence_next_;
+  ctx.trace = log_settings_.enable_trace;
+  ctx.flush_accuracy_log = [this] { WriteAccuracyEntries(); };
+  const uint64_t seq_base = sequence_next_;
   PhaseTimes times;
   RunMeasurements m = IssuePhase(&ctx, s, set, accuracy, &times);
   sequence_next_ = ctx.sequence_next;
   if (log_settings_.enable_trace) {
-    files_.Write(
-        LogFiles::kTrace,
-        RenderTraceEvents(tracker_, accuracy, origin_ns_, times.start_ns,
-                          clock_->NowNs(), times.samples, &trace_events_));
+    TracePhase phase;
+    phase.accuracy = accuracy;
+    phase.tokens = tracker_.tokens();
+    phase.seq_base = seq_base;
+    phase.start_ns = times.start_ns;
+    phase.end_ns = clock_->NowNs();
+    phase.samples = times.samples;
+    phase.stride = tracker_.fold()->trace_stride();
+    files_.Write(LogFiles::kTrace,
+                 RenderTraceEvents(tracker_.fold()->TakeTrace(), phase,
+                                   origin_ns_, &trace_events_));
   }
   WriteAccuracyEntries();
   return m;

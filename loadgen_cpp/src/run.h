@@ -80,16 +80,17 @@ class Run {
   }
 
  private:
-  // Per-sample bookkeeping of a completion, inside a tracker window: token
-  // records, then the accuracy-log entry. False: not claimed.
-  bool Claim(ResponseId id, int64_t now_ns, uint64_t* index, bool* logged);
-  void RecordTokens(uint64_t index, ResponseId id, int64_t n_tokens);
-  void LogResponse(uint64_t index, const uint8_t* data, size_t size,
-                   int64_t n_tokens);
+  // Per-sample bookkeeping of a completion, inside a tracker window: the
+  // claim (with the token count), then the accuracy-log entry. False: not
+  // claimed.
+  bool Claim(ResponseId id, int64_t now_ns, int64_t n_tokens,
+             CompletionTracker::Claimed* c, bool check_first_token = true);
+  void LogResponse(const CompletionTracker::Claimed& c, const uint8_t* data,
+                   size_t size, int64_t n_tokens);
   // Batches a logged response; FlushQueuedResponses copies the batch into
   // the accuracy log (AccuracyLog::AddBatch) and reports what failed.
-  void QueueResponse(uint64_t index, const uint8_t* data, size_t size,
-                     int64_t n_tokens);
+  void QueueResponse(const CompletionTracker::Claimed& c, const uint8_t* data,
+                     size_t size, int64_t n_tokens);
   void FlushQueuedResponses();
   // Counts and reports response data that could not be logged.
   void ReportBadData(uint64_t seq, uint32_t qsl_index, const char* what,

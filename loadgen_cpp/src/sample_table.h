@@ -16,15 +16,38 @@
 namespace mlperf {
 namespace internal {
 
-// A slot's completion time while it is outstanding: kPendingNs, or
-// kPendingLoggedNs when its response must go to the accuracy log. Clock
-// values are never this small.
-constexpr int64_t kPendingNs = std::numeric_limits<int64_t>::min();
-constexpr int64_t kPendingLoggedNs = kPendingNs + 1;
-inline bool IsPending(int64_t done_ns) { return done_ns <= kPendingLoggedNs; }
+// A slot's word: the completion time once the sample completed (clock
+// values are never this small), else a state word that names the sample it
+// belongs to, so a slot reused for a later sample (streaming mode) is never
+// mistaken for the one an old id names:
+//   kPending:  outstanding (kPendingLogged: its response is logged)
+//   kClaiming: a completer owns it and is storing its token count
+//   kMoved:    the sample moved to the tracker's straggler table
+enum class SlotState : uint64_t {
+  kPending = 0,
+  kPendingLogged = 1,
+  kClaiming = 2,
+  kMoved = 3
+};
+constexpr int64_t kStateBase = std::numeric_limits<int64_t>::min();
+constexpr int64_t kStateLimit = kStateBase + (int64_t{1} << 44);
+inline int64_t StateWord(uint64_t index, SlotState st) {
+  return kStateBase +
+         static_cast<int64_t>((index << 2) | static_cast<uint64_t>(st));
+}
+inline bool IsState(int64_t w) { return w < kStateLimit; }
+inline uint64_t StateIndex(int64_t w) {
+  return static_cast<uint64_t>(w - kStateBase) >> 2;
+}
+inline SlotState StateOf(int64_t w) {
+  return static_cast<SlotState>(static_cast<uint64_t>(w - kStateBase) & 3);
+}
+inline bool IsPending(int64_t w) {
+  return IsState(w) && (StateOf(w) == SlotState::kPending ||
+                        StateOf(w) == SlotState::kPendingLogged);
+}
 
-// 8 bytes per issued sample: the completion time, set once by CAS. The QSL
-// index lives in a parallel array of uint32 (4 bytes).
+// 8 bytes per issued sample: the slot word, changed by CAS.
 struct SampleSlot {
   std::atomic<int64_t> done_ns;
 };
@@ -36,7 +59,8 @@ struct QueryRecord {
   int64_t issued_ns;     // when IssueQuery was called (absolute clock)
 };
 
-// First-token records, only when token latencies are on.
+// First-token records, only when token latencies are on. first_token_ns
+// holds StateWord(index, kPending) until the first token came.
 struct TokenSlot {
   std::atomic<int64_t> first_token_ns;
   int64_t n_tokens;

@@ -176,6 +176,13 @@ std::string FormatSummary(const PerformanceResult& r,
       << " / " << r.issue_lag.percentile_ns[4] << " / " << r.issue_lag.max_ns
       << "\n";
   }
+  if (r.record_mode != "exact") {
+    // Ours: streaming mode's error bound (docs/design.md, "Bounded memory").
+    o << "Latency records                 : " << r.record_mode
+      << " from sample " << r.streaming_from_sample << "; latencies within 1/"
+      << static_cast<int64_t>(1.0 / r.latency_relative_error + 0.5)
+      << " of exact; counts and verdict exact\n";
+  }
   o << "\n" << kBar << "Test Parameters Used\n" << kBar;
   o << FormatTestParameters(s);
   return o.str();

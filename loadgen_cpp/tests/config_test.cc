@@ -629,7 +629,7 @@ TEST(Explain, ReportsValueAndOriginOfEachField) {
   const auto mode = find("mode");
   EXPECT_EQ(mode.value, "PerformanceOnly");
   EXPECT_EQ(mode.Where(), "default");
-  EXPECT_EQ(ex.fields.size(), 44u);  // 43 + max_response_bytes (issue 20)
+  EXPECT_EQ(ex.fields.size(), 47u);  // 43 + max_response_bytes + 3 records
 }
 
 TEST(Explain, AuditConfigComesLast) {

@@ -375,8 +375,8 @@ TEST(Settings, InvalidValuesAreRejectedNamingTheField) {
 }
 
 TEST(Statistics, PercentilesAreNearestRankOnSortedLatencies) {
-  std::vector<int64_t> v;
-  for (int i = 1024; i >= 1; --i) v.push_back(i);
+  LatencySet v;
+  for (int i = 1024; i >= 1; --i) v.Add(i);
   LatencyStats st = ComputeStats(&v);
   EXPECT_EQ(st.min_ns, 1);
   EXPECT_EQ(st.max_ns, 1024);
@@ -384,7 +384,7 @@ TEST(Statistics, PercentilesAreNearestRankOnSortedLatencies) {
   EXPECT_EQ(st.percentile_ns[1],
             922);  // sorted[floor(1024 * 0.9)] = sorted[921]
   EXPECT_EQ(st.percentile_ns[5], 1023);  // sorted[1022]
-  std::vector<int64_t> empty;
+  LatencySet empty;
   EXPECT_EQ(ComputeStats(&empty).count, 0);
 }
 

@@ -478,6 +478,11 @@ PYBIND11_MODULE(_core, m) {
       .value("EndOfTestOnly", LoggingMode::EndOfTestOnly)
       .value("Synchronous", LoggingMode::Synchronous);
 
+  py::enum_<TestSettings::RecordMode>(m, "RecordMode")
+      .value("Auto", TestSettings::RecordMode::kAuto)
+      .value("Exact", TestSettings::RecordMode::kExact)
+      .value("Streaming", TestSettings::RecordMode::kStreaming);
+
   py::class_<ConfigDiagnostic>(m, "ConfigDiagnostic")
       .def_readonly("is_error", &ConfigDiagnostic::is_error)
       .def_readonly("file", &ConfigDiagnostic::file)
@@ -563,6 +568,11 @@ PYBIND11_MODULE(_core, m) {
                      &TestSettings::token_latency_scaling_factor)
       .def_readwrite("watchdog_timeout_ms", &TestSettings::watchdog_timeout_ms)
       .def_readwrite("max_response_bytes", &TestSettings::max_response_bytes)
+      .def_readwrite("record_mode", &TestSettings::record_mode)
+      .def_readwrite("exact_record_budget_bytes",
+                     &TestSettings::exact_record_budget_bytes)
+      .def_readwrite("streaming_window_samples",
+                     &TestSettings::streaming_window_samples)
       .def_readonly("config_diagnostics", &TestSettings::config_diagnostics)
       .def("FromConfig", &TestSettings::FromConfig, py::arg("path"),
            py::arg("model"), py::arg("scenario"), py::arg("conf_type") = 1,
@@ -626,24 +636,34 @@ PYBIND11_MODULE(_core, m) {
                                       LG_RO(issue_lag) LG_RO(first_token) LG_RO(
                                           first_token_target_percentile_ns)
                                           LG_RO(time_per_output_token) LG_RO(
-                                              token_count)
+                                              token_count) LG_RO(record_mode)
+                                              LG_RO(latency_relative_error) LG_RO(
+                                                  streaming_from_sample)
+                                                  LG_RO(streaming_window) LG_RO(
+                                                      stragglers)
 #undef LG_RO
-                                              .def("__repr__",
-                                                   [](const PerformanceResult&
-                                                          r) {
-                                                     return "<PerformanceResult"
-                                                            " " +
-                                                            r.scenario + " " +
-                                                            (r.valid
-                                                                 ? "VALID"
-                                                                 : "INVALID") +
-                                                            " " +
-                                                            r.metric_name +
-                                                            "=" +
-                                                            std::to_string(
-                                                                r.metric) +
-                                                            ">";
-                                                   });
+                                                      .def(
+                                                          "__repr__",
+                                                          [](const PerformanceResult&
+                                                                 r) {
+                                                            return "<Performanc"
+                                                                   "eResult"
+                                                                   " " +
+                                                                   r.scenario +
+                                                                   " " +
+                                                                   (r.valid
+                                                                        ? "VALI"
+                                                                          "D"
+                                                                        : "INVA"
+                                                                          "LI"
+                                                                          "D") +
+                                                                   " " +
+                                                                   r.metric_name +
+                                                                   "=" +
+                                                                   std::to_string(
+                                                                       r.metric) +
+                                                                   ">";
+                                                          });
 
   py::class_<TestResult>(m, "TestResult")
 #define LG_RO(f) .def_readonly(#f, &TestResult::f)

@@ -125,6 +125,18 @@ struct PerformanceResult {
   int64_t first_token_target_percentile_ns = 0;
   LatencyStats time_per_output_token;
   int64_t token_count = 0;
+  // How latencies were recorded (TestSettings::record_mode): "exact", or
+  // "streaming", where every latency above is within latency_relative_error
+  // of the exact value (counts, min, max, mean and the verdict are exact).
+  std::string record_mode = "exact";
+  double latency_relative_error = 0;
+  // Streaming: the first sample recorded in a histogram (0: the whole run;
+  // more when auto mode switched during the run); -1 in exact mode.
+  int64_t streaming_from_sample = -1;
+  uint64_t streaming_window = 0;  // records kept at once
+  // Samples still outstanding when their record was needed again (moved to
+  // the straggler table; none is lost).
+  int64_t stragglers = 0;
 };
 
 // Everything a test produced, besides the log files.

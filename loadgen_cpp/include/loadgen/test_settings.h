@@ -123,6 +123,26 @@ struct TestSettings {
   // sample: its data is not logged and the performance result is INVALID.
   uint64_t max_response_bytes = uint64_t{1} << 30;  // 1 GiB
 
+  // Extension: how latencies are recorded (docs/design.md, "Bounded
+  // memory"). kExact keeps every sample's record until the end of the run
+  // (about 44 bytes a sample); kStreaming keeps a window of
+  // streaming_window_samples records and folds completed samples into
+  // log-linear histograms, so memory does not grow with the length of the
+  // run and every reported latency is within 1/2048 of the exact value (the
+  // verdict is the same: the counts over each latency bound are exact).
+  // kAuto, the default, runs exact and switches to streaming once the exact
+  // records of a performance run would pass exact_record_budget_bytes (at
+  // the start when the settings already say so). Offline runs and accuracy
+  // runs are always exact: their one query or the accuracy set is issued at
+  // once.
+  enum class RecordMode { kAuto, kExact, kStreaming };
+  RecordMode record_mode = RecordMode::kAuto;
+  uint64_t exact_record_budget_bytes = uint64_t{2} << 30;  // 2 GiB
+  // Extension: the records kept at once in streaming mode (rounded up to a
+  // power of two; 0: 2^22). A sample still outstanding when its record is
+  // needed again moves to a side table, so a slow sample is never lost.
+  uint64_t streaming_window_samples = 0;
+
   // Extension: problems found by FromConfig. The next test run with these
   // settings writes each as an error_invalid_config (or warning) record.
   std::vector<ConfigDiagnostic> config_diagnostics;
