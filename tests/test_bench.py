@@ -96,3 +96,52 @@ def test_unknown_implementation_is_a_usage_error() -> None:
     proc = _bench("--only", "ours,tensorrt")
     assert proc.returncode == 2
     assert "tensorrt" in proc.stderr
+
+
+LONG_RUN = BENCH.parent / "bench_long_run.py"
+
+
+def test_long_run_benchmark_compares_exact_and_streaming_records(tmp_path: Path) -> None:
+    # The Python null SUT only (no native build here): 1 and 2 s at 20k qps
+    # in both record modes; the table and the JSON say which mode ran.
+    out = tmp_path / "long.json"
+    proc = subprocess.run(
+        [sys.executable, str(LONG_RUN), "--quick", "--suts", "python", "--json", str(out)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert proc.returncode == 0, f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+    rows = json.loads(out.read_text())
+    assert [(r["mode"], r["duration_s"]) for r in rows] == [
+        ("exact", 1.0),
+        ("streaming", 1.0),
+        ("exact", 2.0),
+        ("streaming", 2.0),
+    ]
+    assert all(r["ran"] and r["record_mode"] == r["mode"] and r["samples"] > 10_000 for r in rows)
+    assert all(r["peak_rss_mib"] > 0 for r in rows)
+    assert "| python | streaming | 2 s at 20,000 qps |" in proc.stdout
+
+
+def test_long_run_benchmark_skips_exact_runs_that_cannot_fit(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(LONG_RUN),
+            "--quick",
+            "--suts",
+            "python",
+            "--modes",
+            "exact",
+            "--memory-limit-gib",
+            "1e-6",
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("skipped: exact records need about") >= 2

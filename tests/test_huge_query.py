@@ -48,3 +48,29 @@ except Exception as e:
     assert f"{out['n'] * 32} bytes" in msg
     assert "available" in msg
     assert out["issued"] == []
+    # Streaming mode cannot help an Offline query, and the message says so.
+    assert "Offline query is issued at once" in msg
+
+
+def test_huge_server_run_is_not_refused_in_auto_mode_but_is_in_exact(tmp_path):
+    # 3e9 Server queries: the exact records would need ~100 GB; auto mode
+    # streams them in a bounded window, so the memory check lets the run
+    # start (stopped at once by max_query_count). Exact mode is refused and
+    # the message points at record_mode.
+    import loadgen as lg
+    from lg_helpers import log_settings_in, quick_settings
+
+    sut = lg.ConstructNumpySUT(lambda ids, idx: lg.complete_samples(ids), lambda: None)
+    qsl = lg.ConstructQSL(64, 64, lambda s: None, lambda s: None)
+    ts = quick_settings(lg, "Server", min_query_count=3_000_000_000, max_query_count=1000)
+    result = lg.run_test(sut, qsl, ts, log_settings_in(lg, tmp_path / "auto"))
+    perf = result.performance[0]
+    assert perf.record_mode == "streaming" and perf.streaming_from_sample == 0
+    assert perf.samples_completed == 1000
+    ts.record_mode = lg.RecordMode.Exact
+    try:
+        lg.run_test(sut, qsl, ts, log_settings_in(lg, tmp_path / "exact"))
+    except ValueError as e:
+        assert "record_mode" in str(e) and "min_query_count = 3000000000" in str(e)
+    else:
+        raise AssertionError("exact mode should be refused")

@@ -101,6 +101,9 @@ def main() -> None:
         importlib.import_module("numpy")
 
     settings = _settings(lg, scenario, int(spec["size"]), int(spec.get("server_duration_ms", 3000)))
+    if spec.get("record_mode"):
+        # Ours only (bench_long_run.py): exact or streaming latency records.
+        settings.record_mode = getattr(lg.RecordMode, str(spec["record_mode"]).capitalize())
     log = lg.LogSettings()
     log.log_output.outdir = spec["outdir"]
     log.enable_trace = False

@@ -1,6 +1,7 @@
 // The end of mlperf_log_summary.txt and mlperf_log_summary.json, the one
 // machine-readable result (docs/logs.md). A new figure of PerformanceResult
 // is added to the JSON in PerformanceJson, and nowhere else in this layer.
+#include <cstdio>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -26,6 +27,13 @@ std::string StatsJson(const LatencyStats& st) {
       .Int("mean_ns", st.mean_ns)
       .Raw("percentiles", pct.Close())
       .Close();
+}
+
+// A double with every digit (the bound 1/2048 = 0.00048828125 exactly).
+std::string ExactNumber(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof(buf), "%.17g", v);
+  return buf;
 }
 
 std::string PerformanceJson(const PerformanceResult& r, bool tokens) {
@@ -62,7 +70,7 @@ std::string PerformanceJson(const PerformanceResult& r, bool tokens) {
       .Raw("latency_records",
            JsonObject()
                .Str("mode", r.record_mode)
-               .Num("relative_error", r.latency_relative_error)
+               .Raw("relative_error", ExactNumber(r.latency_relative_error))
                .Int("streaming_from_sample", r.streaming_from_sample)
                .UInt("window", r.streaming_window)
                .Int("stragglers", r.stragglers)
