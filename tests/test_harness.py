@@ -407,3 +407,16 @@ def test_report_table_says_short_run_verdict_reason_and_logs(tmp_path):
     assert "INVALID" in text  # 4 queries: far below MultiStream's 662 for early stopping
     assert "reason" in text
     assert str(tmp_path / "out") in text
+
+
+def test_record_mode_flag_reaches_the_settings():
+    from loadgen import RecordMode
+
+    assert make_settings(RunOptions(), "resnet50", None, 50000, 1024).settings.record_mode == RecordMode.Auto
+    for name, mode in (("exact", RecordMode.Exact), ("streaming", RecordMode.Streaming)):
+        ts = make_settings(
+            RunOptions(scenario="Server", record_mode=name), "resnet50", None, 50000, 1024
+        ).settings
+        assert ts.record_mode == mode
+    with pytest.raises(ValueError, match="record_mode = 'fast'"):
+        RunOptions(record_mode="fast")

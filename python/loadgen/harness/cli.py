@@ -111,6 +111,13 @@ def build_parser(
         action="store_false",
         help="do not write report.html (the HTML report) beside the logs",
     )
+    p.add_argument(
+        "--record-mode",
+        choices=("auto", "exact", "streaming"),
+        default="auto",
+        help="how LoadGen records latencies: exact (every sample), streaming (histograms within 1/2048, "
+        "bounded memory) or auto (exact until 2 GiB of records; docs/design.md, Bounded memory)",
+    )
     c = p.add_argument_group("compliance (docs/submission.md)")
     c.add_argument(
         "--compliance",
@@ -155,6 +162,7 @@ _COMMON = {
     "cache_dir",
     "progress",
     "html_report",
+    "record_mode",
 }
 
 

@@ -100,6 +100,7 @@ class PerformanceSummary:
     samples_completed: int
     early_stopping: list[str]
     target_qps: float
+    record_mode: str = "exact"  # how LoadGen recorded latencies (exact, streaming)
 
     @classmethod
     def from_result(cls, p: Any) -> PerformanceSummary:
@@ -125,6 +126,7 @@ class PerformanceSummary:
             int(p.samples_completed),
             [s.strip() for s in p.early_stopping_lines],
             float(p.target_qps),
+            record_mode=str(getattr(p, "record_mode", "exact")),
         )
 
 
@@ -219,6 +221,10 @@ def format_report(r: RunReport) -> str:
         rows.append((f"{what} (ms)", "  ".join(f"{k} {lat[k]:.2f}" for k in order if k in lat)))
         queries = f"{p.queries_issued} {'query' if p.queries_issued == 1 else 'queries'}"
         rows.append(("completed", f"{p.samples_completed} samples in {queries}"))
+        if p.record_mode != "exact":
+            rows.append(
+                ("records", f"{p.record_mode}: latencies within 1/2048 of exact; counts and verdict exact")
+            )
     if r.peak_qps is not None:
         rows.append(("peak QPS", f"{r.peak_qps:.3f}"))
     if r.accuracy is not None:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from .. import _core
 
 SCENARIOS = ("SingleStream", "MultiStream", "Server", "Offline")
+RECORD_MODES = ("auto", "exact", "streaming")
 SHORT_MIN_DURATION_MS = 10_000
 SHORT_MIN_QUERY_COUNT = 1
 
@@ -64,6 +65,9 @@ class RunOptions:
     cache_dir: str | None = None
     progress: bool = True
     html_report: bool = True  # report.html beside the logs (--no-report: off)
+    # How LoadGen records latencies (TestSettings.record_mode): auto, exact or
+    # streaming (docs/design.md, "Bounded memory").
+    record_mode: str = "auto"
     warmup_batches: int = 3
     extra: dict = field(default_factory=dict)  # benchmark-specific options
 
@@ -78,6 +82,8 @@ class RunOptions:
             v = getattr(self, name)
             if v is not None and not v > 0:
                 raise ValueError(f"{name} = {v}: must be > 0")
+        if self.record_mode not in RECORD_MODES:
+            raise ValueError(f"record_mode = {self.record_mode!r}: must be one of {', '.join(RECORD_MODES)}")
         if self.warmup_batches < 0:
             raise ValueError(f"warmup_batches = {self.warmup_batches}: must be >= 0")
         if self.find_peak_performance and self.scenario != "Server":
@@ -104,6 +110,7 @@ def make_settings(
 ) -> SettingsPlan:
     ts = _core.TestSettings()
     ts.scenario = getattr(_core.TestScenario, opts.scenario)
+    ts.record_mode = getattr(_core.RecordMode, opts.record_mode.capitalize())
     notes: list[str] = []
     warnings: list[str] = []
 
