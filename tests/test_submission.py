@@ -330,3 +330,14 @@ def test_cli_pack_then_check(runs: Path, tmp_path: Path) -> None:
         base + ["check", str(tree)], check=False, capture_output=True, text=True, timeout=120
     )
     assert strict.returncode == 1 and "short run, not official" in strict.stdout
+
+
+def test_the_example_system_description_has_every_field_the_checker_requires():
+    # docs/submission.md's walkthrough packs with docs/examples/my_system.json.
+
+    from loadgen.submission.layout import SYSTEM_FIELDS
+
+    path = Path(__file__).resolve().parents[1] / "docs" / "examples" / "my_system.json"
+    system = json.loads(path.read_text())
+    assert list(system) == list(SYSTEM_FIELDS)
+    assert system["division"] == "closed" and system["status"] == "available"
