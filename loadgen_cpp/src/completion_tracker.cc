@@ -19,6 +19,7 @@ constexpr uint64_t kMaxTag = (uint64_t{1} << 23) - 1;
 // often (in Register calls) finished stragglers are folded.
 constexpr int kOldQueriesPerSweep = 4;
 constexpr uint64_t kStragglerFoldEvery = 4096;
+constexpr size_t kStragglersPerFold = 256;
 
 // Phase tags are unique within the process. Wraps after 8M phases, skipping 0.
 uint64_t NextPhaseTag() {
@@ -210,7 +211,17 @@ void CompletionTracker::MoveToStragglers(uint64_t qi) {
 
 void CompletionTracker::FoldStragglers(bool force) {
   MutexLock lock(&straggler_mu_);
-  for (auto it = straggler_table_.begin(); it != straggler_table_.end();) {
+  // While running, look at a bounded number of queries per call, from where
+  // the last call stopped: a SUT that never answers some samples must not
+  // make every sweep walk a growing table.
+  size_t budget = force ? straggler_table_.size() : kStragglersPerFold;
+  auto it = force ? straggler_table_.begin()
+                  : straggler_table_.lower_bound(straggler_cursor_);
+  for (; budget > 0; --budget) {
+    if (it == straggler_table_.end()) {
+      if (force || straggler_table_.empty()) break;
+      it = straggler_table_.begin();
+    }
     const StragglerQuery& sq = it->second;
     bool final = true;
     scratch_.clear();
@@ -227,6 +238,7 @@ void CompletionTracker::FoldStragglers(bool force) {
     it = straggler_table_.erase(it);
     straggler_queries_.fetch_sub(1, std::memory_order_seq_cst);
   }
+  straggler_cursor_ = it == straggler_table_.end() ? 0 : it->first;
 }
 
 void CompletionTracker::ClosePhase() {

@@ -231,6 +231,7 @@ class CompletionTracker {
   Mutex straggler_mu_;
   std::map<uint64_t, StragglerQuery> straggler_table_
       LG_GUARDED_BY(straggler_mu_);
+  uint64_t straggler_cursor_ LG_GUARDED_BY(straggler_mu_) = 0;
 };
 
 template <typename LoggedFn>
