@@ -138,16 +138,11 @@ class CompletionTracker {
     bad_responses_.fetch_add(1, std::memory_order_relaxed);
   }
 
-  // ---- Reading a phase (its issuer, after ClosePhase, exact mode).
+  // ---- Reading a phase (its issuer, after ClosePhase).
   bool tokens() const { return tokens_; }
-  bool accuracy_phase() const { return accuracy_; }
-  uint64_t samples_per_query() const { return spq_; }
   uint64_t seq_base() const { return seq_base_; }
+  // Sample i's slot (tests; exact mode or a sample still in the window).
   const SampleSlot& slot(uint64_t i) const { return slots_.Get(Pos(i)); }
-  uint32_t qsl_index(uint64_t i) const { return sample_qsl_.Get(Pos(i)); }
-  const QueryRecord& query(uint64_t qi) const { return queries_.Get(QPos(qi)); }
-  const TokenSlot& token(uint64_t i) const { return token_slots_->Get(Pos(i)); }
-  uint64_t stragglers() const { return stragglers_moved_; }
 
  private:
   static constexpr uint64_t kNever = std::numeric_limits<uint64_t>::max();
