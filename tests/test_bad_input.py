@@ -349,6 +349,14 @@ result(first=first, summary_written=summary_written, second_valid=r.valid, secon
 
 # Ctrl-C while StartTest blocks: issuing flat out, sleeping until the next
 # Server arrival, and waiting for a SUT that does not answer.
+#
+# The child sets Python's own SIGINT handler first. A process inherits an
+# ignored SIGINT from whatever started it in the background (a shell's `&`,
+# nohup, some CI agents), and Python then installs no handler at all: the
+# signal is dropped, the 10-minute test runs on, and this test used to time
+# out after 5 s when pytest itself had been started that way (and pass in a
+# foreground rerun). So the child is started with SIGINT ignored, always, and
+# must restore the handler, as a real harness that wants Ctrl-C does.
 INTERRUPTED_RUNS = {
     "singlestream-busy": ("SingleStream", "complete(samples)"),
     "server-sleeping": ("Server", "complete(samples)"),
@@ -361,6 +369,8 @@ def test_sigint_ends_a_long_test_promptly_with_keyboard_interrupt(scenario, answ
     code = (
         PRELUDE
         + f"""
+import signal
+signal.signal(signal.SIGINT, signal.default_int_handler)
 started = []
 def issue(samples):
     if not started:
@@ -384,8 +394,11 @@ result(outcome=outcome, summary=summary, after_valid=after.valid)
     )
     script = tmp_path / "long.py"
     script.write_text(code)
+    # Started with SIGINT ignored, as a background start leaves it (exec keeps
+    # an ignored disposition).
+    ignoring = "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); os.execv(sys.argv[1], sys.argv[1:])"
     proc = subprocess.Popen(
-        [sys.executable, str(script)],
+        [sys.executable, "-c", ignoring, sys.executable, str(script)],
         cwd=tmp_path,
         env=child_env(),
         stdout=subprocess.PIPE,
