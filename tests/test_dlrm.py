@@ -4,7 +4,7 @@ The network is the full DLRM (26 tables of dimension 128, both MLPs); the
 tables have at most 64 rows and the synthetic day_23 has 6001 lines (11
 groups in its test half), so every scenario runs with both backends in
 seconds. Needs the `benchmarks` extra (torch, onnxruntime, onnx,
-scikit-learn); skipped without it.
+scikit-learn); without it the module fails (tests/conftest.py).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ width 1 against greedy decoding, a hand-built decoder where the length
 penalty decides, BPE round trips on real English text (the Zen of Python),
 TF's LSTM cell computed by hand against the converted weights. Then every
 scenario with both backends through the harness. Needs the `benchmarks`
-extra (torch, onnxruntime, onnx, subword-nmt, sacremoses); skipped without it.
+extra (torch, onnxruntime, onnx, subword-nmt, sacremoses); without it the module fails (tests/conftest.py).
 """
 
 from __future__ import annotations

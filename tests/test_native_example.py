@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from lg_helpers import skip_for_system_piece
 
 EXAMPLE_DIR = Path(__file__).resolve().parents[1] / "loadgen_cpp" / "examples"
 
@@ -35,11 +36,10 @@ def _which(tool: str) -> str | None:
 
 def _cmake() -> str:
     cmake = _which("cmake")
-    if cmake is None:
-        pytest.skip("cmake is not installed, so the C++ example cannot be built")
+    assert cmake is not None, "cmake comes with the test extra (pip install '.[test]') but is not found"
     cxx = os.environ.get("CXX") or shutil.which("c++") or shutil.which("g++") or shutil.which("clang++")
     if cxx is None:
-        pytest.skip("no C++ compiler (c++, g++, clang++ or $CXX) is installed")
+        skip_for_system_piece("a C++ compiler (c++, g++, clang++ or $CXX)", "apt-get install g++")
     return cmake
 
 

@@ -3,9 +3,10 @@
 Servers: ``python -m loadgen.harness.serve`` with pytriton (a real
 tritonserver, CPU) and with MLServer, each serving ResNet50's embedded
 default (8 synthetic images). pytriton's Python-backend stub needs NumPy 1.x
-(with NumPy 2 its outputs come back empty), so its server runs from a venv
-with numpy<2 made once under the cache (``pytriton_python``; set
-LOADGEN_PYTRITON_PYTHON to use another Python). Needs the `network` extra.
+(with NumPy 2 its outputs come back empty), so ``serve --engine pytriton``
+runs itself from the NumPy-1 environment that loadgen.harness.pytriton_env
+makes once under the cache (set LOADGEN_PYTRITON_PYTHON to use another
+Python); the servers here start exactly as a user starts one.
 """
 
 from __future__ import annotations
@@ -14,12 +15,10 @@ import contextlib
 import json
 import os
 import signal
-import site
 import socket
 import subprocess
 import sys
 import time
-import venv
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,8 +31,7 @@ pytest.importorskip("torch")
 pytest.importorskip("tritonclient.grpc")
 pytest.importorskip("tritonclient.http")
 
-from loadgen.harness import RunOptions, run_benchmark
-from loadgen.harness.cache import default_cache_dir
+from loadgen.harness import RunOptions, pytriton_env, run_benchmark
 from loadgen.harness.network import NetworkOptions, network_options
 from loadgen.harness.sut_kserve import wait_until_live
 
@@ -46,7 +44,6 @@ from resnet50.run import SPEC
 
 N_IMAGES = 8
 SCENARIOS = ["SingleStream", "MultiStream", "Server", "Offline"]
-PYTRITON_VERSION = "0.7.0"
 
 pytestmark = pytest.mark.slow
 
@@ -67,39 +64,6 @@ def free_port_pair() -> int:
     raise RuntimeError("no two free ports in a row")
 
 
-def pytriton_python() -> str:
-    """A Python that can run serve --engine pytriton: numpy<2 and nvidia-pytriton,
-    plus everything this interpreter has (a .pth file points at its site-packages)."""
-    given = os.environ.get("LOADGEN_PYTRITON_PYTHON")
-    if given:
-        return given
-    folder = default_cache_dir("network") / f"pytriton-env-py{sys.version_info[0]}{sys.version_info[1]}"
-    py = folder / "bin" / "python"
-    marker = folder / "ready"
-    if not marker.exists():
-        venv.EnvBuilder(system_site_packages=True, clear=True, with_pip=True).create(folder)
-        out = subprocess.run(
-            [str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        Path(out.stdout.strip(), "loadgen-parent-env.pth").write_text(
-            "\n".join(site.getsitepackages()) + "\n"
-        )
-        pip = [str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-        subprocess.run([*pip, "numpy<2"], check=True, timeout=600)
-        # --ignore-installed: pytriton finds its bundled libraries only when it
-        # sits in this environment's own site-packages.
-        subprocess.run(
-            [*pip, "--no-deps", "--ignore-installed", f"nvidia-pytriton=={PYTRITON_VERSION}"],
-            check=True,
-            timeout=600,
-        )
-        marker.write_text("ok\n")
-    return str(py)
-
-
 class Server:
     """``python -m loadgen.harness.serve`` in its own process group."""
 
@@ -108,7 +72,9 @@ class Server:
         self.port = free_port_pair()
         self.log = log
         if python is None:
-            python = pytriton_python() if engine == "pytriton" else sys.executable
+            if engine == "pytriton":
+                pytriton_env.pytriton_python()  # made here, before the server's start-up clock runs
+            python = sys.executable
         cmd = [
             python,
             "-m",
@@ -425,8 +391,12 @@ def test_serve_refuses_an_unknown_benchmark_and_pytriton_under_numpy_2(tmp_path)
     )  # fmt: skip
     assert r.returncode == 2 and r.stderr.startswith("error: benchmark 'no-such-benchmark': no run.py found")
     if int(np.__version__.split(".")[0]) >= 2:
+        # Pointed at a NumPy-2 Python (this one), serve refuses instead of
+        # serving empty outputs, and says how to get a working one.
+        env = {**os.environ, "LOADGEN_PYTRITON_PYTHON": sys.executable}
         r = subprocess.run(
             [*serve, "--benchmark", str(RUN_PY), "--engine", "pytriton"],
-            capture_output=True, text=True, timeout=60, check=False,
+            capture_output=True, text=True, timeout=60, check=False, env=env,
         )  # fmt: skip
         assert r.returncode == 2 and "--engine pytriton needs NumPy 1.x" in r.stderr
+        assert "LOADGEN_PYTRITON_PYTHON" in r.stderr

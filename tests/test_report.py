@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from lg_helpers import skip_for_system_piece
 
 lg = pytest.importorskip("loadgen")
 pytest.importorskip("plotly")
@@ -235,7 +236,7 @@ def _browser():
     if not (chromium and driver):
         if os.environ.get("CI"):
             pytest.fail("chromium and chromium-driver (Debian) are needed for the report tests in CI")
-        pytest.skip("chromium/chromedriver not installed (apt-get install chromium chromium-driver)")
+        skip_for_system_piece("chromium and chromedriver", "apt-get install chromium chromium-driver")
     webdriver = pytest.importorskip("selenium.webdriver")
     from selenium.webdriver.chrome.service import Service
 

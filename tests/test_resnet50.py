@@ -3,7 +3,7 @@
 The network is the full ResNet50; the data set has 8 images, and the runs are
 cut short by --count and --time, so every scenario runs with both backends in
 seconds. Needs the `benchmarks` extra (torch, onnxruntime, onnx, OpenCV);
-skipped without it.
+without it the module fails (tests/conftest.py).
 """
 
 from __future__ import annotations

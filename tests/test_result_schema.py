@@ -117,7 +117,9 @@ def test_test_result_names_the_summary_json(tmp_path):
         assert getattr(p, name) == q[name], name
 
 
-@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.skipif(
+    not os.path.exists("/dev/full"), reason="missing system piece: /dev/full (a Linux device; not on this OS)"
+)
 def test_a_log_file_that_cannot_be_written_raises_naming_it(tmp_path):
     (tmp_path / "mlperf_log_detail.txt").symlink_to("/dev/full")
     sut = lg.ConstructSUT(

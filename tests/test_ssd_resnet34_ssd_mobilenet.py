@@ -5,7 +5,7 @@ SSD-ResNet34 runs in its tiny configuration (400 px input, 1/8 of the
 channels: the same code); SSD-MobileNet-v1 at its real size. Decoding/NMS
 and mAP are checked against hand-computed cases (mAP through pycocotools
 itself). Needs the `benchmarks` extra (torch, onnxruntime, onnx, OpenCV,
-pycocotools); skipped without it.
+pycocotools); without it the module fails (tests/conftest.py).
 """
 
 from __future__ import annotations

