@@ -24,6 +24,7 @@ from .network import network_options
 from .qsl import DatasetQSL
 from .report import PerformanceSummary, Progress, RunReport, report_to_json
 from .settings import RunOptions, cpu_count, make_settings
+from .sizing import Sizing, size_run, write_user_conf
 from .sut import InlineSUT, Postprocess, Respond, SortKey, ThreadedSUT
 
 
@@ -130,6 +131,28 @@ def default_output_dir(spec: BenchmarkSpec, opts: RunOptions) -> str:
     return os.path.join("output", f"{spec.config_model}-{opts.backend}-{opts.scenario}{suffix}")
 
 
+def _probe_settings(
+    spec: BenchmarkSpec, opts: RunOptions, scenario: str, total: int, qsl_perf: int
+) -> _core.TestSettings:
+    """Fresh TestSettings of this benchmark for a sizing probe in ``scenario``:
+    the same configuration files, bounds and watchdog as the timed run."""
+    probe = replace(
+        opts,
+        scenario=scenario,
+        accuracy=False,
+        find_peak_performance=False,
+        count=None,
+        time_s=None,
+        test05=False,
+    )
+    ts = make_settings(probe, spec.config_model, opts.user_conf or spec.user_conf, total, qsl_perf).settings
+    if spec.watchdog_timeout_ms is not None:
+        ts.watchdog_timeout_ms = spec.watchdog_timeout_ms
+    if spec.adjust_settings is not None:
+        spec.adjust_settings(ts, probe)
+    return ts
+
+
 def warmup(dataset: Dataset, backend: Any, batch_sizes: Sequence[int]) -> None:
     """A few predictions on sample 0 before the test (untimed): first-call costs
     (allocations, kernel selection) stay out of the measured latencies."""
@@ -233,6 +256,35 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
             f" x {intra} thread(s), max batch {1 if inline else max_bs}"
         )
 
+    sizing: Sizing | None = None
+    given = opts.extra.get("sized")  # values a compliance flow's baseline chose
+    if given:
+        for k, v in given.items():
+            setattr(plan.settings, k, v)
+        notes.append(
+            "sizing: the values its baseline performance run measured ("
+            + ", ".join(f"{k} = {v:g}" for k, v in given.items())
+            + ")"
+        )
+    elif opts.sized:
+        sizing = size_run(
+            plan.settings,
+            lambda scenario: _probe_settings(spec, opts, scenario, dataset.total_count, qsl_perf),
+            sut,
+            qsl,
+            opts,
+            spec.config_model,
+            workers,
+            log,
+        )
+        notes += sizing.notes
+        if hasattr(sut, "reset_counters"):
+            sut.reset_counters()
+        if sizing.conf:
+            conf_path = os.path.join(out_dir, "user.conf")
+            write_user_conf(conf_path, spec.config_model, opts.scenario, sizing)
+            notes.append(f"sizing: the measured values are in {conf_path} (--user-conf it with --official)")
+
     ls = _core.LogSettings()
     ls.log_output.outdir = out_dir
     ls.log_output.copy_summary_to_stdout = False
@@ -249,6 +301,7 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
         warnings=plan.warnings,
         config_model=spec.config_model,
         model=opts.model,
+        sizing=sizing.to_json() if sizing is not None else None,
     )
     log(f"running {spec.name} {opts.scenario} ({report.mode}), logs in {out_dir}")
     try:

@@ -67,7 +67,12 @@ def build_parser(
         metavar="SECONDS",
         help="LoadGen min and max duration (Offline: min only)",
     )
-    p.add_argument("--qps", type=float, help="Server target QPS and Offline expected QPS")
+    p.add_argument(
+        "--qps",
+        type=_qps,
+        help="Server target QPS and Offline expected QPS; 'auto': measure the SUT first and use what it "
+        "sustains (what short runs do by default; an --official run does it only when asked)",
+    )
     p.add_argument(
         "--max-latency",
         type=float,
@@ -105,6 +110,13 @@ def build_parser(
     p.add_argument("--output", help="folder for the logs (default: output/<model>-<backend>-<scenario>)")
     p.add_argument("--cache-dir", help="where preprocessed data and the embedded default go")
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress line")
+    p.add_argument(
+        "--no-sizing",
+        dest="sizing",
+        action="store_false",
+        help="short runs: do not measure the SUT first; use the user.conf values as they are "
+        "(docs/benchmarks.md, Measured sizing)",
+    )
     p.add_argument(
         "--no-report",
         dest="html_report",
@@ -163,13 +175,26 @@ _COMMON = {
     "progress",
     "html_report",
     "record_mode",
+    "sizing",
 }
 
 
+def _qps(text: str) -> float | str:
+    if text == "auto":
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is neither a number nor 'auto'") from None
+
+
 def options_from_args(ns: argparse.Namespace) -> RunOptions:
-    d = vars(ns)
+    d = dict(vars(ns))
     extra = {k: v for k, v in d.items() if k not in _COMMON}
-    return RunOptions(**{k: v for k, v in d.items() if k in _COMMON}, extra=extra)
+    qps_auto = d.get("qps") == "auto"
+    if qps_auto:
+        d["qps"] = None
+    return RunOptions(**{k: v for k, v in d.items() if k in _COMMON}, qps_auto=qps_auto, extra=extra)
 
 
 def main(

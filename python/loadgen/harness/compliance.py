@@ -21,6 +21,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from ..compliance.logs import ACCURACY, AccuracyEntry, read_accuracy_log, read_detail
 from ..compliance.verify import (
@@ -56,6 +57,17 @@ class ComplianceResult:
             verdict = "" if p is None else ("VALID" if p.valid else "INVALID")
             rows.append(f"  run {name:11} {verdict} {r.output_dir}")
         return "\n".join(rows) + "\n"
+
+
+def baseline_sizing(baseline: str) -> dict[str, Any] | None:
+    """The TestSettings fields a baseline run's measured sizing chose (from its
+    results.json), or None (not sized, or not a harness run)."""
+    path = Path(baseline) / "results.json"
+    try:
+        sizing = json.loads(path.read_text(encoding="utf-8")).get("sizing")
+    except (OSError, ValueError):
+        return None
+    return dict(sizing["fields"]) if sizing and sizing.get("fields") else None
 
 
 def _has_logs(folder: str | None) -> bool:
@@ -115,8 +127,14 @@ def run_compliance(
     audit.write_text(audit_config(test, rules), encoding="utf-8")
     run_dir = test_dir / "performance" / "run_1"
     log(f"{test}: the compliance run, into {run_dir}")
+    # The compliance run keeps the baseline's measured sizing (the same rate,
+    # latency and query count), so the two differ only by what the test changes.
+    sized = baseline_sizing(baseline)
+    extra = {**base.extra, "sized": sized} if sized else base.extra
     result.runs[test] = run_benchmark(
-        spec, replace(base, output=str(run_dir), audit_conf=str(audit), test05=(test == "TEST05")), log
+        spec,
+        replace(base, output=str(run_dir), audit_conf=str(audit), test05=(test == "TEST05"), extra=extra),
+        log,
     )
 
     if test == "TEST01":

@@ -41,8 +41,10 @@ def short_run_hints(
     a demonstration on a small machine.
     """
     p = report.performance
-    if p is None or p.valid or opts.official:
+    if p is None or p.valid:
         return []
+    if opts.official:
+        return official_run_hints(report, opts, config_model)
     hints: list[str] = []
     need = queries_needed(p.early_stopping)
     if p.scenario in ("SingleStream", "MultiStream") and need:
@@ -66,6 +68,28 @@ def short_run_hints(
             f"{config_model}.Offline.target_qps in user.conf; set it (or --qps) near {p.metric:.0f}."
         )
     return hints
+
+
+def official_run_hints(report: RunReport, opts: RunOptions, config_model: str) -> list[str]:
+    """An INVALID --official run whose user.conf value was off for this machine:
+    the measured way to set it (never applied to an official run unasked)."""
+    p = report.performance
+    assert p is not None
+    measure = (
+        "--qps auto measures the SUT first and uses what it sustains, or take the values a short run "
+        "measured: --user-conf OUTPUT/user.conf from `run.py --scenario " + p.scenario + "` (no --official)"
+    )
+    if p.scenario == "Offline" and any("expected QPS" in r for r in p.invalid_reasons):
+        text = (
+            f"The Offline query ran out before min_duration: {config_model}.Offline.target_qps is below "
+            f"what this machine does ({p.metric:.4g} samples/s); {measure}."
+        )
+        return [text]
+    if p.scenario == "Server" and any(
+        "latency" in r.lower() or "TTFT" in r or "TPOT" in r for r in p.invalid_reasons
+    ):
+        return [f"Server missed its latency bound at target_qps {p.target_qps:g}: {measure}."]
+    return []
 
 
 def server_demo_flags(report: RunReport, default: str) -> str:

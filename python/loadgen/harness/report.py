@@ -156,6 +156,9 @@ class RunReport:
     wall_s: float = 0.0
     config_model: str = ""  # the model's name in mlperf.conf (the submission tools read it)
     model: str | None = None  # the model file that ran
+    # Measured sizing (harness/sizing.py, Sizing.to_json): the probes and the
+    # values chosen from them; None when the run was not sized.
+    sizing: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
@@ -251,6 +254,8 @@ def format_report(r: RunReport) -> str:
     lines = ["", "=" * 72]
     lines += [f"  {k.ljust(width)}  {v}" for k, v in rows]
     lines.append("=" * 72)
+    if r.sizing is not None and r.sizing.get("impossible"):
+        lines.append(f"not possible here: {r.sizing['impossible']}")
     for n in r.notes:
         lines.append(f"note: {n}")
     for h in r.hints:

@@ -69,6 +69,12 @@ class RunOptions:
     # streaming (docs/design.md, "Bounded memory").
     record_mode: str = "auto"
     warmup_batches: int = 3
+    # Measured sizing (harness/sizing.py): a short run measures the SUT first
+    # and sets the rate, expected latency and query count it needs; --count
+    # runs and --official runs are not sized (``qps_auto``: an official run
+    # measures its rate and expected latency, as --qps auto asks).
+    sizing: bool = True
+    qps_auto: bool = False
     extra: dict = field(default_factory=dict)  # benchmark-specific options
 
     def __post_init__(self) -> None:
@@ -90,6 +96,15 @@ class RunOptions:
             raise ValueError("find_peak_performance needs scenario Server")
         if self.find_peak_performance and self.accuracy:
             raise ValueError("accuracy and find_peak_performance exclude each other")
+        if self.qps_auto and self.qps is not None:
+            raise ValueError("qps_auto measures the rate: give it or qps, not both")
+
+    @property
+    def sized(self) -> bool:
+        """Whether this run measures the SUT before the timed run."""
+        if self.accuracy or self.find_peak_performance or self.count is not None:
+            return False
+        return self.qps_auto if self.official else self.sizing
 
 
 @dataclass

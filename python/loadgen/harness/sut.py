@@ -136,6 +136,13 @@ class HarnessSUT(api.SystemUnderTest):
         """Samples completed so far (a sum of per-thread counters; may lag by a batch)."""
         return sum(r.completed for r in self._runners)
 
+    def reset_counters(self) -> None:
+        """Zero the progress counters (after the sizing probes; no query is in flight)."""
+        self.queries = 0
+        self.issued = 0
+        for r in self._runners:
+            r.completed = 0
+
     def flush_queries(self) -> None:
         pass
 
