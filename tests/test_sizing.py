@@ -187,7 +187,8 @@ def test_server_out_of_reach_says_so_in_one_line_and_stays_invalid(tmp_path):
     report, results = run(tmp_path, 0.03, scenario="Server", threads=2, max_latency_s=0.01)
     assert report.performance is not None and not report.performance.valid
     line = results["sizing"]["impossible"]
-    assert line.startswith("Server cannot be VALID on this SUT") and "bound 10 ms" in line
+    assert line.startswith("Server cannot be VALID on this SUT") and "10 ms bound" in line
+    assert "--max-latency" in line  # the flag of a demonstration
     assert len(results["sizing"]["probes"]) <= 3  # the capacity probe(s) and one Server probe
     from loadgen.harness.report import format_report
 

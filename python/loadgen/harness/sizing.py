@@ -52,6 +52,7 @@ PROBE_TARGET_S = 1.5  # each probe grows until it lasts about this long
 OFFLINE_MARGIN = 1.5  # offline_expected_qps = this x the measured samples/s
 SERVER_START = 0.5  # the first Server probe runs at this fraction of the capacity
 SERVER_TAIL_MARGIN = 0.7  # a probe passes when its p99 is under this fraction of the bound
+HOPELESS = 1.5  # Server: a sample's least time over this x the bound ends the search at once
 SERVER_TRIES = 5  # Server probes before the scenario is called impossible here
 SERVER_BUDGET_S = 90.0  # Server: 1000 queries when they fit in this, else 662
 CONFIDENCE = 0.99  # early stopping's confidence (rules: 99 %)
@@ -146,6 +147,9 @@ class _Prober:
         ts = self.make(scenario)
         ts.mode = _core.TestMode.PerformanceOnly
         ts.min_duration_ms = 0 if scenario == "Offline" else 1
+        # A probe issues exactly what it asks for (3D-UNet's mlperf.conf would
+        # otherwise stretch every query over the whole loaded set).
+        ts.sample_concatenate_permutation = False
         for k, v in fields.items():
             setattr(ts, k, v)
         ls = _core.LogSettings()
@@ -173,18 +177,34 @@ def _ms(ns: float) -> str:
     return f"{ns / 1e6:.3g} ms"
 
 
-def _measure_capacity(pr: _Prober, first: int) -> float:
-    """Samples per second through the SUT: Offline probes of growing size."""
-    n = max(1, first)
+def _demo(latency_ns: float) -> str:
+    """The flag of a demonstration: a bound of twice the measured latency
+    (sizing then picks the rate and the query count for it)."""
+    return f"; for a demonstration (not a result) relax the bound: --max-latency {2 * latency_ns / 1e9:.2g}"
+
+
+def _grow(n: int, seconds: float) -> int:
+    """The next probe's size: aimed at PROBE_TARGET_S from this one's time,
+    at least twice and at most 64 times this one."""
+    return int(min(n * 64, max(n * 2, math.ceil(n * PROBE_TARGET_S / max(seconds, 1e-3)))))
+
+
+def _measure_capacity(pr: _Prober, workers: int, enough_s: float) -> tuple[float, Any]:
+    """Samples per second through the SUT, from Offline probes of growing size:
+    one sample first (a slow model's one sample may already take longer than
+    ``enough_s``, the run's min_duration: then any query is long enough and no
+    more is measured), then at least one per worker, until a probe lasts
+    PROBE_TARGET_S. Returns the rate and the last probe's result."""
+    n = 1
     while True:
         p, seconds = pr.run(
             "Offline", f"one query of {n} samples", min_query_count=n, offline_expected_qps=1.0
         )
         rate = p.samples_completed / max(seconds, 1e-9)
         pr.records[-1]["samples_per_s"] = round(rate, 3)
-        if seconds >= PROBE_TARGET_S or n >= 1_000_000:
-            return float(p.completed_samples_per_sec or rate)
-        n = int(min(n * 8, max(n * 2, math.ceil(n * PROBE_TARGET_S / max(seconds, 1e-3)))))
+        if (seconds >= PROBE_TARGET_S and n >= workers) or seconds >= enough_s or n >= 1_000_000:
+            return float(p.completed_samples_per_sec or rate), p
+        n = max(workers, _grow(n, seconds))
 
 
 def _measure_latency(pr: _Prober, scenario: str, **fields: Any) -> tuple[float, int]:
@@ -197,7 +217,7 @@ def _measure_latency(pr: _Prober, scenario: str, **fields: Any) -> tuple[float, 
         pr.records[-1]["mean_latency_ms"] = round(stats.mean_ns / 1e6, 4)
         if seconds >= PROBE_TARGET_S / 2 or n >= 4096:
             return float(stats.mean_ns), n
-        n = int(min(n * 8, max(n * 2, math.ceil(n * PROBE_TARGET_S / max(seconds, 1e-3)))))
+        n = min(4096, _grow(n, seconds))
 
 
 def _server_ok(p: Any, ts: Any) -> tuple[bool, str, bool]:
@@ -253,15 +273,16 @@ def size_run(
                     "offline_expected_qps", "--qps" if opts.qps is not None else user["offline_expected_qps"]
                 )
             else:
-                rate = _measure_capacity(pr, workers * max(1, int(opts.max_batchsize or 1)))
+                rate, _ = _measure_capacity(pr, workers, settings.min_duration_ms / 1000.0)
                 target = OFFLINE_MARGIN * rate
                 out.fields["offline_expected_qps"] = target
                 out.conf["target_qps"] = f"{target:.6g}"
                 dur = settings.min_duration_ms / 1000.0
+                samples = max(int(settings.min_query_count), int(1.1 * dur * target), 1)
                 out.notes.append(
                     f"sizing: measured {rate:.4g} samples/s; Offline target_qps {target:.4g} "
-                    f"({OFFLINE_MARGIN:g} x measured), so the query of about "
-                    f"{int(1.1 * dur * target)} samples lasts about {1.1 * dur * OFFLINE_MARGIN:.0f} s here"
+                    f"({OFFLINE_MARGIN:g} x measured), so the query of {samples} samples lasts about "
+                    f"{samples / rate:.0f} s here"
                 )
         elif scenario in ("SingleStream", "MultiStream") and opts.time_s is not None:
             kept("the run's length", "--time")
@@ -323,11 +344,29 @@ def _size_server(
         kept("server_target_qps", "--qps" if opts.qps is not None else user["server_target_qps"])
         rate = float(settings.server_target_qps)
     else:
-        capacity = _measure_capacity(pr, workers * max(1, int(opts.max_batchsize or 1)))
+        capacity, offline = _measure_capacity(pr, workers, float("inf"))
         rate = SERVER_START * capacity
         verdict = ""
+        # A batch of k samples takes no longer than k single ones, so the Offline
+        # probe's fastest sample (its worker's first batch, of at most max_bs)
+        # / max_bs estimates one sample's time from below. At 1.5 x the bound
+        # no rate can pass, and no Server probe is needed to say so.
+        max_bs = max(1, int(opts.max_batchsize or 1))
+        floor_ns = offline.sample_latency.min_ns / max_bs
+        if not settings.use_token_latencies and floor_ns > HOPELESS * settings.server_target_latency_ns:
+            out.impossible = (
+                f"Server cannot be VALID on this SUT: one sample takes at least {_ms(floor_ns)} (the fastest "
+                f"of an Offline probe, {_ms(offline.sample_latency.min_ns)} in a batch of up to {max_bs}), "
+                f"over the {_ms(settings.server_target_latency_ns)} bound"
+                f"{_demo(offline.sample_latency.min_ns)}"
+            )
+            out.fields["server_target_qps"] = rate
+            out.notes.append(
+                f"sizing: measured capacity {capacity:.4g} samples/s; Server target_qps {rate:.4g}"
+            )
+            return
         for i in range(SERVER_TRIES):
-            queries = int(max(20, min(400, rate * 3)))
+            queries = int(max(10, min(400, rate * 3)))
             p, _ = pr.run(
                 "Server",
                 f"{queries} queries at {rate:.4g}/s",
@@ -341,10 +380,11 @@ def _size_server(
                 break
             if hopeless or i == SERVER_TRIES - 1:
                 light = p.first_token if settings.use_token_latencies else p.sample_latency
+                demo = "" if settings.use_token_latencies else _demo(_pct_ns(light, 0.99))
                 out.impossible = (
                     f"Server cannot be VALID on this SUT: even at {rate:.3g} queries/s "
                     f"({SERVER_START / 2**i:.3g} of its measured capacity of {capacity:.3g}/s) a sample takes "
-                    f"{_ms(light.mean_ns)} on average and {verdict}"
+                    f"{_ms(light.mean_ns)} on average and {verdict}{demo}"
                 )
                 break
             rate /= 2
