@@ -278,6 +278,8 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
             log,
         )
         notes += sizing.notes
+        for line in sizing.notes:  # now, before a run that may be long: what was chosen and how long
+            log(line)
         if hasattr(sut, "reset_counters"):
             sut.reset_counters()
         if sizing.conf:

@@ -55,6 +55,8 @@ def short_run_hints(
             f"at {per_query_s:.2f} s per query that is about {need * per_query_s:.0f} s. Run with "
             f"--time {seconds} (or --official) for a VALID result."
         )
+    elif p.scenario == "Server" and report.sizing and report.sizing.get("impossible"):
+        pass  # the sizing's one line already says why, with the demonstration's flag
     elif p.scenario == "Server":
         more = f" (LoadGen asks for at least {need})" if need else ""
         hints.append(
