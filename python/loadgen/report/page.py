@@ -44,7 +44,7 @@ pre.textblock{background:#f6f6f6;border:1px solid #ddd;padding:8px 12px;white-sp
 .lgchart{position:relative;min-height:380px}.lgchart-bar{text-align:right;height:22px}
 .lgchart button{font:inherit;font-size:.8em;background:#fff;border:1px solid #bbb;border-radius:3px;
 margin-left:4px;cursor:pointer;padding:1px 6px}.lgchart button:hover{background:#eef4fb}
-.lgchart-overlay{cursor:crosshair}
+.lgchart-overlay{cursor:crosshair}.lgchart-svg{user-select:none;-webkit-user-select:none}
 .lgchart-tip{position:absolute;pointer-events:none;background:rgba(255,255,255,.95);border:1px solid #888;
 border-radius:3px;padding:3px 7px;font-size:.85em;white-space:nowrap;box-shadow:0 1px 4px rgba(0,0,0,.2)}
 .lgchart-legend{text-align:center;font-size:.9em}.lgchart-legend button.lgchart-key{border-color:transparent}
