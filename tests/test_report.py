@@ -95,6 +95,11 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         ss.min_duration_ms = 200
         ss.min_query_count = 100
         out["single_stream"] = _run(base / "single_stream", ss, sut)
+        ms = lg.TestSettings()
+        ms.scenario = lg.TestScenario.MultiStream
+        ms.min_duration_ms = 200
+        ms.min_query_count = 60
+        out["multi_stream"] = _run(base / "multi_stream", ms, sut)
     finally:
         sut.close()
 
@@ -315,7 +320,7 @@ def _result_table(html: str) -> dict[str, str]:
     return {key: re.findall(r"<td[^>]*>(.*?)</td>", cells)[1] for key, cells in rows}
 
 
-@pytest.mark.parametrize("kind", ["single_stream", "server", "big"])
+@pytest.mark.parametrize("kind", ["single_stream", "multi_stream", "server", "big"])
 def test_figures_that_do_not_apply_read_na_not_0(runs: dict[str, Path], kind: str) -> None:
     run = rundata.load_run(runs[kind])
     values = _result_table(lg_report.render([run], js=""))
@@ -450,7 +455,7 @@ return {text: document.body.innerText, rows: rows,
 """
 
 
-@pytest.mark.parametrize("kind", ["single_stream", "server", "tokens"])
+@pytest.mark.parametrize("kind", ["single_stream", "multi_stream", "server", "tokens"])
 def test_browser_shows_one_unit_per_figure_and_na_where_a_figure_does_not_apply(
     browser, runs: dict[str, Path], tmp_path: Path, kind: str
 ) -> None:
@@ -478,6 +483,8 @@ def test_browser_shows_one_unit_per_figure_and_na_where_a_figure_does_not_apply(
         assert (seen["rows"][key] == "n/a") == (scenario != run.scenario), (key, seen["rows"][key])
     lag_row = next(r for r in seen["latencies"] if r[0] == "issue lag")
     assert (set(lag_row[1:]) == {"n/a"}) == (run.scenario != "Server")
+    query_row = next(r for r in seen["latencies"] if r[0] == "query latency")
+    assert (set(query_row[1:]) == {"n/a"}) == (run.scenario != "MultiStream")
     # Chart axes: latencies in ms, times in s.
     for labels in seen["axes"]:
         assert not any("(ns)" in t or "(µs)" in t for t in labels), labels
