@@ -336,6 +336,13 @@ def test_figures_that_do_not_apply_read_na_not_0(runs: dict[str, Path], kind: st
         assert values["early_stopping_met"] in ("yes", "NO")
 
 
+@pytest.mark.parametrize("kind", ["single_stream", "server"])
+def test_the_early_stopping_estimates_name_their_percentiles(runs: dict[str, Path], kind: str) -> None:
+    html = lg_report.render([rundata.load_run(runs[kind])], js="")
+    assert "early-stopping 90th percentile latency estimate (ms)" in html
+    assert "early-stopping 99th percentile latency estimate (ms)" in html
+
+
 def test_early_stopping_is_one_text_block_with_its_figures_in_ms(runs: dict[str, Path]) -> None:
     run = rundata.load_run(runs["single_stream"])
     lines = run.perf["early_stopping"]

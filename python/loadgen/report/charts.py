@@ -192,7 +192,8 @@ def over_time(samples: Samples, values_ns: np.ndarray, title: str, what: str) ->
     scatter up to MAX_POINTS samples, a binned heatmap above."""
     t = samples.start_s
     values_ms = values_ns / 1e6
-    x_axis = _axis("time since the phase started (s)", zero=True)
+    # A scatter's axis is padded (a point at t = 0 is not cut in half); the heatmap's edges start at 0.
+    x_axis = _axis("time since the phase started (s)", zero=len(t) > MAX_POINTS)
     y_axis = _axis(f"{what} (ms)", "log")
     if len(t) <= MAX_POINTS:
         idx = _evenly(len(t), MAX_POINTS)

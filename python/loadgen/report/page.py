@@ -287,8 +287,11 @@ def result_rows(p: dict[str, Any], scenario: str, settings: dict[str, Any]) -> l
     for key, label, kind, scenarios in RESULT_FIELDS:
         if key not in p:
             continue
+        # SingleStream estimates its target percentile (and the 99th, to infer
+        # MultiStream); MultiStream its own. Elsewhere the labels name the defaults.
         label = label.format(
-            p=_pct_name(target_p)[:-2], q=_pct_name(0.99 if scenario == "SingleStream" else target_p)[:-2]
+            p=_pct_name(target_p if scenario == "SingleStream" else 0.9)[:-2],
+            q=_pct_name(target_p if scenario == "MultiStream" else 0.99)[:-2],
         )
         if scenario not in scenarios:
             value = _na(
