@@ -1,15 +1,14 @@
 """HTML reports of LoadGen runs: ``python -m loadgen report RUN_DIR [RUN_DIR ...] -o report.html``.
 
 One run folder gives the single-run report; several give a comparison. The
-file is self-contained (plotly.js inlined once; nothing is fetched) and reads
-only LoadGen's logs (``mlperf_log_summary.json``, ``mlperf_log_trace.json``)
-plus, for context, ``accuracy.txt`` and the harness's ``results.json``.
-See docs/reports.md.
+file is self-contained (its chart renderer, ``lgchart.js``, inlined once;
+nothing is fetched) and reads only LoadGen's logs
+(``mlperf_log_summary.json``, ``mlperf_log_trace.json``) plus, for context,
+``accuracy.txt`` and the harness's ``results.json``. See docs/reports.md.
 
-plotly.js comes from the ``plotly`` package (the ``report`` extra): its
-bundle is the one well-kept, offline-capable chart library on PyPI that draws
-log axes, WebGL scatters and heatmaps; the figures themselves are plain
-dicts, so making a report never imports plotly's Python API.
+The charts are drawn by ``lgchart.js``, about 25 kB of this package's own
+JavaScript, as SVG in the page: no chart library to install, and a report of
+any run stays well under 1.5 MB (plotly.js alone, inlined, was 4.8 MB).
 """
 
 from __future__ import annotations
@@ -22,25 +21,33 @@ from pathlib import Path
 from .page import comparison_page, single_run_page
 from .rundata import RunData, RunDataError, load_run
 
-__all__ = ["RunData", "RunDataError", "load_run", "main", "plotly_js", "render", "write_report"]
+__all__ = [
+    "MAX_REPORT_BYTES",
+    "RunData",
+    "RunDataError",
+    "chart_js",
+    "load_run",
+    "main",
+    "render",
+    "write_report",
+]
+
+# Issue 30: a report of a run of up to 100,000 queries (and, since the charts
+# are bounded, of any run) is at most this big.
+MAX_REPORT_BYTES = 1_500_000
 
 
-def plotly_js() -> str:
-    """The plotly.js bundle shipped in the ``plotly`` wheel."""
-    try:
-        from plotly.offline import get_plotlyjs
-    except ImportError as e:
-        raise ImportError(
-            "HTML reports need the plotly package (its bundled plotly.js): pip install 'loadgen[report]'"
-        ) from e
-    return str(get_plotlyjs())
+def chart_js() -> str:
+    """The chart renderer every report inlines (``lgchart.js`` beside this file)."""
+    return (Path(__file__).with_name("lgchart.js")).read_text(encoding="utf-8")
 
 
 def render(runs: Sequence[RunData], js: str | None = None) -> str:
-    """The report's HTML for one run (single-run report) or several (comparison)."""
+    """The report's HTML for one run (single-run report) or several
+    (comparison). ``js``: the chart script to inline (default: lgchart.js)."""
     if not runs:
         raise ValueError("a report needs at least one run folder")
-    js = plotly_js() if js is None else js
+    js = chart_js() if js is None else js
     return single_run_page(runs[0], js) if len(runs) == 1 else comparison_page(runs, js)
 
 
@@ -65,7 +72,7 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
 def run_from_args(args: argparse.Namespace) -> int:
     try:
         out = write_report(args.runs, args.output)
-    except (RunDataError, ImportError) as e:
+    except (RunDataError, OSError) as e:
         print(f"python -m loadgen report: error: {e}", file=sys.stderr)
         return 2
     size = out.stat().st_size
