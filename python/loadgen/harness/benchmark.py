@@ -172,7 +172,9 @@ def _score_fp32(
         report.warnings.append(f"no FP32 comparison: {e}")
         return
     precision.fp32_accuracy = ref.value
-    precision.targets = compare_with_fp32(report.accuracy.value, ref.value, target_fractions(spec.config_model))
+    precision.targets = compare_with_fp32(
+        report.accuracy.value, ref.value, target_fractions(spec.config_model)
+    )
     report.precision = precision.to_json()
     held = ", ".join(f"{k} {'PASSED' if v else 'FAILED'}" for k, v in precision.targets.items())
     line = (

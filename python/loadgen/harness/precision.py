@@ -213,7 +213,9 @@ def check_supported(spec: BenchmarkSpec, opts: RunOptions) -> None:
     if reason:
         raise ValueError(f"{spec.name}: --precision {p} is not available: {reason}")
     if opts.extra.get("sut") in ("kserve-http", "kserve-grpc", "openai"):
-        raise ValueError(f"--precision {p} is for a model run here; a served model's precision is the server's")
+        raise ValueError(
+            f"--precision {p} is for a model run here; a served model's precision is the server's"
+        )
     if p == "int8":
         if opts.backend == "torch":
             raise ValueError(f"{spec.name}: --precision int8 with --backend torch: {TORCH_NO_INT8}")
@@ -286,7 +288,11 @@ def onnx_weight_types(path: str | Path) -> tuple[str, bool]:
     g = model.graph
     inits = {t.name: t for t in g.initializer}
     producer = {o: n for n in g.node for o in n.output}
-    names = {onnx.TensorProto.FLOAT: "fp32", onnx.TensorProto.FLOAT16: "fp16", onnx.TensorProto.BFLOAT16: "bf16"}
+    names = {
+        onnx.TensorProto.FLOAT: "fp32",
+        onnx.TensorProto.FLOAT16: "fp16",
+        onnx.TensorProto.BFLOAT16: "bf16",
+    }
     names.update({onnx.TensorProto.INT8: "int8", onnx.TensorProto.UINT8: "uint8"})
     counts: dict[str, int] = {}
     qdq = any(n.op_type in QDQ_OPS for n in g.node)
@@ -333,7 +339,9 @@ class _Reader:
         try:
             feed = next(self.it)
         except StopIteration:
-            self.log(f"calibration: {self.done}/{self.calib.count} samples in {time.monotonic() - self.t0:.1f} s")
+            self.log(
+                f"calibration: {self.done}/{self.calib.count} samples in {time.monotonic() - self.t0:.1f} s"
+            )
             return None
         missing = [n for n in self.input_names if n not in feed]
         if missing:
@@ -438,6 +446,8 @@ def quantize_int8(
             "calibration_identity": calib.identity,
             "calibration_samples": reader.done,
             "settings": calib.settings_key(),
+            "op_types": list(calib.op_types) if calib.op_types else "onnxruntime's default QDQ set",
+            "kept_fp32_nodes": len(calib.exclude_nodes),
             "weight_data_types": weights,
             "qdq": qdq,
             "seconds": round(time.monotonic() - t0, 1),
@@ -468,11 +478,16 @@ def quantization_meta(model: str | Path) -> dict[str, Any] | None:
 
 def _int8_transformations(meta: Mapping[str, Any] | None, qdq: bool) -> str:
     if meta is not None:
+        ops = meta.get("op_types")
+        ops_text = ", ".join(ops) if isinstance(ops, list) else str(ops)
+        kept = int(meta.get("kept_fp32_nodes") or 0)
         return (
             f"post-training static quantization, onnxruntime {meta.get('onnxruntime')} quantize_static: QDQ, "
             f"int8 symmetric per-channel weights, uint8 asymmetric activations, MinMax ranges calibrated on "
-            f"{meta.get('calibration')} ({meta.get('calibration_samples')} samples) only; BatchNormalization "
-            f"folded into the convolutions (quant_pre_process); no retraining"
+            f"{meta.get('calibration')} only; ops quantized: {ops_text}"
+            + (f" ({kept} node(s) kept fp32)" if kept else "")
+            + "; graph first optimized by quant_pre_process (shape inference, BatchNormalization folded into "
+            "Conv where present); no retraining"
         )
     if qdq:
         return "quantized (QDQ) model file given as --model; how it was made is not recorded here"
@@ -498,7 +513,12 @@ def apply(
             source = str(meta["source_model"]) if meta else None
             log(f"--precision int8: {model} is quantized already; running it as it is")
             return opts, PrecisionInfo(
-                "int8", model, weights, _int8_transformations(meta, qdq), source, meta and meta.get("calibration")
+                "int8",
+                model,
+                weights,
+                _int8_transformations(meta, qdq),
+                source,
+                meta and meta.get("calibration"),
             )
         calib = spec.calibration(opts)
         cache_dir = Path(opts.cache_dir) if opts.cache_dir else Path(model).parent
@@ -642,8 +662,12 @@ def fp32_reference(
     )
     try:
         path = write_reference_log(
-            spec, dataset, backend, Path(out_dir) / "fp32_reference" / "mlperf_log_accuracy.json",
-            opts.max_batchsize or spec.default_max_batchsize, log=log,
+            spec,
+            dataset,
+            backend,
+            Path(out_dir) / "fp32_reference" / "mlperf_log_accuracy.json",
+            opts.max_batchsize or spec.default_max_batchsize,
+            log=log,
         )
     finally:
         backend.close()

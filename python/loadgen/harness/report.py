@@ -244,7 +244,9 @@ def format_report(r: RunReport) -> str:
         if r.precision is not None and fp32 is not None:
             held = ", ".join(f"{k} {'PASSED' if v else 'FAILED'}" for k, v in r.precision["targets"].items())
             ratio = f"{r.accuracy.value / fp32 * 100:.2f} %" if fp32 else "n/a"
-            rows.append(("vs FP32", f"FP32 {fp32:.3f} on the same samples; {r.precision['precision']} = {ratio}"))
+            rows.append(
+                ("vs FP32", f"FP32 {fp32:.3f} on the same samples; {r.precision['precision']} = {ratio}")
+            )
             rows.append(("", f"targets of FP32: {held}"))
     if r.aborted:
         rows.append(("aborted", r.aborted))
