@@ -417,7 +417,7 @@ def quantize_int8(
         quantize_static(
             str(pre),
             str(q),
-            reader,  # type: ignore[arg-type]  # the protocol, not the base class
+            reader,
             quant_format=QuantFormat.QDQ,
             op_types_to_quantize=list(calib.op_types) if calib.op_types else None,
             per_channel=calib.per_channel,
@@ -518,7 +518,7 @@ def apply(
                 weights,
                 _int8_transformations(meta, qdq),
                 source,
-                meta and meta.get("calibration"),
+                str(meta.get("calibration")) if meta else None,
             )
         calib = spec.calibration(opts)
         cache_dir = Path(opts.cache_dir) if opts.cache_dir else Path(model).parent
@@ -584,7 +584,7 @@ def write_reference_log(
     LoadGen and write the responses as an accuracy log (one record per sample,
     the format of mlperf_log_accuracy.json), for the benchmark's accuracy script."""
     order = list(range(dataset.total_count)) if indices is None else list(indices)
-    records = []
+    records: list[dict[str, Any]] = []
     t0 = time.monotonic()
     last = t0
     for start in range(0, len(order), batch_size):

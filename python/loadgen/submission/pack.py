@@ -270,7 +270,8 @@ def _measurements(
 ) -> None:
     info = _results_json(f.folder)
     # What the model file held and how it was made (harness/precision.py), unless given.
-    prec = info.get("precision") if isinstance(info.get("precision"), dict) else {}
+    prec_value = info.get("precision")
+    prec: dict[str, Any] = prec_value if isinstance(prec_value, dict) else {}
     measurements = {
         "input_data_types": input_data_types,
         "retraining": "No",
