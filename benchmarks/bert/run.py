@@ -14,11 +14,13 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from loadgen.harness import BenchmarkSpec, Dataset, RunOptions, RunReport, main
 from loadgen.harness.hints import queries_needed, short_run_hints
+from loadgen.harness.precision import CalibrationSet, find_calibration_list, list_identity
 from loadgen.harness.script import benchmark_folder
 
 HERE = benchmark_folder(__file__)  # makes `import bert` work when run as a script
@@ -127,6 +129,85 @@ def prepare(opts: RunOptions) -> RunOptions:
     )
 
 
+# The rules' SQuAD calibration lists (calibration/SQuAD-v1.1/README.md; shared/spec/benchmarks.md
+# §0.3): 100 indices into the features of dev-v1.1.json (doc stride 128, max length 384), or 100
+# question ids of dev-v1.1.json; use one of the two.
+CALIBRATION_FEATURES = "bert_calibration_features.txt"
+CALIBRATION_QAS_IDS = "bert_calibration_qas_ids.txt"
+CALIBRATION_COUNT = 100
+# int8 recipe: the Gemm (dense) and MatMul (attention) ops, except each layer's FFN output
+# projection, whose input (the GELU output) has outliers a per-tensor uint8 scale cannot cover
+# (measured on the real MiniLM checkpoint: the encoder output's error halves when it stays fp32).
+INT8_OPS = ("Gemm", "MatMul")
+
+
+def _default_calibration_list(folder: Path, n_features: int) -> Path:
+    """The embedded default's calibration list, in the rules' format (feature indices, one per
+    line): a fixed-seed choice of up to 100 features, written into the data folder once."""
+    path = folder / CALIBRATION_FEATURES
+    if not path.is_file():
+        rng = np.random.default_rng(synthetic.SEED + 7)
+        pick = sorted(rng.choice(n_features, size=min(CALIBRATION_COUNT, n_features), replace=False).tolist())
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text("".join(f"{i}\n" for i in pick), encoding="utf-8")
+        tmp.replace(path)
+    return path
+
+
+def _ffn_output_nodes(model: str) -> tuple[str, ...]:
+    """The FFN output projections of a model.write_onnx graph (nodes ``l<n>_out_dense``); none
+    in an ONNX file from elsewhere, which is then quantized on all its Gemm/MatMul ops."""
+    import onnx
+
+    graph = onnx.load(model, load_external_data=False).graph
+    return tuple(n.name for n in graph.node if n.op_type == "Gemm" and n.name.endswith("_out_dense"))
+
+
+def calibration(opts: RunOptions) -> CalibrationSet:
+    """The features of the rules' calibration list (feature indices, or question ids whose
+    features all count), from the same dev file the run uses."""
+    assert opts.dataset_path is not None and opts.cache_dir is not None
+    data = SquadFeatures(opts.dataset_path, opts.cache_dir, vocab_file=opts.extra.get("vocab_file"))
+    folder = data.dev_path.parent
+    embedded = opts.extra.get("calibration_list") is None and (folder / "dataset.json").is_file()
+    if embedded and not any((folder / n).is_file() for n in (CALIBRATION_FEATURES, CALIBRATION_QAS_IDS)):
+        _default_calibration_list(folder, data.total_count)
+    lst = find_calibration_list(opts, (CALIBRATION_FEATURES, CALIBRATION_QAS_IDS), [folder])
+    words = lst.read_text(encoding="utf-8").split()
+    if all(w.isdigit() for w in words):
+        indices = [int(w) for w in words]
+        bad = [i for i in indices if i >= data.total_count]
+        if bad:
+            raise ValueError(
+                f"{lst}: feature index {bad[0]} is beyond the {data.total_count} features of {data.dev_path}"
+            )
+        what = f"{lst.name} ({len(indices)} features)"
+    else:
+        wanted = set(words)
+        ids = [data.examples[f.example_index].qas_id for f in data.all_features]
+        indices = [i for i, q in enumerate(ids) if q in wanted]
+        unknown = wanted - set(ids)
+        if unknown:
+            raise ValueError(
+                f"{lst}: {len(unknown)} question id(s) not in {data.dev_path}, e.g. {min(unknown)}"
+            )
+        what = f"{lst.name} ({len(words)} questions, {len(indices)} features)"
+    exclude = _ffn_output_nodes(opts.model) if opts.model else ()
+
+    def feeds():
+        for start in range(0, len(indices), 4):
+            yield data.get_batch(indices[start : start + 4])
+
+    return CalibrationSet(
+        source=what,
+        identity=list_identity(lst, data.dev_path.resolve(), data.dev_path.stat().st_size),
+        count=len(indices),
+        feeds=feeds,
+        op_types=INT8_OPS,
+        exclude_nodes=exclude,
+    )
+
+
 def hint(report: RunReport, opts: RunOptions) -> list[str]:
     """Why a short run on a small machine is INVALID, and the flags of a VALID demonstration."""
     p = report.performance
@@ -197,6 +278,7 @@ SPEC = BenchmarkSpec(
     # One BERT-Large batch takes seconds on 2 idle cores and can take minutes on busy ones:
     # LoadGen's 60 s default would end such a run as stuck.
     watchdog_timeout_ms=900_000,
+    calibration=calibration,
 )
 
 

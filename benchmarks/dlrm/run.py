@@ -182,6 +182,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 SPEC = BenchmarkSpec(
+    precision_unsupported={
+        "int8": (
+            "its calibration hook (Criteo day_23 rows 89137319-89265318) is not wired yet; see docs/precision.md"
+        ),
+    },
     name="DLRM (Criteo Terabyte)",
     config_model="dlrm",
     user_conf=str(HERE / "user.conf"),

@@ -171,6 +171,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 SPEC = BenchmarkSpec(
+    precision_unsupported={
+        "int8": (
+            "the LLM's weights are quantized in its model file (a quantized GGUF for llama.cpp), not by the harness"
+        ),
+        "bf16": (
+            "the LLM's precision is its model file's and its runtime's (e.g. a bf16 GGUF), not the harness's"
+        ),
+    },
     name="Llama3.1-8B (CNN-DailyMail)",
     config_model="llama3_1-8b",
     user_conf=str(HERE / "user.conf"),

@@ -14,17 +14,19 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from loadgen.harness import BenchmarkSpec, RunOptions, RunReport, main
 from loadgen.harness.hints import short_run_hints
+from loadgen.harness.precision import CalibrationSet, dataset_feeds, find_calibration_list, list_identity
 from loadgen.harness.script import benchmark_folder
 
 HERE = benchmark_folder(__file__)  # makes `import resnet50` work when run as a script
 
 from resnet50 import accuracy, synthetic
-from resnet50.dataset import ImageNetVal
+from resnet50.dataset import ImageNetVal, read_image_list
 
 INPUT_NAME = "input_tensor:0"
 ARGMAX_OUTPUT = "ArgMax:0"
@@ -85,6 +87,35 @@ def prepare(opts: RunOptions) -> RunOptions:
     )
 
 
+# The rules' ImageNet calibration lists (shared/spec/benchmarks.md §0.3): one file name per line
+# (option 2 adds a label, which calibration ignores); use at most one. The embedded default ships
+# its 16 calibration images in the option-1 format as cal_image_list.txt.
+CALIBRATION_LISTS = ("cal_image_list_option_1.txt", "cal_image_list_option_2.txt", "cal_image_list.txt")
+
+
+def calibration(opts: RunOptions) -> CalibrationSet:
+    """The calibration images of --calibration-list (else the data folder's list), preprocessed
+    exactly as the validation images; names are relative to the data folder (or the list's)."""
+    assert opts.dataset_path is not None and opts.cache_dir is not None
+    data = Path(opts.dataset_path)
+    lst = find_calibration_list(opts, CALIBRATION_LISTS, [data])
+    names = [f for f, _ in read_image_list(lst)]
+    root = data if all((data / f).is_file() for f in names) else lst.parent
+    missing = [f for f in names if not (root / f).is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"{lst}: {len(missing)} of its {len(names)} calibration images are not in {data} (or {lst.parent}), "
+            f"e.g. {missing[0]}"
+        )
+    cal = ImageNetVal(str(root), opts.cache_dir, image_list=str(lst))
+    return CalibrationSet(
+        source=f"{lst.name} ({len(names)} images)",
+        identity=list_identity(lst, root.resolve(), [(root / f).stat().st_size for f in names]),
+        count=len(names),
+        feeds=lambda: dataset_feeds(cal, (INPUT_NAME,), batch_size=8),
+    )
+
+
 def hint(report: RunReport, opts: RunOptions) -> list[str]:
     """Why a short run on a small machine may be INVALID, and what would fix it."""
     return short_run_hints(
@@ -120,6 +151,7 @@ SPEC = BenchmarkSpec(
     performance_sample_count=1024,
     default_max_batchsize=32,
     hint=hint,
+    calibration=calibration,
 )
 
 

@@ -128,6 +128,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 SPEC = BenchmarkSpec(
+    precision_unsupported={
+        "int8": (
+            "onnxruntime's static (QDQ) quantizer does not quantize LSTM ops (only its dynamic mode does, which is not calibrated), and the LSTMs are nearly all of RNN-T's compute"
+        ),
+    },
     name="RNN-T",
     config_model="rnnt",
     user_conf=str(HERE / "user.conf"),

@@ -174,6 +174,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 SPEC = BenchmarkSpec(
+    precision_unsupported={
+        "int8": (
+            "its calibration hook (KiTS calibration_cases.txt, 20 training cases) is not wired yet; see docs/precision.md"
+        ),
+    },
     name="3D-UNet-KiTS19",
     config_model="3d-unet",
     user_conf=str(HERE / "user.conf"),

@@ -26,6 +26,8 @@ class BackendOptions:
     ``predict`` returns the outputs in this order. ``intra_op_threads`` is the
     number of threads one ``predict`` call may use (0: the library's default).
     ``model_factory`` builds a torch module from ``model_path`` (torch only).
+    ``precision``: ``"bf16"`` runs a torch model under CPU autocast
+    (harness/precision.py); the other backends take the precision from the file.
     ``null_outputs`` describes the fixed outputs of the null backend: one
     ``(per-sample shape, dtype name)`` per output.
     """
@@ -36,6 +38,7 @@ class BackendOptions:
     intra_op_threads: int = 0
     model_factory: Callable[[str], Any] | None = None
     null_outputs: Sequence[tuple[tuple[int, ...], str]] = ()
+    precision: str = "fp32"
 
     def __post_init__(self) -> None:
         if self.intra_op_threads < 0:

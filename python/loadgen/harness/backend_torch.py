@@ -1,4 +1,9 @@
-"""The PyTorch backend: a module built by the benchmark's factory, CPU, eval mode."""
+"""The PyTorch backend: a module built by the benchmark's factory, CPU, eval mode.
+
+With ``BackendOptions.precision == "bf16"`` each call runs under
+``torch.autocast("cpu", dtype=torch.bfloat16)``; bfloat16 outputs are
+returned as float32 arrays (numpy has no bfloat16).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ class TorchBackend(Backend):
     def __init__(self) -> None:
         self.model: torch.nn.Module | None = None
         self.input_names: list[str] = []
+        self.bf16 = False
 
     @property
     def version(self) -> str:
@@ -31,10 +37,13 @@ class TorchBackend(Backend):
         model = options.model_factory(options.model_path)
         self.model = model.eval()
         self.input_names = list(options.inputs)
+        if options.precision not in ("fp32", "bf16"):
+            raise ValueError(f"the torch backend runs fp32 or bf16, not {options.precision!r}")
+        self.bf16 = options.precision == "bf16"
 
     def predict(self, batch: Batch) -> list[np.ndarray]:
         assert self.model is not None, "load() first"
-        with torch.inference_mode():
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
             if isinstance(batch, np.ndarray):
                 out = self.model(torch.from_numpy(batch))
             else:
@@ -42,7 +51,7 @@ class TorchBackend(Backend):
                 out = self.model(*(torch.from_numpy(batch[n]) for n in names))
         if isinstance(out, torch.Tensor):
             out = (out,)
-        return [t.numpy() for t in out]
+        return [(t.float() if t.dtype == torch.bfloat16 else t).numpy() for t in out]
 
     def close(self) -> None:
         self.model = None

@@ -21,6 +21,9 @@ from .accuracy import AccuracyResult
 from .backend import Backend, BackendOptions, create_backend
 from .dataset import Dataset
 from .network import network_options
+from .precision import apply as apply_precision
+from .precision import check_supported as check_precision
+from .precision import compare_with_fp32, fp32_reference, target_fractions
 from .qsl import DatasetQSL
 from .report import PerformanceSummary, Progress, RunReport, report_to_json
 from .settings import RunOptions, cpu_count, make_settings
@@ -74,6 +77,11 @@ class BenchmarkSpec:
     adjust_settings(settings, opts): last changes to the TestSettings (e.g.
         latency bounds a short run relaxes); returns notes for the reader.
     default_backend: ``--backend`` when the flag is absent.
+    calibration(opts): the rules' calibration set as model inputs (a
+        ``precision.CalibrationSet``) for ``--precision int8``; None: no int8.
+    precision_unsupported: precision -> why this benchmark cannot run it (the
+        error names the reason), e.g. an LSTM model onnxruntime's static
+        quantizer does not cover.
     watchdog_timeout_ms: LoadGen's watchdog (no sample completed for this long
         while some are outstanding ends the test INVALID); None keeps LoadGen's
         60 s, a model whose one sample can take longer on a CPU sets more.
@@ -103,6 +111,8 @@ class BenchmarkSpec:
     make_sut: Callable[[Dataset, Any, RunOptions, int], Any] | None = None
     adjust_settings: Callable[[Any, RunOptions], list[str]] | None = None
     default_backend: str = "onnxruntime"
+    calibration: Callable[[RunOptions], Any] | None = None
+    precision_unsupported: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.postprocess is None and self.respond is None:
@@ -166,13 +176,48 @@ def warmup(dataset: Dataset, backend: Any, batch_sizes: Sequence[int]) -> None:
         dataset.unload([0])
 
 
+def _score_fp32(
+    spec: BenchmarkSpec,
+    opts: RunOptions,
+    dataset: Dataset,
+    precision: Any,
+    report: RunReport,
+    out_dir: str,
+    intra: int,
+    log: Callable[[str], None],
+) -> None:
+    """A reduced-precision accuracy run: the FP32 source model's score on the
+    same samples, and which of the rules' targets (fractions of it) hold."""
+    assert report.accuracy is not None
+    try:
+        ref = fp32_reference(spec, opts, dataset, precision, out_dir, intra, log)
+    except (OSError, ValueError) as e:
+        report.warnings.append(f"no FP32 comparison: {e}")
+        return
+    precision.fp32_accuracy = ref.value
+    precision.targets = compare_with_fp32(
+        report.accuracy.value, ref.value, target_fractions(spec.config_model)
+    )
+    report.precision = precision.to_json()
+    held = ", ".join(f"{k} {'PASSED' if v else 'FAILED'}" for k, v in precision.targets.items())
+    line = (
+        f"{precision.precision} {report.accuracy.metric} {report.accuracy.value:.3f} vs FP32 {ref.value:.3f} "
+        f"of the same model on the same samples ({report.accuracy.value / ref.value * 100 if ref.value else 0:.2f} "
+        f"%): {held}"
+    )
+    with open(os.path.join(out_dir, "accuracy.txt"), "a", encoding="utf-8") as f:
+        f.write(line + "\n")
+
+
 def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], None] = print) -> RunReport:
     """Runs one test and returns its report. Raises for setup errors (missing
     files, bad settings); failures during the test are in the report."""
     t_start = time.monotonic()
     net = network_options(opts.extra)  # None: the model runs here (--sut local)
+    check_precision(spec, opts)
     if spec.prepare is not None:
         opts = spec.prepare(opts)
+    opts, precision = apply_precision(spec, opts, log)
     max_bs = opts.max_batchsize or spec.default_max_batchsize
     threads = opts.threads or spec.default_threads or cpu_count()
     inline = opts.scenario == "SingleStream"
@@ -230,6 +275,7 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
                 intra_op_threads=intra,
                 model_factory=spec.torch_model_factory,
                 null_outputs=spec.null_outputs,
+                precision=opts.precision,
             )
         )
         sizes = [1] + [min(max_bs, 8)] * max(0, opts.warmup_batches - 1) if opts.warmup_batches else []
@@ -304,6 +350,7 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
         config_model=spec.config_model,
         model=opts.model,
         sizing=sizing.to_json() if sizing is not None else None,
+        precision=precision.to_json() if precision is not None else None,
     )
     log(f"running {spec.name} {opts.scenario} ({report.mode}), logs in {out_dir}")
     try:
@@ -348,6 +395,8 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
             with open(acc_txt, "w", encoding="utf-8") as f:
                 f.write(acc.line + "\n" + acc.target_line() + "\n")
             report.logs["accuracy.txt"] = acc_txt
+            if precision is not None and precision.precision != "fp32" and precision.source_model:
+                _score_fp32(spec, opts, dataset, precision, report, out_dir, intra, log)
     if spec.hint is not None:
         report.hints = spec.hint(report, opts)
     report.wall_s = time.monotonic() - t_start

@@ -20,6 +20,7 @@ from typing import Callable
 from .backend import registered_backends
 from .benchmark import BenchmarkSpec, run_benchmark
 from .network import add_network_arguments
+from .precision import add_arguments as add_precision_arguments
 from .report import format_report
 from .settings import SCENARIOS, RunOptions
 
@@ -147,6 +148,7 @@ def build_parser(
         help="TEST01: an accuracy run to compare responses with (default: run it, into OUTPUT/accuracy)",
     )
     add_network_arguments(p)
+    add_precision_arguments(p)
     if add_arguments is not None:
         add_arguments(p)
     return p
@@ -176,6 +178,7 @@ _COMMON = {
     "html_report",
     "record_mode",
     "sizing",
+    "precision",
 }
 
 

@@ -159,6 +159,9 @@ class RunReport:
     # Measured sizing (harness/sizing.py, Sizing.to_json): the probes and the
     # values chosen from them; None when the run was not sized.
     sizing: dict[str, Any] | None = None
+    # What precision ran and what the file holds (harness/precision.py, PrecisionInfo.to_json);
+    # after a reduced-precision accuracy run also the FP32 score and the targets that hold.
+    precision: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
@@ -169,6 +172,10 @@ class RunReport:
         if self.error or self.aborted:
             return False
         if self.performance is not None and not self.performance.valid:
+            return False
+        # A reduced-precision model below the lowest target (99 %) of its own FP32 score fails.
+        targets = (self.precision or {}).get("targets") or {}
+        if targets and not targets[min(targets, key=lambda k: float(k.rstrip("%")))]:
             return False
         return not (self.accuracy is not None and self.accuracy.passed is False)
 
@@ -211,6 +218,8 @@ def format_report(r: RunReport) -> str:
         ("backend", f"{r.backend} {r.backend_version}, {r.workers}"),
         ("run", run_kind(r)),
     ]
+    if r.precision is not None and r.precision.get("precision") != "fp32":
+        rows.append(("precision", f"{r.precision['precision']}: weights {r.precision['weight_data_types']}"))
     p = r.performance
     if p is not None:
         verdict = "VALID" if p.valid else "INVALID"
@@ -234,6 +243,14 @@ def format_report(r: RunReport) -> str:
         rows.append(("accuracy", r.accuracy.line))
         rows.append(("", r.accuracy.target_line()))
         rows.append(("samples", str(r.accuracy_samples)))
+        fp32 = r.precision.get("fp32_accuracy") if r.precision else None
+        if r.precision is not None and fp32 is not None:
+            held = ", ".join(f"{k} {'PASSED' if v else 'FAILED'}" for k, v in r.precision["targets"].items())
+            ratio = f"{r.accuracy.value / fp32 * 100:.2f} %" if fp32 else "n/a"
+            rows.append(
+                ("vs FP32", f"FP32 {fp32:.3f} on the same samples; {r.precision['precision']} = {ratio}")
+            )
+            rows.append(("", f"targets of FP32: {held}"))
     if r.aborted:
         rows.append(("aborted", r.aborted))
     if r.error:

@@ -68,6 +68,8 @@ class RunOptions:
     # How LoadGen records latencies (TestSettings.record_mode): auto, exact or
     # streaming (docs/design.md, "Bounded memory").
     record_mode: str = "auto"
+    # Numeric precision of the model (--precision): fp32, int8 or bf16 (harness/precision.py).
+    precision: str = "fp32"
     warmup_batches: int = 3
     # Measured sizing (harness/sizing.py): a short run measures the SUT first
     # and sets the rate, expected latency and query count it needs; --count
@@ -90,6 +92,8 @@ class RunOptions:
                 raise ValueError(f"{name} = {v}: must be > 0")
         if self.record_mode not in RECORD_MODES:
             raise ValueError(f"record_mode = {self.record_mode!r}: must be one of {', '.join(RECORD_MODES)}")
+        if self.precision not in ("fp32", "int8", "bf16"):
+            raise ValueError(f"precision = {self.precision!r}: must be one of fp32, int8, bf16")
         if self.warmup_batches < 0:
             raise ValueError(f"warmup_batches = {self.warmup_batches}: must be >= 0")
         if self.find_peak_performance and self.scenario != "Server":

@@ -37,7 +37,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     k.add_argument("--model", help="mlperf.conf model name for logs without the harness's results.json")
     k.add_argument("--weights", help="starting_weights_filename (default: the model file the run used)")
-    k.add_argument("--weight-data-types", default="fp32")
+    k.add_argument(
+        "--weight-data-types",
+        help="default: what the run's results.json says the model file held (else fp32)",
+    )
     k.add_argument("--input-data-types", default="fp32")
     k.set_defaults(func=_pack)
     c = sub.add_parser("check", help="check a submission tree; exit status 0 when it passes")

@@ -29,6 +29,7 @@ from .layout import (
     SYSTEM_FIELDS,
     truncate_accuracy_log,
 )
+from .targets import accuracy_target_failure
 
 TEST_DIR = re.compile(r"^TEST0\d$")
 
@@ -175,7 +176,7 @@ def pack(
     target: str = "99",
     default_model: str | None = None,
     weights: str | None = None,
-    weight_data_types: str = "fp32",
+    weight_data_types: str | None = None,
     input_data_types: str = "fp32",
 ) -> PackResult:
     """Write ``out/<division>/<submitter>/...`` from run folders; raises
@@ -210,6 +211,9 @@ def pack(
                 _copy(f.folder / name, dst / "performance" / "run_1" / name, result)
             _measurements(dst, rules, f, user_conf, weights, weight_data_types, input_data_types, result)
         elif f.kind == "accuracy":
+            missed = accuracy_target_failure(f.folder, rules, bench)
+            if missed is not None:
+                raise PackError(missed)
             for name in ACCURACY_FILES[:2]:
                 _copy(f.folder / name, dst / "accuracy" / name, result)
             _accuracy_files(f.folder, dst / "accuracy", result)
@@ -260,17 +264,20 @@ def _measurements(
     f: Found,
     user_conf: Path,
     weights: str | None,
-    weight_data_types: str,
+    weight_data_types: str | None,
     input_data_types: str,
     result: PackResult,
 ) -> None:
     info = _results_json(f.folder)
+    # What the model file held and how it was made (harness/precision.py), unless given.
+    prec_value = info.get("precision")
+    prec: dict[str, Any] = prec_value if isinstance(prec_value, dict) else {}
     measurements = {
         "input_data_types": input_data_types,
         "retraining": "No",
         "starting_weights_filename": weights or Path(str(info.get("model") or "unknown")).name,
-        "weight_data_types": weight_data_types,
-        "weight_transformations": "none",
+        "weight_data_types": weight_data_types or str(prec.get("weight_data_types") or "fp32"),
+        "weight_transformations": str(prec.get("weight_transformations") or "none"),
     }
     assert set(measurements) == set(MEASUREMENTS_FIELDS)
     dst.mkdir(parents=True, exist_ok=True)
