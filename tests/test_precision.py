@@ -33,7 +33,7 @@ sys.path.insert(0, str(BENCHMARKS))
 import onnxruntime as ort
 from loadgen.harness import RunOptions, run_benchmark
 from loadgen.harness import precision as prec
-from loadgen.rules import model_rules
+from loadgen.rules import benchmark_rules
 from loadgen.submission.pack import Found, PackResult, _measurements
 from loadgen.submission.targets import accuracy_target_failure
 
@@ -400,25 +400,23 @@ def _acc_folder(tmp_path: Path, value: float, reference: float, fp32: float | No
 
 
 def test_pack_target_check(tmp_path):
-    rules = model_rules("bert")
+    b99, b999 = benchmark_rules("bert", None, "99"), benchmark_rules("bert", None, "99.9")
     ok = _acc_folder(tmp_path, 90.8, 90.874)
-    assert accuracy_target_failure(ok, rules, "bert-99") is None
-    assert accuracy_target_failure(ok, rules, "bert-99.9") is None
+    assert accuracy_target_failure(ok, b99) is None
+    assert accuracy_target_failure(ok, b999) is None
     low = _acc_folder(tmp_path, 90.5, 90.874)
-    assert accuracy_target_failure(low, rules, "bert-99") is None
-    assert "misses bert-99.9's target 90.783" in str(accuracy_target_failure(low, rules, "bert-99.9"))
+    assert accuracy_target_failure(low, b99) is None
+    assert "misses bert-99.9's target 90.783" in str(accuracy_target_failure(low, b999))
     # A quantized run is also held to its own FP32 model's score on the same samples.
     q = _acc_folder(tmp_path, 99.5, 100.0, fp32=99.9)
-    assert accuracy_target_failure(q, rules, "bert-99") is None
-    assert (
-        accuracy_target_failure(_acc_folder(tmp_path, 99.6, 99.0, fp32=100.0), rules, "bert-99.9") is not None
-    )
+    assert accuracy_target_failure(q, b99) is None
+    assert accuracy_target_failure(_acc_folder(tmp_path, 99.6, 99.0, fp32=100.0), b999) is not None
     # Without results.json: accuracy.txt against the rules' reference.
     txt = tmp_path / "txt"
     txt.mkdir()
     (txt / "accuracy.txt").write_text('{"exact_match": 83.0, "f1": 90.0}\n')
-    assert accuracy_target_failure(txt, rules, "bert-99") is None
-    assert "misses" in str(accuracy_target_failure(txt, rules, "bert-99.9"))
+    assert accuracy_target_failure(txt, b99) is None
+    assert "misses" in str(accuracy_target_failure(txt, b999))
 
 
 def test_measurements_json_records_the_precision(tmp_path):
@@ -436,16 +434,23 @@ def test_measurements_json_records_the_precision(tmp_path):
     conf = tmp_path / "user.conf"
     conf.write_text("")
     res = PackResult(tmp_path / "tree")
-    dst = tmp_path / "tree" / "m"
+    from loadgen.rules import resolve
+    from loadgen.submission.layout import scenario_paths
+
+    v = resolve("resnet50")
+    bench = benchmark_rules("resnet50")
+    paths = scenario_paths(tmp_path / "tree", v, "m", bench.name, "Offline")
     found = Found("performance", run, "resnet50", "Offline")
-    _measurements(dst, model_rules("resnet50"), found, conf, None, None, "fp32", res)
-    m = json.loads((dst / "measurements.json").read_text())
+    _measurements(v, paths, bench, found, conf, None, None, "fp32", res)
+    m = json.loads((paths.measurements / paths.measurements_json).read_text())
     assert (
         m["weight_data_types"] == "int8"
         and m["weight_transformations"] == "post-training static quantization"
     )
-    _measurements(dst, model_rules("resnet50"), found, conf, None, "fp16", "fp32", res)
-    assert json.loads((dst / "measurements.json").read_text())["weight_data_types"] == "fp16"
+    _measurements(v, paths, bench, found, conf, None, "fp16", "fp32", res)
+    assert (
+        json.loads((paths.measurements / paths.measurements_json).read_text())["weight_data_types"] == "fp16"
+    )
 
 
 # --- The table script.

@@ -72,16 +72,20 @@ def read_detail(path: str | Path) -> DetailLog:
     return log
 
 
-def performance_score(log: DetailLog) -> tuple[float, str, bool]:
+def performance_score(log: DetailLog, server_metric: str | None = None) -> tuple[float, str, bool]:
     """(value, what, higher_is_better): the scenario's metric as the compliance
     verifications compare it. SingleStream/MultiStream: the early-stopping
     latency estimate in ns (the reported metric), lower is better; Server:
-    completed samples/s; Offline: samples/s."""
+    completed samples/s (``server_metric``: the round's key; up to v4.0 the
+    scheduled samples/s), falling back to the other; Offline: samples/s."""
     scenario = log.scenario
+    server: tuple[str, ...] = ("result_completed_samples_per_sec", "result_scheduled_samples_per_sec")
+    if server_metric in server:
+        server = (server_metric, *(k for k in server if k != server_metric))
     keys = {
         "SingleStream": ("early_stopping_latency_ss", "result_90.00_percentile_latency_ns"),
         "MultiStream": ("early_stopping_latency_ms", "result_99.00_percentile_per_query_latency_ns"),
-        "Server": ("result_completed_samples_per_sec", "result_scheduled_samples_per_sec"),
+        "Server": server,
         "Offline": ("result_samples_per_second",),
     }.get(scenario)
     if keys is None:

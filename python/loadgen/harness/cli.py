@@ -17,6 +17,7 @@ import threading
 from collections.abc import Sequence
 from typing import Callable
 
+from ..rules import RUNNABLE_TESTS
 from .backend import registered_backends
 from .benchmark import BenchmarkSpec, run_benchmark
 from .network import add_network_arguments
@@ -134,8 +135,14 @@ def build_parser(
     c = p.add_argument_group("compliance (docs/submission.md)")
     c.add_argument(
         "--compliance",
-        choices=("TEST01", "TEST04", "TEST05", "TEST06"),
+        choices=RUNNABLE_TESTS,
         help="run a compliance test and its verification into OUTPUT/TEST0x/",
+    )
+    c.add_argument(
+        "--rules-version",
+        metavar="V",
+        help="the MLPerf Inference round the runs are for (v6.0, v4.1, ...): its seeds and compliance "
+        "tests (default: the newest round with this benchmark; loadgen/rules.py)",
     )
     c.add_argument(
         "--baseline",
@@ -179,6 +186,7 @@ _COMMON = {
     "record_mode",
     "sizing",
     "precision",
+    "rules_version",
 }
 
 

@@ -10,6 +10,14 @@ Layout under ``--output OUT`` (the submission's ``TEST0x/`` folder as is):
                                 accuracy.txt, and baseline_/compliance_accuracy.txt when the
                                 responses differ and the metric decides
     OUT/TEST0x/verify_performance.txt, verify_accuracy.txt (TEST01)
+
+TEST04-A (v2.0 and older) needs no normal run: it runs TEST04-A (each
+performance sample once) into OUT/TEST04-A/ and TEST04-B (one sample as
+often) into OUT/TEST04-B/, and compares B with A (OUT/TEST04-A/verify_performance.txt).
+
+The run follows ``opts.rules_version`` (default: the newest round with the
+benchmark): a test the round does not have is refused, naming the rounds
+that have it; every run gets the round's seeds (``settings.make_settings``).
 """
 
 from __future__ import annotations
@@ -31,7 +39,7 @@ from ..compliance.verify import (
     verify_test01_accuracy,
     verify_test01_accuracy_fallback,
 )
-from ..rules import ModelRules, model_rules
+from ..rules import ModelRules, RulesVersion, check_test, model_rules, resolve
 from .benchmark import BenchmarkSpec, default_output_dir, run_benchmark
 from .report import RunReport
 from .settings import RunOptions
@@ -44,14 +52,27 @@ class ComplianceResult:
     verifications: list[Verification] = field(default_factory=list)
     runs: dict[str, RunReport] = field(default_factory=dict)
 
+    rules_version: str = ""
+
     @property
     def passed(self) -> bool:
         return bool(self.verifications) and all(v.passed for v in self.verifications)
 
+    @property
+    def inconclusive(self) -> bool:
+        """No verification failed, and one could not decide (a short run within its noise)."""
+        vs = self.verifications
+        return bool(vs) and not self.passed and all(v.passed or v.inconclusive for v in vs)
+
+    @property
+    def verdict(self) -> str:
+        return "PASS" if self.passed else "INCONCLUSIVE" if self.inconclusive else "FAIL"
+
     def format(self) -> str:
-        rows = [f"{self.test}: {'PASS' if self.passed else 'FAIL'}  ({self.folder})"]
+        rnd = f", rules {self.rules_version}" if self.rules_version else ""
+        rows = [f"{self.test}: {self.verdict}  ({self.folder}{rnd})"]
         for v in self.verifications:
-            rows.append(f"  {v.kind:12} {'PASS' if v.passed else 'FAIL'}: {v.reason}")
+            rows.append(f"  {v.kind:12} {v.verdict}: {v.reason}")
         for name, r in self.runs.items():
             p = r.performance
             verdict = "" if p is None else ("VALID" if p.valid else "INVALID")
@@ -90,19 +111,30 @@ def run_compliance(
 ) -> ComplianceResult:
     """Run what the test needs (the normal runs unless given), the compliance
     run, then its verifications, writing the files the submission needs."""
+    rv = resolve(spec.config_model, opts.rules_version)
+    if test == "TEST04-B":
+        raise ValueError("TEST04-B is run by --compliance TEST04-A (the two runs are one test)")
+    check_test(test, rv)
+    bench = next(b for b in rv.benchmarks_of(spec.config_model))
+    if test not in bench.tests:
+        log(
+            f"note: rules {rv.name} do not require {test} for {bench.name} (they require "
+            f"{', '.join(bench.tests) or 'no compliance test'})"
+        )
+    opts = replace(opts, rules_version=rv.name)
     if test == "TEST06":
         from .compliance_test06 import run_test06
 
-        return run_test06(spec, opts, log)
+        res06 = run_test06(spec, opts, log)
+        res06.rules_version = rv.name
+        return res06
     rules = model_rules(spec.config_model)
-    if test not in rules.tests:
-        log(
-            f"note: the rules do not require {test} for {spec.config_model} (they require {', '.join(rules.tests)})"
-        )
     out = Path(opts.output or default_output_dir(spec, replace(opts, accuracy=False)))
     test_dir = out / test
-    result = ComplianceResult(test, str(test_dir))
+    result = ComplianceResult(test, str(test_dir), rules_version=rv.name)
     base = replace(opts, accuracy=False, find_peak_performance=False, test05=False)
+    if test == "TEST04-A":
+        return _run_test04ab(spec, base, rules, rv, out, result, log)
 
     if baseline is not None and not _has_logs(baseline):
         raise ValueError(
@@ -124,7 +156,7 @@ def run_compliance(
 
     test_dir.mkdir(parents=True, exist_ok=True)
     audit = test_dir / "audit.config"
-    audit.write_text(audit_config(test, rules), encoding="utf-8")
+    audit.write_text(audit_config(test, rules, rv), encoding="utf-8")
     run_dir = test_dir / "performance" / "run_1"
     log(f"{test}: the compliance run, into {run_dir}")
     # The compliance run keeps the baseline's measured sizing (the same rate,
@@ -140,12 +172,40 @@ def run_compliance(
     if test == "TEST01":
         assert baseline_accuracy is not None
         result.verifications.append(
-            _test01_accuracy(spec, opts, rules, run_dir, Path(baseline_accuracy), test_dir)
+            _test01_accuracy(spec, opts, rules, rv, run_dir, Path(baseline_accuracy), test_dir)
         )
-    perf = verify_performance(test, read_detail(baseline), read_detail(run_dir))
+    perf = verify_performance(test, read_detail(baseline), read_detail(run_dir), rv)
     result.verifications.append(perf)
     for v in result.verifications:
         v.write(test_dir)
+    return result
+
+
+def _run_test04ab(
+    spec: BenchmarkSpec,
+    base: RunOptions,
+    rules: ModelRules,
+    rv: RulesVersion,
+    out: Path,
+    result: ComplianceResult,
+    log: Callable[[str], None],
+) -> ComplianceResult:
+    """TEST04-A and TEST04-B's runs, and B compared with A."""
+    runs = {}
+    for part in ("TEST04-A", "TEST04-B"):
+        d = out / part
+        d.mkdir(parents=True, exist_ok=True)
+        audit = d / "audit.config"
+        audit.write_text(audit_config(part, rules, rv), encoding="utf-8")
+        run_dir = d / "performance" / "run_1"
+        log(f"{part}: the compliance run, into {run_dir}")
+        result.runs[part] = run_benchmark(
+            spec, replace(base, output=str(run_dir), audit_conf=str(audit)), log
+        )
+        runs[part] = run_dir
+    perf = verify_performance("TEST04-A", read_detail(runs["TEST04-A"]), read_detail(runs["TEST04-B"]), rv)
+    result.verifications.append(perf)
+    perf.write(out / "TEST04-A")
     return result
 
 
@@ -153,6 +213,7 @@ def _test01_accuracy(
     spec: BenchmarkSpec,
     opts: RunOptions,
     rules: ModelRules,
+    rv: RulesVersion,
     run_dir: Path,
     accuracy_run: Path,
     test_dir: Path,
@@ -184,7 +245,8 @@ def _test01_accuracy(
         baseline_score = spec.accuracy(str(baseline_log), dataset, prepared)
     (acc_dir / "baseline_accuracy.txt").write_text(baseline_score.line + "\n", encoding="utf-8")
     (acc_dir / "compliance_accuracy.txt").write_text(compliance_score.line + "\n", encoding="utf-8")
-    frac = min(rules.benchmarks.values())
+    # The stricter tolerance where the round has a 99.9 % benchmark of the model too.
+    frac = min(b.fraction for b in rv.benchmarks_of(spec.config_model))
     fallback = verify_test01_accuracy_fallback(
         baseline_score.value, compliance_score.value, frac, rules.metric.name
     )
@@ -204,8 +266,9 @@ def run_compliance_main(
     baseline_accuracy: str | None,
     log: Callable[[str], None],
 ) -> int:
-    """The CLI's --compliance: exit status 0 when every verification passed."""
+    """The CLI's --compliance: exit status 0 when every verification passed, 1
+    when one failed, 3 when none failed and one was inconclusive (a short run)."""
     result = run_compliance(spec, opts, test, baseline, baseline_accuracy, log)
     sys.stdout.write(result.format())
     sys.stdout.flush()
-    return 0 if result.passed else 1
+    return 0 if result.passed else 3 if result.inconclusive else 1

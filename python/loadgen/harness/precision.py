@@ -613,13 +613,13 @@ def write_reference_log(
 
 def target_fractions(config_model: str) -> dict[str, float]:
     """The rules' accuracy targets of a model as fractions of FP32: {"99%": 0.99, "99.9%": 0.999}."""
-    from ..rules import model_rules
+    from ..rules import resolve
 
     try:
-        rules = model_rules(config_model)
+        found = resolve(config_model).benchmarks_of(config_model)
     except ValueError:
         return {"99%": 0.99}
-    return {f"{frac * 100:g}%": frac for frac in sorted(set(rules.benchmarks.values()))}
+    return {f"{frac * 100:g}%": frac for frac in sorted({b.fraction for b in found})} or {"99%": 0.99}
 
 
 def compare_with_fp32(value: float, fp32: float, fractions: Mapping[str, float]) -> dict[str, bool]:

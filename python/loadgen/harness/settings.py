@@ -6,6 +6,11 @@ conf_type 1 does both), then, unless ``official`` is set, the short-run
 overrides, then the explicit flags (``--count``, ``--time``, ``--qps``, ...)
 as the reference harness applies them.
 
+Seeds follow the run's rules version (``--rules-version``; default: the
+newest round that has the benchmark, ``loadgen.rules``): where that round's
+seeds (and, for TEST05, its alternate seeds) differ from the built-in
+mlperf.conf's, they are set through ``TestSettings`` and a note says so.
+
 The short run keeps everything that decides validity (the early-stopping
 rules, latency bounds, target QPS) and only shortens the run: ``min_duration``
 becomes ``SHORT_MIN_DURATION_MS`` and the minimum query count
@@ -61,6 +66,9 @@ class RunOptions:
     user_conf: str | None = None
     audit_conf: str = "audit.config"
     test05: bool = False  # TEST05: LoadGen's alternate seeds (TestSettings.test05)
+    # The MLPerf Inference round the run is for (loadgen.rules): its seeds. None:
+    # the newest round with the benchmark.
+    rules_version: str | None = None
     output: str | None = None
     cache_dir: str | None = None
     progress: bool = True
@@ -111,6 +119,40 @@ class RunOptions:
         return self.qps_auto if self.official else self.sizing
 
 
+def _apply_rules_seeds(ts: _core.TestSettings, opts: RunOptions, config_model: str, notes: list[str]) -> None:
+    """The seeds of the run's rules version (TEST05: and its alternate seeds)."""
+    from ..rules import MODELS, resolve, seed_plan
+
+    if opts.rules_version is None and config_model not in MODELS:
+        # A model the rules tables do not know: the built-in mlperf.conf decides.
+        if opts.test05:
+            ts.test05 = True
+            notes.append(
+                "TEST05: the alternate seeds of the built-in mlperf.conf (test05_*) replace the official ones"
+            )
+        return
+    v = resolve(config_model, opts.rules_version)
+    builtin = {
+        k: int(getattr(ts, k))
+        for k in (
+            "qsl_rng_seed",
+            "sample_index_rng_seed",
+            "schedule_rng_seed",
+            "test05_qsl_rng_seed",
+            "test05_sample_index_rng_seed",
+            "test05_schedule_rng_seed",
+        )
+    }
+    plan = seed_plan(v, builtin, opts.test05)
+    for k, value in plan.fields.items():
+        setattr(ts, k, value)
+    if plan.note:
+        notes.append(plan.note)
+    if opts.test05:
+        ts.test05 = True
+        notes.append(f"TEST05: the alternate seeds of rules {v.name} replace the official ones")
+
+
 @dataclass
 class SettingsPlan:
     """The settings, and what a reader of the output should know about them."""
@@ -152,11 +194,7 @@ def make_settings(
         ts.mode = _core.TestMode.FindPeakPerformance
     else:
         ts.mode = _core.TestMode.PerformanceOnly
-    if opts.test05:
-        ts.test05 = True
-        notes.append(
-            "TEST05: the alternate seeds of the built-in mlperf.conf (test05_*) replace the official ones"
-        )
+    _apply_rules_seeds(ts, opts, config_model, notes)
 
     if not opts.official:
         ts.min_duration_ms = SHORT_MIN_DURATION_MS

@@ -16,13 +16,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..rules import ModelRules
+from ..rules import Benchmark
 
 
-def accuracy_target_failure(folder: Path, rules: ModelRules, benchmark: str) -> str | None:
-    """Why the accuracy run in ``folder`` misses ``benchmark``'s target, or None
-    when it reaches it (or when neither file says its score)."""
-    frac = rules.benchmarks[benchmark]
+def accuracy_target_failure(folder: Path, bench: Benchmark) -> str | None:
+    """Why the accuracy run in ``folder`` misses the round's benchmark ``bench``'s
+    target, or None when it reaches it (or when neither file says its score)."""
+    rules = bench.model
+    benchmark = bench.name
+    frac = bench.fraction
     pct = f"{frac * 100:g} %"
     value = reference = fp32 = None
     results = folder / "results.json"
