@@ -299,9 +299,14 @@ def test_a_slow_model_fails_its_samples_by_timeout_and_the_run_is_invalid(slow_s
 
 def start_cli(stderr_file: Path, *args: str) -> subprocess.Popen:
     """run.py in a child whose stderr goes to ``stderr_file`` (read by ``wait_running``)."""
+    # SIGINT back to its default first: a pytest started in the background hands
+    # its children an ignored SIGINT, and Ctrl-C would then never reach run.py
+    # (tests/test_bad_input.py says more).
+    default_sigint = "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])"
     with open(stderr_file, "w") as err:
         return subprocess.Popen(
-            [sys.executable, str(RUN_PY), "--no-progress", "--synthetic-images", str(N_IMAGES), *args],
+            [sys.executable, "-c", default_sigint, sys.executable, str(RUN_PY), "--no-progress",
+             "--synthetic-images", str(N_IMAGES), *args],
             stdout=subprocess.PIPE, stderr=err, text=True,
         )  # fmt: skip
 
