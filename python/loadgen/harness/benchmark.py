@@ -118,6 +118,27 @@ class BenchmarkSpec:
         if self.postprocess is None and self.respond is None:
             raise ValueError(f"BenchmarkSpec {self.name!r}: give postprocess or respond")
 
+    def open_backend(
+        self, opts: RunOptions, model_path: str | None, intra_op_threads: int, precision: str = "fp32"
+    ) -> Backend:
+        """This benchmark's ``opts.backend`` (its own class where it has one),
+        wrapped as the benchmark asks, loaded with ``model_path``."""
+        backend = create_backend(opts.backend, self.backends)
+        if self.wrap_backend is not None:
+            backend = self.wrap_backend(backend, opts)
+        backend.load(
+            BackendOptions(
+                model_path=model_path,
+                inputs=self.inputs,
+                outputs=self.outputs,
+                intra_op_threads=intra_op_threads,
+                model_factory=self.torch_model_factory,
+                null_outputs=self.null_outputs,
+                precision=precision,
+            )
+        )
+        return backend
+
 
 def write_html_report(out_dir: str, report: RunReport) -> str | None:
     """report.html beside the logs; a failure to make it is a warning of the
@@ -263,21 +284,8 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
         backend_name, backend_version = "openai", str(opts.extra.get("url"))
         workers_text = f"up to {opts.extra.get('max_inflight') or 32} requests in flight"
     else:
-        backend = create_backend(opts.backend, spec.backends)
-        if spec.wrap_backend is not None:
-            backend = spec.wrap_backend(backend, opts)
         log(f"loading {opts.backend} model {opts.model or '(none)'}")
-        backend.load(
-            BackendOptions(
-                model_path=opts.model,
-                inputs=spec.inputs,
-                outputs=spec.outputs,
-                intra_op_threads=intra,
-                model_factory=spec.torch_model_factory,
-                null_outputs=spec.null_outputs,
-                precision=opts.precision,
-            )
-        )
+        backend = spec.open_backend(opts, opts.model, intra, opts.precision)
         sizes = [1] + [min(max_bs, 8)] * max(0, opts.warmup_batches - 1) if opts.warmup_batches else []
         warmup(dataset, backend, sizes)
         if spec.make_sut is not None:

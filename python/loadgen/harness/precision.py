@@ -640,26 +640,12 @@ def fp32_reference(
 
     The same backend kind as the run (onnxruntime for int8, torch for bf16, the
     latter without autocast), the same post-processing and accuracy script."""
-    from .backend import BackendOptions, create_backend
-
     assert spec.accuracy is not None
     src = info.source_model
     if not src or not os.path.isfile(src):
         raise FileNotFoundError(f"the FP32 model {src!r} this model came from is not here")
-    backend = create_backend(opts.backend, spec.backends)
-    if spec.wrap_backend is not None:
-        backend = spec.wrap_backend(backend, opts)
     log(f"scoring the FP32 model {src} on the same {dataset.total_count} samples (outside LoadGen)")
-    backend.load(
-        BackendOptions(
-            model_path=src,
-            inputs=spec.inputs,
-            outputs=spec.outputs,
-            intra_op_threads=intra_op_threads,
-            model_factory=spec.torch_model_factory,
-            null_outputs=spec.null_outputs,
-        )
-    )
+    backend = spec.open_backend(opts, src, intra_op_threads)
     try:
         path = write_reference_log(
             spec,

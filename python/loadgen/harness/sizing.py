@@ -213,12 +213,12 @@ def _measure_capacity(pr: _Prober, workers: int, enough_s: float) -> tuple[float
         n = max(workers, _grow(n, seconds))
 
 
-def _measure_latency(pr: _Prober, scenario: str, **fields: Any) -> tuple[float, int]:
+def _measure_latency(pr: _Prober, scenario: str) -> tuple[float, int]:
     """Mean latency (ns) of SingleStream samples or MultiStream queries, and
     the queries it took."""
     n = 4
     while True:
-        p, seconds = pr.run(scenario, f"{n} queries", min_query_count=n, max_query_count=n, **fields)
+        p, seconds = pr.run(scenario, f"{n} queries", min_query_count=n, max_query_count=n)
         stats = p.query_latency if scenario == "MultiStream" else p.sample_latency
         pr.records[-1]["mean_latency_ms"] = round(stats.mean_ns / 1e6, 4)
         if seconds >= PROBE_TARGET_S / 2 or n >= 4096:
