@@ -126,20 +126,38 @@ uint64_t CompletionTracker::QueryEnd(uint64_t qi) const {
 bool CompletionTracker::FoldFromSlots(uint64_t qi, bool force) {
   const uint64_t b = qi * spq_;
   const uint64_t e = QueryEnd(qi);
-  scratch_.clear();
-  for (uint64_t i = b; i < e; ++i) {
-    const uint64_t p = Pos(i);
-    const int64_t w = slots_.Get(p).done_ns.load(std::memory_order_acquire);
-    if (IsState(w) && !force) return false;  // pending or being claimed
-    FinishedSample f{i, sample_qsl_.Get(p), w, kStateBase, 0};
-    if (tokens_) {
-      const TokenSlot& ts = token_slots_->Get(p);
-      f.first_token_ns = ts.first_token_ns.load(std::memory_order_acquire);
-      f.n_tokens = ts.n_tokens;
+  // A query larger than one part is checked whole before any part is
+  // folded: a pending sample must leave the fold untouched. Completion
+  // times are final, so what this pass saw still holds below.
+  if (!force && e - b > kFoldPart) {
+    for (uint64_t i = b; i < e; ++i) {
+      if (IsState(slots_.Get(Pos(i)).done_ns.load(std::memory_order_acquire)))
+        return false;  // pending or being claimed
     }
-    scratch_.push_back(f);
   }
-  fold_->AddQuery(qi, queries_.Get(QPos(qi)), scratch_.data(), scratch_.size());
+  const QueryRecord& rec = queries_.Get(QPos(qi));
+  MeasurementFold::QueryTotals totals = MeasurementFold::StartQuery(rec);
+  // Gathered in parts of kFoldPart samples: an Offline query of millions
+  // of samples folds through a buffer that stays in cache, instead of a
+  // copy of the whole query.
+  for (uint64_t part = b; part < e; part += kFoldPart) {
+    const uint64_t part_end = std::min(e, part + kFoldPart);
+    scratch_.clear();
+    for (uint64_t i = part; i < part_end; ++i) {
+      const uint64_t p = Pos(i);
+      const int64_t w = slots_.Get(p).done_ns.load(std::memory_order_acquire);
+      if (IsState(w) && !force) return false;  // only in the first part
+      FinishedSample f{i, sample_qsl_.Get(p), w, kStateBase, 0};
+      if (tokens_) {
+        const TokenSlot& ts = token_slots_->Get(p);
+        f.first_token_ns = ts.first_token_ns.load(std::memory_order_acquire);
+        f.n_tokens = ts.n_tokens;
+      }
+      scratch_.push_back(f);
+    }
+    fold_->AddSamples(qi, rec, scratch_.data(), scratch_.size(), &totals);
+  }
+  fold_->EndQuery(qi, rec, totals);
   return true;
 }
 

@@ -219,6 +219,8 @@ class CompletionTracker {
   uint64_t ring_tail_q_ = 0;       // next query of the window to fold
   uint64_t stragglers_moved_ = 0;
   uint64_t sweeps_ = 0;
+  // FoldFromSlots gathers a query in parts of at most kFoldPart samples.
+  static constexpr uint64_t kFoldPart = 4096;
   std::vector<FinishedSample> scratch_;
 
   // Queries moved out of the window; nonzero count: completers look here.

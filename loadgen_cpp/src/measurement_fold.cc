@@ -61,21 +61,27 @@ void MeasurementFold::KeepTrace(uint64_t qi, const QueryRecord& rec,
 
 void MeasurementFold::AddQuery(uint64_t qi, const QueryRecord& rec,
                                const FinishedSample* samples, size_t n) {
-  int64_t q_done = rec.scheduled_ns;
-  bool q_complete = true;
+  QueryTotals q = StartQuery(rec);
+  AddSamples(qi, rec, samples, n, &q);
+  EndQuery(qi, rec, q);
+}
+
+void MeasurementFold::AddSamples(uint64_t qi, const QueryRecord& rec,
+                                 const FinishedSample* samples, size_t n,
+                                 QueryTotals* q) {
   for (size_t k = 0; k < n; ++k) {
     const FinishedSample& f = samples[k];
     if (keep_trace_) KeepTrace(qi, rec, f);
     if (IsState(f.done_ns)) {
       ++m_.samples_never_completed;
-      q_complete = false;
+      q->complete = false;
       continue;
     }
     const int64_t lat = f.done_ns - rec.scheduled_ns;
     m_.sample_latencies.Add(lat);
     max_latency_ = std::max(max_latency_, lat);
     max_done_ = std::max(max_done_, f.done_ns);
-    q_done = std::max(q_done, f.done_ns);
+    q->done_ns = std::max(q->done_ns, f.done_ns);
     if (tokens_) {
       m_.token_count += f.n_tokens;
       if (f.n_tokens < 2) {
@@ -91,13 +97,17 @@ void MeasurementFold::AddQuery(uint64_t qi, const QueryRecord& rec,
       }
     }
   }
-  if (ms_ && q_complete) m_.query_latencies.Add(q_done - rec.scheduled_ns);
+}
+
+void MeasurementFold::EndQuery(uint64_t qi, const QueryRecord& rec,
+                               const QueryTotals& q) {
+  if (ms_ && q.complete) m_.query_latencies.Add(q.done_ns - rec.scheduled_ns);
   if (server_) m_.issue_lags.Add(rec.issued_ns - rec.scheduled_ns);
   if (!any_query_ || qi >= last_qi_) {
     any_query_ = true;
     last_qi_ = qi;
     last_rec_ = rec;
-    last_query_done_ = q_done;
+    last_query_done_ = q.done_ns;
   }
 }
 

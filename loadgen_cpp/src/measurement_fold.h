@@ -55,8 +55,24 @@ class MeasurementFold {
   // Exact mode: room for this many values.
   void Reserve(uint64_t samples, uint64_t queries);
 
+  // What a query's samples add up to while they are folded in parts.
+  struct QueryTotals {
+    int64_t done_ns;  // its last completion so far (scheduled_ns at first)
+    bool complete;    // every sample so far completed
+  };
+
+  // A whole query at once.
   void AddQuery(uint64_t qi, const QueryRecord& rec,
                 const FinishedSample* samples, size_t n);
+  // The same in parts, for a query too large to gather at once (an Offline
+  // query of millions of samples): StartQuery, AddSamples for each part in
+  // any order, EndQuery once.
+  static QueryTotals StartQuery(const QueryRecord& rec) {
+    return QueryTotals{rec.scheduled_ns, true};
+  }
+  void AddSamples(uint64_t qi, const QueryRecord& rec,
+                  const FinishedSample* samples, size_t n, QueryTotals* q);
+  void EndQuery(uint64_t qi, const QueryRecord& rec, const QueryTotals& q);
 
   // The measurements; call once, after the last AddQuery.
   RunMeasurements Finish(uint64_t queries, uint64_t samples,

@@ -116,13 +116,15 @@ TEST(LatencyHistogram, PercentilesWithinTheBoundOnKnownDistributions) {
 
 class Qsl : public QuerySampleLibrary {
  public:
+  explicit Qsl(size_t total) : total_(total) {}
   const std::string& Name() override { return name_; }
-  size_t TotalSampleCount() override { return 1000; }
-  size_t PerformanceSampleCount() override { return 500; }
+  size_t TotalSampleCount() override { return total_; }
+  size_t PerformanceSampleCount() override { return total_ / 2; }
   void LoadSamplesToRam(const std::vector<QuerySampleIndex>&) override {}
   void UnloadSamplesFromRam(const std::vector<QuerySampleIndex>&) override {}
 
  private:
+  size_t total_;
   std::string name_ = "Qsl";
 };
 
@@ -212,14 +214,14 @@ struct Outcome {
 
 Outcome RunOnce(TestSettings s, const Draw& draw, const std::string& name,
                 uint64_t hold_every = 0, uint64_t hold_for = 0,
-                size_t dup_back = 0) {
+                size_t dup_back = 0, size_t qsl_samples = 1000) {
   ManualClock clock;
   DrawSut sut(&clock, draw);
   sut.tokens = s.use_token_latencies;
   sut.hold_every = hold_every;
   sut.hold_for = hold_for;
   sut.dup_back = dup_back;
-  Qsl qsl;
+  Qsl qsl(qsl_samples);
   LogSettings log;
   // Tests run in parallel processes (ctest -j): a directory per test.
   const std::string test =
@@ -405,6 +407,39 @@ TEST(StreamingRuns, AutoSwitchesAtTheBudgetAndStillAgrees) {
       RunOnce(Base(TestScenario::SingleStream), Uniform(), "x");
   EXPECT_EQ(small.perf.record_mode, "exact");
   EXPECT_EQ(small.perf.streaming_from_sample, -1);
+}
+
+// Queries larger than the fold's gathering part (4096 samples) fold in
+// parts: the figures equal exact mode's, which folds the same way at the
+// end, and the counts are whole.
+TEST(StreamingRuns, QueriesLargerThanOneFoldPartAgree) {
+  using M = TestSettings::RecordMode;
+  // MultiStream of 5000 samples a query: each is folded while the next
+  // one is issued.
+  TestSettings ms = Base(TestScenario::MultiStream);
+  ms.multi_stream_samples_per_query = 5000;
+  ms.min_query_count = 12;
+  ms.min_duration_ms = 0;
+  ms.multi_stream_expected_latency_ns = 1000000;
+  ms.streaming_window_samples = 8192;
+  const Outcome e =
+      RunOnce(Mode(ms, M::kExact), Uniform(), "mse", 0, 0, 0, 20000);
+  const Outcome st =
+      RunOnce(Mode(ms, M::kStreaming), Uniform(), "mss", 0, 0, 0, 20000);
+  ExpectRunsAgree(st, e);
+  EXPECT_EQ(st.perf.samples_issued, 12u * 5000u);
+  EXPECT_EQ(st.perf.query_latency.count, 12u);
+  // Offline (always exact): one query of 3 parts and a bit, every sample
+  // counted once, none lost at a part's edge.
+  TestSettings off = Base(TestScenario::Offline);
+  off.offline_expected_qps = 1;
+  off.min_duration_ms = 0;
+  off.min_query_count = 3 * 4096 + 7;
+  const Outcome oe = RunOnce(off, Bimodal(), "oe");
+  EXPECT_EQ(oe.perf.sample_latency.count, 3u * 4096u + 7u);
+  EXPECT_EQ(oe.perf.samples_completed, 3u * 4096u + 7u);
+  EXPECT_EQ(oe.perf.samples_never_completed, 0u);
+  EXPECT_LE(oe.perf.sample_latency.min_ns, oe.perf.sample_latency.max_ns);
 }
 
 }  // namespace
