@@ -1,4 +1,4 @@
-"""benchmarks/loadgen/bench.py runs and reports, at tiny sizes.
+"""benchmarks/_loadgen_speed/bench.py runs and reports, at tiny sizes.
 
 No figure is checked against a bound here: timings belong to the benchmark's
 own output (docs/performance.md), not to tests on noisy machines.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "loadgen" / "bench.py"
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "_loadgen_speed" / "bench.py"
 HAVE_REF = importlib.util.find_spec("mlperf_loadgen") is not None
 HAVE_CMAKE = bool(shutil.which("cmake") or shutil.which("cmake", path=str(Path(sys.executable).parent)))
 
@@ -145,3 +146,42 @@ def test_long_run_benchmark_skips_exact_runs_that_cannot_fit(tmp_path: Path) -> 
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.count("skipped: exact records need about") >= 2
+
+
+def test_against_an_unknown_commit_is_a_clear_error(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, str(BENCH), "--quick", "--only", "ours", "--against", "no-such-rev-0123"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "LOADGEN_CACHE_DIR": str(tmp_path)},
+    )
+    assert proc.returncode == 2
+    assert "--against no-such-rev-0123: no such commit" in proc.stderr
+
+
+def test_against_builds_another_commit_and_prints_both(tmp_path: Path) -> None:
+    # HEAD's own wheel, built into a venv under the cache (a minute or two),
+    # then one Offline size through both builds, side by side.
+    out = tmp_path / "bench.json"
+    cmd = [sys.executable, str(BENCH), "--quick", "--only", "ours", "--scenarios", "Offline"]
+    proc = subprocess.run(
+        [*cmd, "--against", "HEAD", "--json", str(out)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, "LOADGEN_CACHE_DIR": str(tmp_path / "cache")},
+    )
+    assert proc.returncode == 0, f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+    doc = json.loads(out.read_text())
+    assert doc["implementations"] == ["ours", "base"]
+    assert doc["against"]["rev"] == "HEAD" and len(doc["against"]["commit"]) == 40
+    built = list((tmp_path / "cache" / "bench-against").iterdir())
+    assert [p.name for p in built] == [doc["against"]["commit"]]
+    assert (built[0] / "ready").is_file()
+    impls = {r["case"]["impl"] for r in doc["runs"] if r["ok"]}
+    assert impls == {"ours", "base"}
+    assert "| loadgen @HEAD " in proc.stdout
+    assert "### This tree against @HEAD" in proc.stdout

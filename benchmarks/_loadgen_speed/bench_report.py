@@ -1,7 +1,7 @@
 """How long an HTML report takes to make, and how big it gets, for runs of
 several sizes.
 
-    python benchmarks/loadgen/bench_report.py [--samples 1000 20000 100000 10000000] [--qps 500000]
+    python benchmarks/_loadgen_speed/bench_report.py [--samples 1000 20000 100000 10000000] [--qps 500000]
 
 For each count, runs a Server test of a SUT that answers at once (the NumPy
 fast path) until that many queries (one sample each) were issued, with the

@@ -9,9 +9,9 @@ one Markdown table (peak resident memory, bytes per sample, whether the run
 kept up with its schedule, the verdict) and, with ``--json``, writes the
 rows. docs/performance.md ("Long runs in bounded memory") has the figures.
 
-    python benchmarks/loadgen/bench_long_run.py               # about 25 minutes
-    python benchmarks/loadgen/bench_long_run.py --quick       # seconds; checks it runs
-    python benchmarks/loadgen/bench_long_run.py --official    # one 600 s run at 1M qps, auto mode
+    python benchmarks/_loadgen_speed/bench_long_run.py               # about 25 minutes
+    python benchmarks/_loadgen_speed/bench_long_run.py --quick       # seconds; checks it runs
+    python benchmarks/_loadgen_speed/bench_long_run.py --official    # one 600 s run at 1M qps, auto mode
 
 Each run is its own process: the native null SUT (loadgen_cpp/examples/
 null_sut.cc, built here against the installed package) or the Python one
@@ -36,7 +36,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench import CHILD, _wait_with_rusage, build_native
+from bench_cases import CHILD, _wait_with_rusage, build_native
 
 EXACT_BYTES_PER_SAMPLE = 44  # kExactBytesPerSample in completion_tracker.h
 
