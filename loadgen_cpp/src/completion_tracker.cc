@@ -142,6 +142,19 @@ bool CompletionTracker::FoldFromSlots(uint64_t qi, bool force) {
   // copy of the whole query.
   for (uint64_t part = b; part < e; part += kFoldPart) {
     const uint64_t part_end = std::min(e, part + kFoldPart);
+    if (fold_->times_only()) {
+      // Most runs: the completion times are all the fold reads.
+      done_scratch_.clear();
+      for (uint64_t i = part; i < part_end; ++i) {
+        const int64_t w =
+            slots_.Get(Pos(i)).done_ns.load(std::memory_order_acquire);
+        if (IsState(w) && !force) return false;  // only in the first part
+        done_scratch_.push_back(w);
+      }
+      fold_->AddDoneTimes(rec, done_scratch_.data(), done_scratch_.size(),
+                          &totals);
+      continue;
+    }
     scratch_.clear();
     for (uint64_t i = part; i < part_end; ++i) {
       const uint64_t p = Pos(i);

@@ -222,6 +222,7 @@ class CompletionTracker {
   // FoldFromSlots gathers a query in parts of at most kFoldPart samples.
   static constexpr uint64_t kFoldPart = 4096;
   std::vector<FinishedSample> scratch_;
+  std::vector<int64_t> done_scratch_;  // the same, completion times only
 
   // Queries moved out of the window; nonzero count: completers look here.
   std::atomic<uint64_t> straggler_queries_{0};

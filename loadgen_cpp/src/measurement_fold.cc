@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "check.h"
+
 namespace mlperf {
 namespace internal {
 
@@ -97,6 +99,28 @@ void MeasurementFold::AddSamples(uint64_t qi, const QueryRecord& rec,
       }
     }
   }
+}
+
+void MeasurementFold::AddDoneTimes(const QueryRecord& rec,
+                                   const int64_t* done_ns, size_t n,
+                                   QueryTotals* q) {
+  LG_DCHECK(times_only(), "AddDoneTimes needs a fold without tokens or trace");
+  int64_t last = kStateBase;  // below every completion time
+  for (size_t k = 0; k < n; ++k) {
+    const int64_t d = done_ns[k];
+    if (IsState(d)) {
+      ++m_.samples_never_completed;
+      q->complete = false;
+      continue;
+    }
+    m_.sample_latencies.Add(d - rec.scheduled_ns);
+    last = std::max(last, d);
+  }
+  if (last == kStateBase) return;  // none completed
+  // The part's latest completion gives its longest sample latency.
+  q->done_ns = std::max(q->done_ns, last);
+  max_done_ = std::max(max_done_, last);
+  max_latency_ = std::max(max_latency_, last - rec.scheduled_ns);
 }
 
 void MeasurementFold::EndQuery(uint64_t qi, const QueryRecord& rec,

@@ -73,6 +73,13 @@ class MeasurementFold {
   void AddSamples(uint64_t qi, const QueryRecord& rec,
                   const FinishedSample* samples, size_t n, QueryTotals* q);
   void EndQuery(uint64_t qi, const QueryRecord& rec, const QueryTotals& q);
+  // Whether a sample's completion time is all the fold needs of it (no
+  // tokens, no trace): then AddDoneTimes may stand for AddSamples.
+  bool times_only() const { return !tokens_ && !keep_trace_; }
+  // AddSamples for samples known only by their completion times (IsState():
+  // never completed); only when times_only().
+  void AddDoneTimes(const QueryRecord& rec, const int64_t* done_ns, size_t n,
+                    QueryTotals* q);
 
   // The measurements; call once, after the last AddQuery.
   RunMeasurements Finish(uint64_t queries, uint64_t samples,
