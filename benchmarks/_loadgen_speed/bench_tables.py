@@ -359,10 +359,12 @@ def against_table(chosen: dict[Case, Run], derived: dict[str, Any], sizes: Sizes
     rows = []
     for n in sizes.offline_samples:
         figs = {i: (r.samples_per_s if (r := ok(i, "Offline", n)) else None) for i in ("ref", "ours", "base")}
-        rows.append(_against_row(f"Offline {fmt_count(n)}: samples/s", figs))
+        if any(v is not None for v in figs.values()):
+            rows.append(_against_row(f"Offline {fmt_count(n)}: samples/s", figs))
     for scenario, size in (("SingleStream", sizes.single_stream_ms), ("MultiStream", sizes.multi_stream_ms)):
         figs = {i: (r.qps if (r := ok(i, scenario, size)) else None) for i in ("ref", "ours", "base")}
-        rows.append(_against_row(f"{scenario}: queries/s", figs))
+        if any(v is not None for v in figs.values()):
+            rows.append(_against_row(f"{scenario}: queries/s", figs))
     hv = derived["server_highest_valid_qps"]
     for sut in ("sync", "thread"):
         figs = {i: hv.get(f"{i}/{sut}") for i in ("ref", "ours", "base")}
