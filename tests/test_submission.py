@@ -64,6 +64,9 @@ SYSTEM = {
     "cooling": "air",
     "hw_notes": "",
     "sw_notes": "",
+    "host_memory_configuration": "24 GB",
+    "host_network_card_count": "N/A",
+    "system_type_detail": "VM",
 }
 
 

@@ -83,6 +83,41 @@ SYSTEM_FIELDS = (
     "cooling",
     "hw_notes",
     "sw_notes",
+    # Required by the reference's checkers (submission_checker_old.py and the
+    # v6.0 submission_checker), found by running the latter on a packed tree.
+    "host_memory_configuration",
+    "host_network_card_count",
+    "system_type_detail",
+)
+# Fields the reference's checkers also want non-empty (a numeric 0 counts
+# as empty there).
+SYSTEM_FIELDS_NONEMPTY = (
+    "division",
+    "submitter",
+    "system_type",
+    "status",
+    "system_name",
+    "number_of_nodes",
+    "host_processor_model_name",
+    "host_processors_per_node",
+    "host_processor_core_count",
+    "host_memory_capacity",
+    "host_memory_configuration",
+    "host_storage_capacity",
+    "host_storage_type",
+    "host_networking",
+    "host_network_card_count",
+    "host_networking_topology",
+    "accelerators_per_node",
+    "accelerator_model_name",
+    "accelerator_memory_capacity",
+    "accelerator_host_interconnect",
+    "accelerator_memory_configuration",
+    "accelerator_interconnect",
+    "cooling",
+    "framework",
+    "operating_system",
+    "other_software_stack",
 )
 SYSTEM_STATUS = ("available", "preview", "rdi")
 SYSTEM_TYPES = ("datacenter", "edge", "datacenter,edge", "edge,datacenter", "both")
@@ -144,19 +179,20 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def truncate_accuracy_log(src: Path, dst: Path) -> str | None:
+def truncate_accuracy_log(src: Path, dst: Path) -> tuple[str, bool]:
     """Copy ``src`` to ``dst``, keeping only its first and last 4096 bytes if
-    it is larger than the checker allows. Returns the original's SHA-256
-    (for ``hash=`` in accuracy.txt), or None if it was copied whole."""
+    it is larger than the checker allows. Returns the original's SHA-256 (for
+    the ``hash=`` line of accuracy.txt, which the checkers want for every
+    accuracy log, truncated or not) and whether it was truncated."""
     size = src.stat().st_size
     dst.parent.mkdir(parents=True, exist_ok=True)
+    digest = sha256_file(src)
     if size <= MAX_ACCURACY_LOG:
         dst.write_bytes(src.read_bytes())
-        return None
-    digest = sha256_file(src)
+        return digest, False
     with open(src, "rb") as f:
         head = f.read(TRUNCATE_KEEP)
         f.seek(size - TRUNCATE_KEEP)
         tail = f.read(TRUNCATE_KEEP)
     dst.write_bytes(head + tail)
-    return digest
+    return digest, True
