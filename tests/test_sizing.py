@@ -210,3 +210,35 @@ def test_official_runs_are_sized_only_when_asked(tmp_path):
     assert RunOptions().sized and not RunOptions(count=4).sized and not RunOptions(accuracy=True).sized
     with pytest.raises(ValueError, match="qps_auto"):
         RunOptions(qps=3.0, qps_auto=True)
+
+
+def test_equal_issue_offline_short_run_loads_fewer_samples_not_a_longer_query(tmp_path):
+    # 3D-UNet's mlperf.conf sets sample_concatenate_permutation: the Offline
+    # query is padded to a multiple of the loaded set. At about 20 samples/s,
+    # a loaded set of 256 would make the 1 s short run last about 13 s.
+    spec = spec_for(0.05)
+    spec.make_dataset = lambda opts: Ones(256)
+    spec.performance_sample_count = 256
+
+    def equal_issue(ts, opts):
+        ts.sample_concatenate_permutation = True
+        return []
+
+    spec.adjust_settings = equal_issue
+    opts = RunOptions(
+        backend="simulated",
+        scenario="Offline",
+        threads=1,
+        output=str(tmp_path / "out"),
+        progress=False,
+        html_report=False,
+    )
+    report = run_benchmark(spec, opts, log=lambda s: None)
+    p = report.performance
+    assert p is not None and p.valid, p.invalid_reasons
+    fewer = report.sizing["fields"]["performance_sample_count_override"]
+    assert 1 <= fewer < 256
+    assert p.samples_completed == fewer  # the query: one pass over the smaller loaded set
+    assert any("equal issue pads the Offline query" in n for n in report.notes)
+    # OUTPUT/user.conf is for official runs: it never lowers the rules' loaded set.
+    assert "performance_sample_count" not in (tmp_path / "out" / "user.conf").read_text()

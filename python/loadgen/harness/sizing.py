@@ -247,6 +247,54 @@ def _server_ok(p: Any, ts: Any) -> tuple[bool, str, bool]:
     return ok, ", ".join(parts), hopeless
 
 
+# A short Offline run under equal issue loads fewer samples when padding its
+# query to the loaded set would make it last more than this many times its
+# minimum duration.
+EQUAL_ISSUE_STRETCH = 3.0
+
+
+def _loaded_set(settings: Any, qsl: Any) -> int:
+    """How many samples LoadGen keeps loaded: the override, else the QSL's count."""
+    own = int(getattr(qsl, "performance_sample_count", 0) or 0)
+    override = int(getattr(settings, "performance_sample_count_override", 0) or 0)
+    return override if override > 0 else own
+
+
+def _equal_issue_offline(
+    out: Sizing,
+    settings: Any,
+    qsl: Any,
+    opts: Any,
+    user: dict[str, str],
+    samples: int,
+    rate: float,
+    dur: float,
+    kept: Callable[[str, str], None],
+) -> int:
+    """The Offline query's real size under equal issue (sample_concatenate_permutation,
+    3D-UNet): padded to a multiple of the loaded set. When that padding alone would make
+    a short run last far longer than its minimum duration, a short run loads fewer
+    samples (performance_sample_count_override); official runs keep the rules' count."""
+    loaded = _loaded_set(settings, qsl)
+    if not getattr(settings, "sample_concatenate_permutation", False) or loaded <= 0:
+        return samples
+    padded = -(-samples // loaded) * loaded
+    if padded == samples or opts.official or padded / rate <= EQUAL_ISSUE_STRETCH * max(dur, 1.0):
+        return padded
+    if "performance_sample_count_override" in user or opts.performance_sample_count:
+        kept("the loaded set (equal issue pads the Offline query to a multiple of it)", "yours")
+        return padded
+    fewer = max(1, min(loaded, samples))
+    # For this run only: OUTPUT/user.conf is for official runs, which must load the rules' count.
+    out.fields["performance_sample_count_override"] = fewer
+    out.notes.append(
+        f"sizing: equal issue pads the Offline query to a multiple of the loaded set ({loaded} samples, "
+        f"about {padded / rate:.0f} s here); this short run loads {fewer} instead "
+        "(performance_sample_count_override); official runs load the rules' count"
+    )
+    return fewer
+
+
 def size_run(
     settings: Any,
     make: Callable[[str], Any],
@@ -285,6 +333,7 @@ def size_run(
                 out.conf["target_qps"] = f"{target:.6g}"
                 dur = settings.min_duration_ms / 1000.0
                 samples = max(int(settings.min_query_count), int(1.1 * dur * target), 1)
+                samples = _equal_issue_offline(out, settings, qsl, opts, user, samples, rate, dur, kept)
                 out.notes.append(
                     f"sizing: measured {rate:.4g} samples/s; Offline target_qps {target:.4g} "
                     f"({OFFLINE_MARGIN:g} x measured), so the query of {samples} samples lasts about "
