@@ -93,8 +93,9 @@ def test_resnet50_int8_accuracy_run_scores_fp32_beside_and_caches_the_file(r50, 
     top = sess.run(["ArgMax:0"], {"input_tensor:0": data.get_batch(list(range(N_VAL)))})[0] - 1
     assert rep.accuracy is not None
     assert rep.accuracy.value == pytest.approx(100.0 * float(np.mean(top == data.labels)))
-    assert p["targets"]["99%"] == (rep.accuracy.value >= 99.0)
-    assert rep.ok == p["targets"]["99%"]
+    # The embedded images sit far from the classifier's boundaries (their top-1 leads by logits, not
+    # hundredths), so a faithful int8 model keeps the FP32 labels: the issue's 99 % target holds.
+    assert rep.accuracy.value >= 99.0 and p["targets"]["99%"] and rep.ok
     saved = json.loads((tmp_path / "a" / "results.json").read_text())
     assert saved["precision"]["fp32_accuracy"] == pytest.approx(100.0)
     assert (
@@ -233,6 +234,80 @@ def test_bert_int8_on_the_embedded_default_keeps_f1(tmp_path):
     assert rep.accuracy is not None and rep.accuracy.details["f1"] > 0
     assert p["fp32_accuracy"] == pytest.approx(100.0)
     assert p["targets"] == {"99%": rep.accuracy.value >= 99.0, "99.9%": rep.accuracy.value >= 99.9}
+
+
+# --- The other benchmarks' calibration sets (tiny configurations).
+
+
+def _int8_accuracy_run(spec, tmp_path, data_dir, model, **extra):
+    opts = RunOptions(
+        scenario="Offline",
+        accuracy=True,
+        precision="int8",
+        dataset_path=str(data_dir),
+        model=str(model),
+        cache_dir=str(tmp_path),
+        output=str(tmp_path / "out"),
+        progress=False,
+        html_report=False,
+        extra=extra,
+    )
+    logs: list[str] = []
+    rep = run_benchmark(spec, opts, logs.append)
+    p = rep.precision
+    assert p is not None and p["precision"] == "int8" and "int8" in p["weight_data_types"]
+    assert p["source_model"] == str(Path(model).resolve()) and p["fp32_accuracy"] is not None
+    assert rep.accuracy is not None
+    assert p["targets"]["99%"] == (rep.accuracy.value >= 0.99 * p["fp32_accuracy"] - 1e-9)
+    assert "vs FP32" in (tmp_path / "out" / "accuracy.txt").read_text()
+    return p, logs
+
+
+@pytest.mark.parametrize("name", ["ssd_mobilenet", "ssd_resnet34"])
+def test_ssd_int8_calibrates_on_the_shipped_coco_list(name, tmp_path):
+    if name == "ssd_mobilenet":
+        from ssd_mobilenet import synthetic
+        from ssd_mobilenet.run import SPEC
+
+        assets = synthetic.ensure_default_assets(tmp_path, n_images=3, log=_quiet)
+    else:
+        from ssd_resnet34 import synthetic
+        from ssd_resnet34.run import SPEC
+
+        assets = synthetic.ensure_default_assets(tmp_path, n_images=3, size=400, width_div=8, log=_quiet)
+    names = (assets.data_dir / "coco_cal_images_list.txt").read_text().split()
+    assert names and all((assets.data_dir / "calibration" / n).is_file() for n in names)
+    p, logs = _int8_accuracy_run(SPEC, tmp_path, assets.data_dir, assets.onnx_model)
+    assert f"coco_cal_images_list.txt ({len(names)} train2017 images)" == p["calibration"]
+    assert any(f"calibration: {len(names)}/{len(names)}" in s for s in logs)
+    # A list naming a picture that is not there: a clear error.
+    bad = tmp_path / "cal.txt"
+    bad.write_text("000000000009.jpg\n")
+    opts = RunOptions(
+        precision="int8",
+        dataset_path=str(assets.data_dir),
+        model=str(assets.onnx_model),
+        cache_dir=str(tmp_path),
+        output=str(tmp_path / "bad"),
+        extra={"calibration_list": str(bad)},
+    )
+    with pytest.raises(FileNotFoundError, match="1 of its 1 calibration files are not in .*train2017"):
+        run_benchmark(SPEC, opts, _quiet)
+
+
+def test_dlrm_int8_calibrates_on_the_second_half_of_day_23(tmp_path):
+    from dlrm import synthetic
+    from dlrm.calibration import CALIBRATION_ROWS, calibration_range
+    from dlrm.run import SPEC
+
+    # The real day_23: 178274637 rows; the README's rows 89137319-89265318.
+    assert calibration_range(178_274_637) == (89_137_319, 89_265_319) and CALIBRATION_ROWS == 128_000
+    assets = synthetic.ensure_default_assets(tmp_path, rows=6001, max_ind_range=64, log=_quiet)
+    p, logs = _int8_accuracy_run(SPEC, tmp_path, assets.data_dir, assets.onnx_model, max_ind_range=64)
+    assert p["calibration"] == "day_23 rows 3001-6000 (3000 rows)"
+    assert any("calibration: 3000/3000" in s for s in logs)
+    assert set(p["targets"]) == {"99%", "99.9%"}
+    assert "MatMul, Gemm" in p["weight_transformations"] or "Gemm, MatMul" in p["weight_transformations"]
 
 
 # --- Weights we did not make.

@@ -21,12 +21,14 @@ from typing import Any
 
 import numpy as np
 from loadgen.harness import BenchmarkSpec, RunOptions, RunReport, main
+from loadgen.harness.calibration import CalibrationSet
 from loadgen.harness.hints import short_run_hints
 from loadgen.harness.script import benchmark_folder
 
 HERE = benchmark_folder(__file__)  # makes `import dlrm` work when run as a script
 
 from dlrm import accuracy, criteo, synthetic
+from dlrm.calibration import calibration_set
 from dlrm.criteo import CriteoTerabyte
 
 INPUT_NAMES = ("dense_x", "offsets", "indices")
@@ -181,12 +183,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
+def calibration(opts: RunOptions) -> CalibrationSet:
+    """The rules' calibration rows of day_23 (dlrm/calibration.py): the first 128000 of its second half."""
+    return calibration_set(opts, _max_ind_range(opts))
+
+
 SPEC = BenchmarkSpec(
-    precision_unsupported={
-        "int8": (
-            "its calibration hook (Criteo day_23 rows 89137319-89265318) is not wired yet; see docs/precision.md"
-        ),
-    },
     name="DLRM (Criteo Terabyte)",
     config_model="dlrm",
     user_conf=str(HERE / "user.conf"),
@@ -203,6 +205,7 @@ SPEC = BenchmarkSpec(
     performance_sample_count=204800,
     default_max_batchsize=2048,
     hint=hint,
+    calibration=calibration,
 )
 
 

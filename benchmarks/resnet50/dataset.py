@@ -13,12 +13,16 @@ file, so later runs only read arrays.
 
 ``write_synthetic_images`` makes the embedded default's images: seeded,
 structured pictures (gradients, shapes, stripes, noise) written as real JPEG
-files of varied sizes in the same layout.
+files of varied sizes in the same layout. They come in classes: each class
+is one such picture (its prototype), and each image of the class is the
+prototype photographed again (a little brighter or darker, another colour
+cast, sensor noise: ``class_image``).
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -152,16 +156,47 @@ def synthetic_image(rng: np.random.Generator) -> np.ndarray:
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
-def write_synthetic_images(folder: str | Path, prefix: str, count: int, seed: int) -> list[str]:
-    """Write ``count`` JPEG files ``<prefix>_00000001.JPEG``...; returns their names."""
+def class_prototypes(count: int, seed: int) -> list[np.ndarray]:
+    """``count`` class prototypes: one ``synthetic_image`` each, from its own seed."""
+    return [synthetic_image(np.random.default_rng([seed, c])) for c in range(count)]
+
+
+def class_image(prototype: np.ndarray, rng: np.random.Generator, exposure: bool = True) -> np.ndarray:
+    """Another photo of ``prototype``: brightness x0.95-1.05 and a colour cast
+    of up to +-8 per channel (``exposure``), and sensor noise (Gaussian,
+    sigma 3). No geometric change: a random-weight network has none of the
+    invariance to crops and mirroring that training gives, so such views
+    would land between classes."""
+    img = prototype.astype(np.float32)
+    if exposure:
+        img = img * rng.uniform(0.95, 1.05) + rng.uniform(-8, 8, size=3)
+    img += rng.normal(0, 3, size=img.shape)
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def jpeg_round_trip(bgr: np.ndarray, quality: int = 90) -> np.ndarray:
+    """``bgr`` as it reads back from a JPEG file of this quality (in memory)."""
+    cv2 = _cv2()
+    ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise OSError("cannot encode a JPEG image")
+    return cv2.imdecode(buf, cv2.IMREAD_COLOR)
+
+
+def write_synthetic_images(
+    folder: str | Path, prefix: str, classes: Sequence[int], prototypes: Sequence[np.ndarray], seed: int
+) -> list[str]:
+    """Write one JPEG file ``<prefix>_00000001.JPEG``... per entry of ``classes``
+    (an index into ``prototypes``): a ``class_image`` of that prototype; returns their names."""
     cv2 = _cv2()
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     names = []
-    for i in range(1, count + 1):
+    for i, c in enumerate(classes, start=1):
         name = f"{prefix}_{i:08d}.JPEG"
-        if not cv2.imwrite(str(folder / name), synthetic_image(rng), [cv2.IMWRITE_JPEG_QUALITY, 90]):
+        img = class_image(prototypes[c], rng)
+        if not cv2.imwrite(str(folder / name), img, [cv2.IMWRITE_JPEG_QUALITY, 90]):
             raise OSError(f"cannot write {folder / name}")
         names.append(name)
     return names

@@ -24,7 +24,7 @@ wanted (the harness reaches it through ``build_torch_model``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -139,18 +139,38 @@ def build_torch_model(state_dict_path: str | Path) -> nn.Module:
 # The fixed-seed model of the embedded default.
 
 
-def make_fixed_seed_model(calibration_batch: np.ndarray, seed: int = 0) -> ResNet50:
-    """A ResNet50-v1.5 with seeded random weights, made usable by calibration.
+def make_fixed_seed_model(
+    calibration_batch: np.ndarray,
+    prototype_batch: np.ndarray,
+    class_ids: Sequence[int],
+    seed: int = 0,
+) -> ResNet50:
+    """A ResNet50-v1.5 with seeded random weights, made usable by calibration,
+    and a classifier fitted in closed form to the synthetic classes.
 
     Random weights alone give a network whose outputs hardly depend on the
     input (the common component grows with depth), so every image would get
-    the same class. Two calibration steps, both using only
+    the same class. The BatchNorm running statistics are measured on
     ``calibration_batch`` (preprocessed NCHW images of the calibration list),
-    fix that: the BatchNorm running statistics are measured on it (each BN
-    then standardises its channel), and the classifier's bias is set so that
-    the mean calibration feature maps to zero logits. The result is a fixed,
-    deterministic function of the seed and the calibration images.
+    so each BN standardises its channel, and the pooled features are
+    standardised with the calibration images' mean and deviation.
+
+    The classifier is then fitted, in closed form, to the classes of the data
+    (``prototype_batch``: one preprocessed image per class, the prototype its
+    images are views of; ``class_ids``: the ImageNet class, 1..1000, of
+    each): with ``z`` the standardised features of an image and ``p_c`` those
+    of prototype ``c``, the logit of class ``c`` is ``(z.p_c - |p_c|^2 / 2) /
+    sqrt(d)``, the nearest-prototype rule (least Euclidean distance) as a
+    linear layer. A random head instead gives logits whose top two differ by
+    far less than any reduced precision's rounding; this one puts an image of
+    a class far from the boundary to the next class, as training does. The
+    other classes (and class 0, background) get logit -100. The result is a
+    fixed, deterministic function of the seed and those images.
     """
+    if len(class_ids) != len(prototype_batch):
+        raise ValueError(f"{len(class_ids)} class ids for {len(prototype_batch)} prototypes")
+    if len(set(class_ids)) != len(class_ids) or not all(1 <= c < NUM_CLASSES for c in class_ids):
+        raise ValueError(f"class ids must be distinct, in 1..{NUM_CLASSES - 1}: {list(class_ids)}")
     gen = torch.Generator().manual_seed(seed)
     net = ResNet50()
     with torch.no_grad():
@@ -165,8 +185,6 @@ def make_fixed_seed_model(calibration_batch: np.ndarray, seed: int = 0) -> ResNe
             if isinstance(m, Bottleneck):
                 # Keep the residual stream's variance in bounds over 16 blocks.
                 m.bn3.weight.fill_(0.5)
-        net.fc.weight.copy_(torch.randn(net.fc.weight.shape, generator=gen) * 0.05)
-        net.fc.bias.zero_()
 
         # BN statistics from the calibration batch (cumulative average).
         for m in net.modules():
@@ -183,14 +201,17 @@ def make_fixed_seed_model(calibration_batch: np.ndarray, seed: int = 0) -> ResNe
         feats = net.features(x)
         mean = feats.mean(dim=0)
         std = feats.std(dim=0).clamp_min(1e-6)
-        # Standardise the pooled features inside the classifier: W' = W / std,
-        # b' = -W' mean, so the logits spread over classes image by image.
-        net.fc.weight.div_(std)
-        net.fc.bias.copy_(-(net.fc.weight @ mean))
-        # Class 0 is "background": a trained MLPerf model practically never
-        # predicts it, and neither does this one.
-        net.fc.weight[0].zero_()
-        net.fc.bias[0] = -100.0
+        protos = net.features(torch.from_numpy(np.ascontiguousarray(prototype_batch, dtype=np.float32)))
+        p = (protos - mean) / std  # [classes, d]: the prototypes, standardised
+        scale = 1.0 / float(p.shape[1]) ** 0.5
+        # logit_c = scale * (z . p_c - |p_c|^2 / 2), z = (f - mean) / std, as W f + b:
+        w = scale * p / std
+        b = -(w @ mean) - scale * 0.5 * (p * p).sum(dim=1)
+        net.fc.weight.zero_()
+        net.fc.bias.fill_(-100.0)
+        ids = torch.as_tensor(list(class_ids), dtype=torch.long)
+        net.fc.weight[ids] = w
+        net.fc.bias[ids] = b
     return net
 
 

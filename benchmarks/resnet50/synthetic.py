@@ -13,12 +13,21 @@ backends, the accuracy script):
         resnet50_v1.5_seed0.onnx             the same weights with the MLPerf interface
         dataset.json                         what this is; written last (marks it complete)
 
+The images come in ``N_CLASSES`` classes, each a prototype picture taken
+again with another exposure, colour cast and sensor noise
+(``dataset.class_image``); the calibration images are other views of the
+same classes. The model's BatchNorm statistics are calibrated on the
+calibration images only, as the rules' calibration set is meant to be used,
+and its classifier is fitted in closed form to the class prototypes (the
+nearest-prototype rule, each prototype with the images' noise and JPEG coding; ``model.make_fixed_seed_model``), so an image sits
+far from the boundary to the next class, as in a trained network, rather
+than at the near-tie a random classifier gives.
+
 The labels are the FP32 reference model's own top-1 predictions (torch, FP32),
 so that model scores 100 % by construction and the quality target is 99 % of
-that. This checks the pipeline and the equivalence of backends; it is not an
-ImageNet result. The model's BatchNorm statistics and classifier bias are
-calibrated on the calibration images only (see ``model.make_fixed_seed_model``),
-as the rules' calibration set is meant to be used.
+that: a pipeline and equivalence check, not an ImageNet result.
+``dataset.json`` records how many of those predictions are the class an
+image was drawn from, and the smallest and median top-1 margins (logits).
 """
 
 from __future__ import annotations
@@ -33,10 +42,11 @@ from loadgen.harness.cache import default_cache_dir as _cache_dir
 
 from . import dataset as ds
 
-VERSION = 1
+VERSION = 2  # 2: classes of views of prototypes, a fitted classifier (real margins)
 SEED = 0
 DEFAULT_VAL_COUNT = 64
 DEFAULT_CAL_COUNT = 16
+N_CLASSES = 16
 MODEL_STEM = f"resnet50_v1.5_seed{SEED}"
 
 
@@ -87,15 +97,27 @@ def ensure_default_assets(
     log(f"making the embedded default (once): {n_val} synthetic images and a fixed-seed ResNet50 in {folder}")
 
     def build(tmp: Path) -> None:
-        val_files = ds.write_synthetic_images(tmp, "synthetic_val", n_val, seed=SEED + 1)
-        cal_files = ds.write_synthetic_images(tmp / "calibration", "synthetic_cal", n_cal, seed=SEED + 2)
+        rng = np.random.default_rng(SEED)
+        class_ids = sorted(int(c) for c in rng.choice(np.arange(1, resnet.NUM_CLASSES), N_CLASSES, False))
+        prototypes = ds.class_prototypes(N_CLASSES, seed=SEED + 3)
+        val_classes = rng.permutation(np.arange(n_val) % N_CLASSES)
+        val_files = ds.write_synthetic_images(tmp, "synthetic_val", val_classes, prototypes, seed=SEED + 1)
+        cal_files = ds.write_synthetic_images(
+            tmp / "calibration", "synthetic_cal", np.arange(n_cal) % N_CLASSES, prototypes, seed=SEED + 2
+        )
         cal_list = [f"calibration/{f}" for f in cal_files]
         (tmp / "cal_image_list.txt").write_text("".join(f + "\n" for f in cal_list), encoding="utf-8")
 
         def batch(files: list[str]) -> np.ndarray:
             return np.stack([ds.preprocess(ds.load_image(tmp / f)) for f in files])
 
-        net = resnet.make_fixed_seed_model(batch(cal_list), seed=SEED)
+        # Each class's reference for the classifier: its prototype with the sensor noise and JPEG
+        # coding every image of it has, but no change of exposure.
+        ref_rng = np.random.default_rng(SEED + 4)
+        references = [ds.jpeg_round_trip(ds.class_image(p, ref_rng, exposure=False)) for p in prototypes]
+        net = resnet.make_fixed_seed_model(
+            batch(cal_list), np.stack([ds.preprocess(r) for r in references]), class_ids, seed=SEED
+        )
         torch.save(net.state_dict(), tmp / f"{MODEL_STEM}.pt")
         resnet.export_onnx(net.state_dict(), tmp / f"{MODEL_STEM}.onnx")
 
@@ -120,6 +142,9 @@ def ensure_default_assets(
             "reference_top1": 100.0,
             "reference_model": f"{MODEL_STEM}.pt",
             "onnx_model": f"{MODEL_STEM}.onnx",
+            "classes": N_CLASSES,
+            "class_ids": class_ids,
+            "labels_equal_to_the_drawn_class": int((top1 == np.asarray(class_ids)[val_classes]).sum()),
             "distinct_labels": len(set(labels.tolist())),
             "smallest_top1_margin": float(margin.min()),
             "median_top1_margin": float(np.median(margin)),

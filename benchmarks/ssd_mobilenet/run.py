@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from loadgen.harness import BenchmarkSpec, RunOptions, RunReport, coco, main
+from loadgen.harness.calibration import CalibrationSet, image_list_calibration
 from loadgen.harness.hints import server_demo_flags, short_run_hints
 from loadgen.harness.script import benchmark_folder
 
@@ -63,6 +65,28 @@ def prepare(opts: RunOptions) -> RunOptions:
     )
 
 
+# The rules' COCO calibration list (shared/spec/benchmarks.md §0.3): coco_cal_images_list.txt, 500
+# COCO 2017 train file names, one per line, relative to the train2017 image folder. The embedded
+# default ships its calibration pictures with such a list (names relative to its calibration/).
+CALIBRATION_LISTS = ("coco_cal_images_list.txt",)
+
+
+def calibration(opts: RunOptions) -> CalibrationSet:
+    """The pictures of --calibration-list (else the data folder's coco_cal_images_list.txt), found in
+    train2017/ (or calibration/, or beside the list) and preprocessed as onnxruntime's inputs are."""
+    assert opts.dataset_path is not None
+    data = Path(opts.dataset_path)
+    profile = coco.PROFILES["coco-300"]
+    return image_list_calibration(
+        opts,
+        CALIBRATION_LISTS,
+        [data / "train2017", data / "calibration"],
+        profile.preprocess,
+        INPUT_NAME,
+        "train2017 images",
+    )
+
+
 def hint(report: RunReport, opts: RunOptions) -> list[str]:
     """Why a short run on a small machine may be INVALID, and the flags for a VALID
     demonstration: the shared advice, with Server flags sized from the measured latency."""
@@ -91,11 +115,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 SPEC = BenchmarkSpec(
-    precision_unsupported={
-        "int8": (
-            "its calibration hook (COCO coco_cal_images_list.txt, 500 train2017 images) is not wired yet; see docs/precision.md"
-        ),
-    },
     name="SSD-MobileNet-v1",
     config_model=MODEL_KEY,
     user_conf=str(HERE / "user.conf"),
@@ -111,6 +130,7 @@ SPEC = BenchmarkSpec(
     performance_sample_count=256,
     default_max_batchsize=8,
     hint=hint,
+    calibration=calibration,
 )
 
 

@@ -8,6 +8,7 @@ cache, both backends, pycocotools scoring)::
         val2017/000000100001.jpg ...          the pictures (the last one plain)
         annotations/instances_val2017.json    the FP32 model's own detections scoring >= 0.5
         calibration/*.jpg                      the calibration pictures
+        coco_cal_images_list.txt               their names, in the format of the rules' COCO list
         ssd_mobilenet_seed0.pt                  the FP32 reference model (a state dict)
         ssd_mobilenet_seed0.onnx                the same weights with the MLPerf interface
         dataset.json                           what this is, the FP32 mAP; written last
@@ -30,7 +31,7 @@ from loadgen.harness.cache import build_once
 from loadgen.harness.cache import default_cache_dir as _cache_dir
 from loadgen.harness.image import cv2_module, load_image
 
-VERSION = 2
+VERSION = 3  # 3: ships coco_cal_images_list.txt (the rules' calibration list format)
 SEED = 0
 DEFAULT_COUNT = 24
 CAL_COUNT = 8
@@ -84,6 +85,9 @@ def ensure_default_assets(cache_dir: str | Path, n_images: int = DEFAULT_COUNT, 
             w, h = 400, 300
             cv2.imwrite(str(path), coco.synthetic_scene(rng, w, h), [cv2.IMWRITE_JPEG_QUALITY, 92])
             cal.append(profile.preprocess(load_image(path)))
+        (tmp / "coco_cal_images_list.txt").write_text(
+            "".join(f"calibration_{i:03d}.jpg\n" for i in range(CAL_COUNT)), encoding="utf-8"
+        )
         net = ssd.make_fixed_seed_model(np.stack(cal), seed=SEED)
         torch.save(net.state_dict(), tmp / f"{MODEL_STEM}.pt")
         ssd.export_onnx(net, tmp / f"{MODEL_STEM}.onnx")

@@ -8,6 +8,7 @@ cache, both backends, pycocotools scoring)::
         val2017/000000100001.jpg ...          the pictures (the last one plain)
         annotations/instances_val2017.json    the FP32 model's own detections scoring >= 0.5
         calibration/*.jpg                      the calibration pictures
+        coco_cal_images_list.txt               their names, in the format of the rules' COCO list
         ssd_resnet34_seed0.pt                  the FP32 reference model (a state dict)
         ssd_resnet34_seed0.onnx                the same weights with the MLPerf interface
         dataset.json                           what this is, the FP32 mAP; written last
@@ -30,7 +31,7 @@ from loadgen.harness.cache import build_once
 from loadgen.harness.cache import default_cache_dir as _cache_dir
 from loadgen.harness.image import cv2_module, load_image
 
-VERSION = 1
+VERSION = 2  # 2: ships coco_cal_images_list.txt (the rules' calibration list format)
 SEED = 0
 DEFAULT_COUNT = 6
 CAL_COUNT = 4
@@ -98,6 +99,9 @@ def ensure_default_assets(
             w, h = (160, 120) if small else (640, 480)
             cv2.imwrite(str(path), coco.synthetic_scene(rng, w, h), [cv2.IMWRITE_JPEG_QUALITY, 92])
             cal.append(profile.preprocess(load_image(path)))
+        (tmp / "coco_cal_images_list.txt").write_text(
+            "".join(f"calibration_{i:03d}.jpg\n" for i in range(CAL_COUNT)), encoding="utf-8"
+        )
         net = ssd.make_fixed_seed_model(np.stack(cal), size=size, width_div=width_div, seed=SEED)
         state = dict(net.state_dict())
         if size != ssd.SIZE:
