@@ -48,6 +48,14 @@ SYSTEM_FIELDS_VALUES = {
     "framework": "onnxruntime",
     "operating_system": "Linux",
     "other_software_stack": "loadgen",
+    "host_networking": "N/A",
+    "host_networking_topology": "N/A",
+    "accelerator_host_interconnect": "N/A",
+    "accelerator_interconnect": "N/A",
+    "accelerator_memory_configuration": "N/A",
+    "host_memory_configuration": "N/A",
+    "host_network_card_count": "N/A",
+    "cooling": "air",
 }
 
 

@@ -53,18 +53,18 @@ SYSTEM = {
     "host_processor_frequency": "",
     "host_processor_caches": "",
     "host_processor_interconnect": "",
-    "host_networking": "",
-    "host_networking_topology": "",
+    "host_networking": "N/A",
+    "host_networking_topology": "N/A",
     "accelerator_frequency": "",
-    "accelerator_host_interconnect": "",
-    "accelerator_interconnect": "",
+    "accelerator_host_interconnect": "N/A",
+    "accelerator_interconnect": "N/A",
     "accelerator_interconnect_topology": "",
-    "accelerator_memory_configuration": "",
+    "accelerator_memory_configuration": "N/A",
     "accelerator_on-chip_memories": "",
     "cooling": "air",
     "hw_notes": "",
     "sw_notes": "",
-    "host_memory_configuration": "24 GB",
+    "host_memory_configuration": "N/A",
     "host_network_card_count": "N/A",
     "system_type_detail": "VM",
 }
@@ -154,7 +154,7 @@ def test_clean_tree_has_the_layout_and_passes(clean_tree: Path) -> None:
     assert row.compliance.startswith("TEST01 ") and ", TEST04 " in row.compliance
     assert "TEST05" not in row.compliance and "FAIL" not in row.compliance
     # Relaxed: the edge system's other required scenarios are a note, not a problem.
-    assert any("require SingleStream, MultiStream of resnet for a edge system" in n for n in res.notes)
+    assert any("require SingleStream, MultiStream of resnet for an edge system" in n for n in res.notes)
 
 
 def test_short_runs_fail_the_duration_check_unless_relaxed(clean_tree: Path) -> None:
@@ -383,6 +383,18 @@ def _system_without(root: Path, field: str) -> None:
     p.write_text(json.dumps(d))
 
 
+def _system_with(root: Path, field: str, value: object) -> None:
+    p = root / "systems/toy_vm.json"
+    d = json.loads(p.read_text())
+    d[field] = value
+    p.write_text(json.dumps(d))
+
+
+def _accuracy_txt_without_hash(root: Path) -> None:
+    p = root / SCEN / "accuracy" / "accuracy.txt"
+    p.write_text("".join(ln + "\n" for ln in p.read_text().splitlines() if not ln.startswith("hash=")))
+
+
 def _measurements_without(root: Path, field: str) -> None:
     p = root / SCEN / "measurements.json"
     d = json.loads(p.read_text())
@@ -444,6 +456,16 @@ DEFECTS: dict[str, tuple[Callable[[Path], None], str, str]] = {
         lambda r: _system_without(r, "host_memory_capacity"),
         "systems/toy_vm.json",
         "required field 'host_memory_capacity' missing",
+    ),
+    "empty system field": (
+        lambda r: _system_with(r, "host_networking", ""),
+        "systems/toy_vm.json",
+        "field 'host_networking' is empty",
+    ),
+    "accuracy.txt without hash=": (
+        _accuracy_txt_without_hash,
+        f"{SCEN}/accuracy/accuracy.txt",
+        "no hash= line of the original accuracy log",
     ),
     "missing measurements field": (
         lambda r: _measurements_without(r, "weight_data_types"),
