@@ -182,6 +182,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 SPEC = BenchmarkSpec(
+    overhead="dlrm.overhead",
     precision_unsupported={
         "int8": (
             "its calibration hook (Criteo day_23 rows 89137319-89265318) is not wired yet; see docs/precision.md"

@@ -73,6 +73,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 SPEC = BenchmarkSpec(
+    overhead="ssd_resnet34.overhead",
     precision_unsupported={
         "int8": (
             "its calibration hook (COCO coco_cal_images_list.txt, 500 train2017 images) is not wired yet; see docs/precision.md"
