@@ -260,6 +260,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 SPEC = BenchmarkSpec(
+    overhead="bert.overhead",
     name="BERT-Large SQuAD v1.1",
     config_model="bert",
     user_conf=str(HERE / "user.conf"),

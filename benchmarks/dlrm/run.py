@@ -189,6 +189,7 @@ def calibration(opts: RunOptions) -> CalibrationSet:
 
 
 SPEC = BenchmarkSpec(
+    overhead="dlrm.overhead",
     name="DLRM (Criteo Terabyte)",
     config_model="dlrm",
     user_conf=str(HERE / "user.conf"),

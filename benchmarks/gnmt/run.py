@@ -132,6 +132,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 SPEC = BenchmarkSpec(
+    overhead="gnmt.overhead",
     precision_unsupported={
         "int8": (
             "onnxruntime's static (QDQ) quantizer does not quantize LSTM ops (only its dynamic mode does, which is not calibrated), and the LSTMs are nearly all of GNMT's compute"

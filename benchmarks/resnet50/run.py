@@ -137,6 +137,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 SPEC = BenchmarkSpec(
+    overhead="resnet50.overhead",
     name="ResNet50-v1.5",
     config_model="resnet50",
     user_conf=str(HERE / "user.conf"),

@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from loadgen.harness import BenchmarkSpec, RunOptions, RunReport, coco, main
 from loadgen.harness.calibration import CalibrationSet, image_list_calibration
 from loadgen.harness.hints import server_demo_flags, short_run_hints
@@ -25,24 +24,13 @@ from loadgen.harness.script import benchmark_folder
 HERE = benchmark_folder(__file__)  # makes `import ssd_mobilenet` work when run as a script
 
 from ssd_mobilenet import accuracy, synthetic
+from ssd_mobilenet.postprocess import respond
 
 INPUT_NAME = "image_tensor:0"
 OUTPUT_NAMES = ("num_detections:0", "detection_boxes:0", "detection_scores:0", "detection_classes:0")
 MODEL_KEY = "ssd-mobilenet"
 # The input each backend's model takes: the TF/ONNX graph uint8 NHWC, the PyTorch model [-1, 1] NCHW.
 PROFILE_FOR_BACKEND = {"onnxruntime": "coco-300", "torch": "coco-300-pt", "null": "coco-300"}
-
-
-def respond(outputs: list[np.ndarray], dataset: Any, indices: np.ndarray) -> list[bytes]:
-    """The TF graph's four outputs -> one payload per sample: the first
-    ``num_detections`` rows as ``[qsl_index, ymin, xmin, ymax, xmax, score,
-    class]`` float32 records (classes are COCO ids), empty when nothing was detected."""
-    num, boxes, scores, classes = outputs
-    out = []
-    for i, qsl_index in enumerate(indices.tolist()):
-        k = int(num[i])
-        out.append(coco.detection_records(qsl_index, boxes[i, :k], scores[i, :k], classes[i, :k]).tobytes())
-    return out
 
 
 def build_torch_model(path: str) -> Any:
@@ -115,6 +103,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 SPEC = BenchmarkSpec(
+    overhead="ssd_mobilenet.overhead",
     name="SSD-MobileNet-v1",
     config_model=MODEL_KEY,
     user_conf=str(HERE / "user.conf"),

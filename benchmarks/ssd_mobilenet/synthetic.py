@@ -21,15 +21,18 @@ pipeline and that both backends agree; it is not a COCO result.
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from loadgen.harness import coco
-from loadgen.harness.cache import build_once
 from loadgen.harness.cache import default_cache_dir as _cache_dir
-from loadgen.harness.image import cv2_module, load_image
+from loadgen.harness.ssd_synthetic import (
+    DefaultAssets,
+    SsdDefault,
+    assets_in,
+    ensure_ssd_default,
+    torch_needed,
+)
 
 VERSION = 3  # 3: ships coco_cal_images_list.txt (the rules' calibration list format)
 SEED = 0
@@ -37,13 +40,22 @@ DEFAULT_COUNT = 24
 CAL_COUNT = 8
 ANNOTATION_THRESHOLD = 0.5
 MODEL_STEM = f"ssd_mobilenet_seed{SEED}"
+# 300 x 300 pictures: the two profiles (uint8 for onnxruntime, [-1, 1] float for torch)
+# then see the same pixel values, since resizing to 300 changes nothing; a
+# random-weight model is too sensitive to the uint8 truncation of resized values
+# for its own detections to serve as labels for both otherwise.
+RECIPE = SsdDefault(
+    "SSD-MobileNet-v1",
+    MODEL_STEM,
+    VERSION,
+    SEED,
+    CAL_COUNT,
+    (400, 300),
+    ((300, 300), (300, 300)),
+    ANNOTATION_THRESHOLD,
+)
 
-
-@dataclass(frozen=True)
-class DefaultAssets:
-    data_dir: Path
-    onnx_model: Path
-    torch_state_dict: Path
+__all__ = ["DefaultAssets", "default_cache_dir", "ensure_default_assets"]
 
 
 def default_cache_dir() -> Path:
@@ -51,7 +63,7 @@ def default_cache_dir() -> Path:
 
 
 def _assets(folder: Path) -> DefaultAssets:
-    return DefaultAssets(folder, folder / f"{MODEL_STEM}.onnx", folder / f"{MODEL_STEM}.pt")
+    return assets_in(folder, MODEL_STEM)
 
 
 def ensure_default_assets(cache_dir: str | Path, n_images: int = DEFAULT_COUNT, log=print) -> DefaultAssets:
@@ -63,67 +75,24 @@ def ensure_default_assets(cache_dir: str | Path, n_images: int = DEFAULT_COUNT, 
         import torch
 
         from . import model as ssd
-        from .run import respond
+        from .postprocess import respond
     except ImportError as e:
-        raise ImportError(
-            f"making the embedded default needs torch and onnx ({e}); pip install 'loadgen[benchmarks]', "
-            f"or give --dataset-path and --model"
-        ) from e
-    log(
-        f"making the embedded default (once): {n_images} synthetic pictures and a fixed-seed "
-        f"SSD-MobileNet-v1 in {folder}"
-    )
-    profile = coco.PROFILES["coco-300-pt"]  # the torch backend's input
+        raise torch_needed(e) from e
 
-    def build(tmp: Path) -> None:
-        cv2 = cv2_module()
-        rng = np.random.default_rng(SEED + 2)
-        (tmp / "calibration").mkdir()
-        cal = []
-        for i in range(CAL_COUNT):
-            path = tmp / "calibration" / f"calibration_{i:03d}.jpg"
-            w, h = 400, 300
-            cv2.imwrite(str(path), coco.synthetic_scene(rng, w, h), [cv2.IMWRITE_JPEG_QUALITY, 92])
-            cal.append(profile.preprocess(load_image(path)))
-        (tmp / "coco_cal_images_list.txt").write_text(
-            "".join(f"calibration_{i:03d}.jpg\n" for i in range(CAL_COUNT)), encoding="utf-8"
-        )
-        net = ssd.make_fixed_seed_model(np.stack(cal), seed=SEED)
+    def make_model(cal, tmp: Path):
+        net = ssd.make_fixed_seed_model(cal, seed=SEED)
         torch.save(net.state_dict(), tmp / f"{MODEL_STEM}.pt")
         ssd.export_onnx(net, tmp / f"{MODEL_STEM}.onnx")
-        wrapper = ssd.MLPerfSSDMobileNet(net).eval()
+        return ssd.MLPerfSSDMobileNet(net).eval()
 
-        def detect(paths):
-            out = []
-            for path in paths:
-                x = torch.from_numpy(profile.preprocess(load_image(path))[None])
-                with torch.no_grad():
-                    outputs = [t.numpy() for t in wrapper(x)]
-                (payload,) = respond(outputs, None, np.zeros(1, np.uint64))
-                rec = coco.decode_payload(bytes(payload))
-                out.append((rec[:, 1:5], rec[:, 5], rec[:, 6].astype(np.int64)))
-            return out
-
-        # 300 x 300 pictures: the two profiles (uint8 for onnxruntime, [-1, 1] float for torch)
-        # then see the same pixel values, since resizing to 300 changes nothing; a
-        # random-weight model is too sensitive to the uint8 truncation of resized values
-        # for its own detections to serve as labels for both otherwise.
-        info = coco.write_synthetic_coco(
-            tmp, n_images, SEED + 1, detect, ANNOTATION_THRESHOLD, sizes=((300, 300), (300, 300))
-        )
-        info.update(
-            {
-                "what": "synthetic COCO-layout data set for SSD-MobileNet-v1; annotations are the fixed-seed FP32 "
-                "model's own detections (a pipeline and equivalence check, not a COCO result)",
-                "version": VERSION,
-                "seed": SEED,
-                "reference_model": f"{MODEL_STEM}.pt",
-                "onnx_model": f"{MODEL_STEM}.onnx",
-            }
-        )
-        if info["images_with_several_classes"] == 0:
-            raise RuntimeError(f"the synthetic set has no image with several classes: {info}")
-        (tmp / "dataset.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
-
-    build_once(folder, build)
-    return _assets(folder)
+    return ensure_ssd_default(
+        folder,
+        RECIPE,
+        n_images,
+        coco.PROFILES["coco-300-pt"],  # the torch backend's input
+        make_model,
+        respond,
+        lambda classes: classes.astype(np.int64),
+        f"SSD-MobileNet-v1 in {folder}",
+        log,
+    )

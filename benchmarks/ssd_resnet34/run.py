@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from loadgen.harness import BenchmarkSpec, RunOptions, RunReport, coco, main
 from loadgen.harness.calibration import CalibrationSet, image_list_calibration
 from loadgen.harness.hints import server_demo_flags, short_run_hints
@@ -25,25 +24,11 @@ from loadgen.harness.script import benchmark_folder
 HERE = benchmark_folder(__file__)  # makes `import ssd_resnet34` work when run as a script
 
 from ssd_resnet34 import accuracy, synthetic
+from ssd_resnet34.postprocess import respond
 
 INPUT_NAME = "image"
 OUTPUT_NAMES = ("bboxes", "labels", "scores")
 MODEL_KEY = "ssd-resnet34"
-
-
-def respond(outputs: list[np.ndarray], dataset: Any, indices: np.ndarray) -> list[bytes]:
-    """``bboxes`` (left, top, right, bottom), ``labels`` (1..80; 0 = padding),
-    ``scores`` -> one payload per sample: ``[qsl_index, ymin, xmin, ymax, xmax,
-    score, label]`` float32 records, empty when nothing was detected."""
-    bboxes, labels, scores = outputs
-    out = []
-    for i, qsl_index in enumerate(indices.tolist()):
-        keep = (labels[i] > 0) & (scores[i] > 0)
-        b = bboxes[i][keep]
-        out.append(
-            coco.detection_records(qsl_index, b[:, [1, 0, 3, 2]], scores[i][keep], labels[i][keep]).tobytes()
-        )
-    return out
 
 
 def build_torch_model(path: str) -> Any:
@@ -112,6 +97,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 SPEC = BenchmarkSpec(
+    overhead="ssd_resnet34.overhead",
     name="SSD-ResNet34",
     config_model=MODEL_KEY,
     user_conf=str(HERE / "user.conf"),

@@ -22,14 +22,18 @@ pipeline and that both backends agree; it is not a COCO result.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from loadgen.harness import coco
-from loadgen.harness.cache import build_once
 from loadgen.harness.cache import default_cache_dir as _cache_dir
-from loadgen.harness.image import cv2_module, load_image
+from loadgen.harness.ssd_synthetic import (
+    DefaultAssets,
+    SsdDefault,
+    assets_in,
+    ensure_ssd_default,
+    torch_needed,
+)
 
 VERSION = 2  # 2: ships coco_cal_images_list.txt (the rules' calibration list format)
 SEED = 0
@@ -38,12 +42,7 @@ CAL_COUNT = 4
 ANNOTATION_THRESHOLD = 0.5
 MODEL_STEM = f"ssd_resnet34_seed{SEED}"
 
-
-@dataclass(frozen=True)
-class DefaultAssets:
-    data_dir: Path
-    onnx_model: Path
-    torch_state_dict: Path
+__all__ = ["DefaultAssets", "default_cache_dir", "ensure_default_assets", "input_size_for"]
 
 
 def default_cache_dir() -> Path:
@@ -51,7 +50,7 @@ def default_cache_dir() -> Path:
 
 
 def _assets(folder: Path) -> DefaultAssets:
-    return DefaultAssets(folder, folder / f"{MODEL_STEM}.onnx", folder / f"{MODEL_STEM}.pt")
+    return assets_in(folder, MODEL_STEM)
 
 
 def input_size_for(data_dir: str | Path, default: int) -> int:
@@ -76,69 +75,40 @@ def ensure_default_assets(
         import torch
 
         from . import model as ssd
-        from .run import respond
+        from .postprocess import respond
     except ImportError as e:
-        raise ImportError(
-            f"making the embedded default needs torch and onnx ({e}); pip install 'loadgen[benchmarks]', "
-            f"or give --dataset-path and --model"
-        ) from e
-    log(
-        f"making the embedded default (once): {n_images} synthetic pictures and a fixed-seed "
-        f"SSD-ResNet34 ({size}x{size}) in {folder}"
-    )
-    profile = coco.profile_with_size("coco-1200", size)
+        raise torch_needed(e) from e
     small = size < 1200
+    recipe = SsdDefault(
+        "SSD-ResNet34",
+        MODEL_STEM,
+        VERSION,
+        SEED,
+        CAL_COUNT,
+        (160, 120) if small else (640, 480),
+        ((120, 200), (90, 150)) if small else ((320, 640), (240, 480)),
+        ANNOTATION_THRESHOLD,
+        {"input_size": size, "width_div": width_div},
+    )
 
-    def build(tmp: Path) -> None:
-        cv2 = cv2_module()
-        rng = np.random.default_rng(SEED + 2)
-        (tmp / "calibration").mkdir()
-        cal = []
-        for i in range(CAL_COUNT):
-            path = tmp / "calibration" / f"calibration_{i:03d}.jpg"
-            w, h = (160, 120) if small else (640, 480)
-            cv2.imwrite(str(path), coco.synthetic_scene(rng, w, h), [cv2.IMWRITE_JPEG_QUALITY, 92])
-            cal.append(profile.preprocess(load_image(path)))
-        (tmp / "coco_cal_images_list.txt").write_text(
-            "".join(f"calibration_{i:03d}.jpg\n" for i in range(CAL_COUNT)), encoding="utf-8"
-        )
-        net = ssd.make_fixed_seed_model(np.stack(cal), size=size, width_div=width_div, seed=SEED)
+    def make_model(cal, tmp: Path):
+        net = ssd.make_fixed_seed_model(cal, size=size, width_div=width_div, seed=SEED)
         state = dict(net.state_dict())
         if size != ssd.SIZE:
             state["_config.size"] = torch.tensor(size)
         torch.save(state, tmp / f"{MODEL_STEM}.pt")
         ssd.export_onnx(net, tmp / f"{MODEL_STEM}.onnx")
-        wrapper = ssd.MLPerfSSDResNet34(net).eval()
-        inv = coco.inverse_label_map(coco.COCO_CATEGORY_IDS)
+        return ssd.MLPerfSSDResNet34(net).eval()
 
-        def detect(paths):
-            out = []
-            for path in paths:
-                x = torch.from_numpy(profile.preprocess(load_image(path))[None])
-                with torch.no_grad():
-                    outputs = [t.numpy() for t in wrapper(x)]
-                (payload,) = respond(outputs, None, np.zeros(1, np.uint64))
-                rec = coco.decode_payload(bytes(payload))
-                out.append((rec[:, 1:5], rec[:, 5], np.array([inv[int(c)] for c in rec[:, 6]], np.int64)))
-            return out
-
-        sizes = ((120, 200), (90, 150)) if small else ((320, 640), (240, 480))
-        info = coco.write_synthetic_coco(tmp, n_images, SEED + 1, detect, ANNOTATION_THRESHOLD, sizes)
-        info.update(
-            {
-                "what": "synthetic COCO-layout data set for SSD-ResNet34; annotations are the fixed-seed FP32 "
-                "model's own detections (a pipeline and equivalence check, not a COCO result)",
-                "version": VERSION,
-                "seed": SEED,
-                "input_size": size,
-                "width_div": width_div,
-                "reference_model": f"{MODEL_STEM}.pt",
-                "onnx_model": f"{MODEL_STEM}.onnx",
-            }
-        )
-        if info["images_with_several_classes"] == 0:
-            raise RuntimeError(f"the synthetic set has no image with several classes: {info}")
-        (tmp / "dataset.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
-
-    build_once(folder, build)
-    return _assets(folder)
+    inv = coco.inverse_label_map(coco.COCO_CATEGORY_IDS)
+    return ensure_ssd_default(
+        folder,
+        recipe,
+        n_images,
+        coco.profile_with_size("coco-1200", size),
+        make_model,
+        respond,
+        lambda labels: np.array([inv[int(c)] for c in labels], np.int64),
+        f"SSD-ResNet34 ({size}x{size}) in {folder}",
+        log,
+    )

@@ -174,6 +174,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 SPEC = BenchmarkSpec(
+    overhead="unet3d.overhead",
     precision_unsupported={
         "int8": (
             "its calibration hook (KiTS calibration_cases.txt, 20 training cases) is not wired yet; see docs/precision.md"

@@ -41,7 +41,7 @@ import numpy as np
 
 from ..rules import TEST01_ACCURACY_LOG_RNG_SEED
 from .logs import ACCURACY, DTYPES, LogError, read_detail
-from .verify import Verification
+from .verdict import Verification
 
 # The audit.config values (shared/spec/mlperf-rules.md §6); the seed is TEST01's.
 TEST06_ACCURACY_LOG_SAMPLING_TARGET = 100

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,39 +47,13 @@ from .logs import (
     read_accuracy_log,
     read_detail,
 )
+from .test06 import audit_config_test06
+from .verdict import Verification
 
 SHORT_SS_LATENCY_NS = 200_000  # 0.2 ms
 SHORT_MS_LATENCY_NS = 1_600_000  # 1.6 ms
 OFFICIAL_MIN_DURATION_MS = 600_000
 Z95 = 1.96  # two-sided 95 % of a normal distribution
-
-
-@dataclass
-class Verification:
-    test: str
-    kind: str  # "accuracy" or "performance"
-    passed: bool
-    lines: list[str] = field(default_factory=list)
-    reason: str = ""
-    inconclusive: bool = False  # a short run's difference within its own noise (passed is False)
-
-    @property
-    def verdict(self) -> str:
-        return "PASS" if self.passed else "INCONCLUSIVE" if self.inconclusive else "FAIL"
-
-    @property
-    def text(self) -> str:
-        tail = [f"TEST {self.verdict}"]
-        if self.reason:
-            word = {"PASS": "passed", "FAIL": "failed", "INCONCLUSIVE": "inconclusive"}[self.verdict]
-            tail.insert(0, f"{word}: {self.reason}")
-        return "\n".join([*self.lines, *tail]) + "\n"
-
-    def write(self, folder: str | Path) -> Path:
-        path = Path(folder) / f"verify_{self.kind}.txt"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.text, encoding="utf-8")
-        return path
 
 
 def audit_config(test: str, rules: ModelRules, v: RulesVersion | None = None) -> str:
@@ -123,8 +96,6 @@ def audit_config(test: str, rules: ModelRules, v: RulesVersion | None = None) ->
             text += "*.*.test05 = 1\n"
         return text
     if test == "TEST06":
-        from .test06 import audit_config_test06
-
         return audit_config_test06(rules.config_model)
     raise ValueError(
         f"unknown compliance test {test!r} (known: TEST01, TEST04, TEST04-A, TEST04-B, TEST05, TEST06)"

@@ -85,6 +85,9 @@ class BenchmarkSpec:
     watchdog_timeout_ms: LoadGen's watchdog (no sample completed for this long
         while some are outstanding ends the test INVALID); None keeps LoadGen's
         60 s, a model whose one sample can take longer on a CPU sets more.
+    overhead: the module of the benchmark's harness-overhead comparison
+        (``python -m loadgen.harness.overhead --benchmark NAME``; see
+        ``loadgen.harness.overhead``), e.g. ``"resnet50.overhead"``; None: none.
     """
 
     name: str
@@ -113,6 +116,7 @@ class BenchmarkSpec:
     default_backend: str = "onnxruntime"
     calibration: Callable[[RunOptions], Any] | None = None
     precision_unsupported: Mapping[str, str] = field(default_factory=dict)
+    overhead: str | None = None
 
     def __post_init__(self) -> None:
         if self.postprocess is None and self.respond is None:

@@ -27,7 +27,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -41,43 +41,9 @@ from ..compliance.verify import (
 )
 from ..rules import ModelRules, RulesVersion, check_test, model_rules, resolve
 from .benchmark import BenchmarkSpec, default_output_dir, run_benchmark
-from .report import RunReport
+from .compliance_result import ComplianceResult
+from .compliance_test06 import run_test06
 from .settings import RunOptions
-
-
-@dataclass
-class ComplianceResult:
-    test: str
-    folder: str
-    verifications: list[Verification] = field(default_factory=list)
-    runs: dict[str, RunReport] = field(default_factory=dict)
-
-    rules_version: str = ""
-
-    @property
-    def passed(self) -> bool:
-        return bool(self.verifications) and all(v.passed for v in self.verifications)
-
-    @property
-    def inconclusive(self) -> bool:
-        """No verification failed, and one could not decide (a short run within its noise)."""
-        vs = self.verifications
-        return bool(vs) and not self.passed and all(v.passed or v.inconclusive for v in vs)
-
-    @property
-    def verdict(self) -> str:
-        return "PASS" if self.passed else "INCONCLUSIVE" if self.inconclusive else "FAIL"
-
-    def format(self) -> str:
-        rnd = f", rules {self.rules_version}" if self.rules_version else ""
-        rows = [f"{self.test}: {self.verdict}  ({self.folder}{rnd})"]
-        for v in self.verifications:
-            rows.append(f"  {v.kind:12} {v.verdict}: {v.reason}")
-        for name, r in self.runs.items():
-            p = r.performance
-            verdict = "" if p is None else ("VALID" if p.valid else "INVALID")
-            rows.append(f"  run {name:11} {verdict} {r.output_dir}")
-        return "\n".join(rows) + "\n"
 
 
 def baseline_sizing(baseline: str) -> dict[str, Any] | None:
@@ -123,8 +89,6 @@ def run_compliance(
         )
     opts = replace(opts, rules_version=rv.name)
     if test == "TEST06":
-        from .compliance_test06 import run_test06
-
         res06 = run_test06(spec, opts, log)
         res06.rules_version = rv.name
         return res06

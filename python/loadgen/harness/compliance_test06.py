@@ -24,7 +24,7 @@ from pathlib import Path
 
 from ..compliance.test06 import audit_config_test06, eos_ids_for, verify_test06_run
 from .benchmark import BenchmarkSpec, default_output_dir, run_benchmark
-from .compliance import ComplianceResult
+from .compliance_result import ComplianceResult
 from .settings import RunOptions
 
 

@@ -1,7 +1,14 @@
 """Measuring what the harness costs: a benchmark's Offline throughput through
 the harness against its runtime alone on the same batches.
 
-Every benchmark's ``bench_harness_overhead.py`` is built from these pieces:
+    python -m loadgen.harness.overhead --benchmark NAME [--repeats 3] [the benchmark's flags]
+
+One command for every benchmark whose ``BenchmarkSpec.overhead`` names the
+module of its comparison (e.g. ``"resnet50.overhead"``). That module's
+docstring says what both sides run; it gives ``add_arguments(ap)`` (its
+flags, mostly ``add_overhead_arguments``) and ``comparison(args)``, which
+returns a ``Comparison``: the yardstick, the harness's options, the title.
+This module does the rest, the same way for all:
 
 * ``run_batches(predict, batches, workers)``: the yardstick. Worker threads
   take ready-made batches from a shared list and call ``predict``; nothing
@@ -13,23 +20,28 @@ Every benchmark's ``bench_harness_overhead.py`` is built from these pieces:
 * ``alternate(repeats, sides)``: runs the sides in turn (a, b, a, b, ...) so
   that drift in the machine's load hits all of them alike.
 * ``print_table(...)``: medians, every run, the ratio to the yardstick and
-  the goal (95 %), plus an optional null-backend row (the harness's own cost
-  per sample).
+  the goal (95 %), plus a null-backend row (the harness's own cost per
+  sample).
 """
 
 from __future__ import annotations
 
+import argparse
+import importlib
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
+
+import numpy as np
 
 from .benchmark import BenchmarkSpec, run_benchmark
 from .dataset import Batch
-from .settings import RunOptions
+from .settings import RunOptions, cpu_count
 
 GOAL = 0.95
 
@@ -157,12 +169,15 @@ def print_table(
 
 
 def add_overhead_arguments(
-    ap: Any, samples: int, max_batchsize: int, null_samples: int, cache_dir: str
+    ap: Any, samples: int, max_batchsize: int, null_samples: int, cache_dir: str, samples_help: str = ""
 ) -> None:
-    """The flags every ``bench_harness_overhead.py`` takes."""
-    from .settings import cpu_count
-
-    ap.add_argument("--samples", type=int, default=samples, help="samples per run (a multiple of the batch)")
+    """The flags most comparisons take."""
+    ap.add_argument(
+        "--samples",
+        type=int,
+        default=samples,
+        help=samples_help or "samples per run (a multiple of the batch)",
+    )
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--threads", type=int, default=cpu_count(), help="worker threads (both sides)")
     ap.add_argument("--max-batchsize", type=int, default=max_batchsize)
@@ -170,30 +185,142 @@ def add_overhead_arguments(
     ap.add_argument("--cache-dir", default=cache_dir)
 
 
-def compare_with_harness(
-    spec: BenchmarkSpec,
-    opts: RunOptions,
-    alone_name: str,
-    alone: Callable[[], float],
-    repeats: int,
-    null_samples: int,
-    title: str,
-) -> dict[str, float]:
-    """The whole comparison: ``alone()`` against ``run.py``'s path with ``opts``
-    (``opts.count`` samples per run), alternating ``repeats`` times, then a
-    null-backend row of ``null_samples``; prints the table, returns the ratios."""
-    import tempfile
+def stderr_log(line: str) -> None:
+    """Where the embedded default's "making it once" line goes (stdout is the table)."""
+    print(line, file=sys.stderr)
 
+
+def intra_threads(workers: int) -> int:
+    """Intra-op threads per worker: the cores shared among the workers."""
+    return max(1, cpu_count() // workers)
+
+
+def random_batches(data: Any, samples: int, batch: int, seed: int = 0) -> list[Any]:
+    """``samples`` random sample indices (fixed seed) of ``data``, cut into batches of ``batch``."""
+    idx = np.random.default_rng(seed).integers(0, data.total_count, size=samples)
+    return batches_of(data, idx, batch)
+
+
+def batches_of(data: Any, idx: np.ndarray, batch: int) -> list[Any]:
+    return [data.get_batch(idx[i : i + batch].tolist()) for i in range(0, len(idx), batch)]
+
+
+def harness_options(args: argparse.Namespace, model: object, dataset_path: object, **kw: Any) -> RunOptions:
+    """The harness side from the common flags: onnxruntime, ``--samples`` per
+    run, ``--threads`` workers, ``--max-batchsize``, two warm-up batches."""
+    fields: dict[str, Any] = {
+        "backend": "onnxruntime",
+        "model": str(model),
+        "dataset_path": str(dataset_path),
+        "cache_dir": args.cache_dir,
+        "count": args.samples,
+        "threads": args.threads,
+        "max_batchsize": args.max_batchsize,
+        "warmup_batches": 2,
+    }
+    fields.update(kw)
+    return RunOptions(**fields)
+
+
+def standard_title(what: str, args: argparse.Namespace) -> str:
+    """ "<what>, W worker(s) x I intra-op thread(s), batch B, N samples per run, R runs each (alternating)"."""
+    return (
+        f"{what}, {args.threads} worker(s) x {intra_threads(args.threads)} intra-op thread(s), batch "
+        f"{args.max_batchsize}, {args.samples} samples per run, {args.repeats} runs each (alternating)"
+    )
+
+
+@dataclass
+class Comparison:
+    """One benchmark's comparison, as its ``comparison(args)`` returns it.
+
+    title: the table's first line.
+    opts: the harness side (``opts.count`` samples per run; the output folder is set here).
+    alone: one yardstick run's samples/s; alone_name: its row.
+    harness(opts): one harness run's rate; default ``through_harness(spec, opts)``.
+    null_samples: the null-backend row runs ``opts`` with the null backend and
+        this count; null_run(output) replaces that run, null_row(rate) the row's text.
+    """
+
+    title: str
+    opts: RunOptions
+    alone: Callable[[], float]
+    alone_name: str = "onnxruntime alone"
+    harness: Callable[[RunOptions], float] | None = None
+    null_samples: int | None = None
+    null_run: Callable[[str], float] | None = None
+    null_row: Callable[[float], str] | None = None
+
+
+def run_comparison(spec: BenchmarkSpec, c: Comparison, repeats: int) -> dict[str, float]:
+    """Alternate the two sides ``repeats`` times, run the null-backend row,
+    print the table; returns the ratios to the yardstick."""
+    harness = c.harness or (lambda o: through_harness(spec, o))
     with tempfile.TemporaryDirectory() as tmp:
         results = alternate(
             repeats,
             {
-                alone_name: lambda r: alone(),
-                f"harness, {opts.backend}": lambda r: through_harness(
-                    spec, replace(opts, output=f"{tmp}/run{r}")
-                ),
+                c.alone_name: lambda r: c.alone(),
+                f"harness, {c.opts.backend}": lambda r: harness(replace(c.opts, output=f"{tmp}/run{r}")),
             },
         )
-        null_opts = replace(opts, backend="null", model=None, count=null_samples, output=f"{tmp}/null")
-        null = through_harness(spec, null_opts)
-    return print_table(title, results, yardstick=alone_name, null=(null, null_samples))
+        null: float | None = None
+        if c.null_run is not None:
+            null = c.null_run(f"{tmp}/null")
+        elif c.null_samples is not None:
+            null_opts = replace(
+                c.opts, backend="null", model=None, count=c.null_samples, output=f"{tmp}/null"
+            )
+            null = harness(null_opts)
+    in_table = null is not None and c.null_row is None and c.null_samples is not None
+    ratios = print_table(
+        c.title,
+        results,
+        yardstick=c.alone_name,
+        null=(null, c.null_samples) if in_table and null is not None and c.null_samples is not None else None,
+    )
+    if null is not None and c.null_row is not None:
+        print(c.null_row(null))
+    return ratios
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .script import benchmark_folder
+    from .serve import find_benchmark
+
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--benchmark")
+    pre.add_argument("--benchmarks-dir")
+    known, _ = pre.parse_known_args(argv)
+    ap = argparse.ArgumentParser(
+        prog="python -m loadgen.harness.overhead",
+        description="How much the harness costs: a benchmark's Offline run through the harness vs its runtime "
+        "alone (the benchmark's own flags: --benchmark NAME --help)",
+    )
+    ap.add_argument("--benchmark", required=True, help="a benchmark under benchmarks/ (or its run.py)")
+    ap.add_argument(
+        "--benchmarks-dir", help="where the benchmarks are (default: ./benchmarks, LOADGEN_BENCHMARKS)"
+    )
+    if not known.benchmark:
+        ap.parse_args(argv)  # --help, or the error naming --benchmark
+        return 2
+    try:
+        run_py = find_benchmark(known.benchmark, known.benchmarks_dir)
+    except FileNotFoundError as e:
+        ap.error(str(e))
+    benchmark_folder(str(run_py))
+    spec = importlib.import_module(f"{run_py.parent.name}.run").SPEC
+    if spec.overhead is None:
+        ap.error(
+            f"--benchmark {known.benchmark}: {spec.name} declares no overhead comparison (BenchmarkSpec.overhead)"
+        )
+    bench = importlib.import_module(spec.overhead)
+    ap.description = (bench.__doc__ or "").split("\n\n")[0]
+    bench.add_arguments(ap)
+    args = ap.parse_args(argv)
+    run_comparison(spec, bench.comparison(args), args.repeats)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,6 +1,6 @@
 """How much the harness costs for DLRM: Offline through the harness vs onnxruntime alone.
 
-    python benchmarks/dlrm/bench_harness_overhead.py [--groups 600] [--repeats 3]
+    python -m loadgen.harness.overhead --benchmark dlrm [--groups 600] [--repeats 3]
 
 DLRM is cheap per user-item pair, so this is where the harness's own work
 (assembling batches of groups, splitting the output into one [prediction,
@@ -27,35 +27,37 @@ the harness's own cost per group.
 from __future__ import annotations
 
 import argparse
-import sys
-import tempfile
 from dataclasses import replace
 
 from loadgen.harness import RunOptions
-from loadgen.harness.overhead import alternate, ort_session, print_table, run_batches, through_harness
-from loadgen.harness.script import benchmark_folder
+from loadgen.harness.overhead import (
+    Comparison,
+    intra_threads,
+    ort_session,
+    run_batches,
+    stderr_log,
+    through_harness,
+)
 from loadgen.harness.settings import cpu_count
 
-benchmark_folder(__file__)
-
-from dlrm import synthetic
-from dlrm.criteo import CriteoTerabyte
-from dlrm.run import OUTPUT_NAME, SPEC
+from . import synthetic
+from .criteo import CriteoTerabyte
+from .run import OUTPUT_NAME, SPEC
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def add_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--groups", type=int, default=600, help="groups (QSL samples) per run")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--threads", type=int, default=cpu_count(), help="worker threads (both sides)")
     ap.add_argument("--max-batchsize", type=int, default=2048, help="pairs per batch")
     ap.add_argument("--cache-dir", default=str(synthetic.default_cache_dir()))
-    args = ap.parse_args(argv)
-    workers, max_pairs = args.threads, args.max_batchsize
-    intra = max(1, cpu_count() // workers)
-    m = synthetic.DEFAULT_MAX_IND_RANGE
 
-    assets = synthetic.ensure_default_assets(args.cache_dir, log=lambda s: print(s, file=sys.stderr))
+
+def comparison(args: argparse.Namespace) -> Comparison:
+    workers, max_pairs = args.threads, args.max_batchsize
+    intra = intra_threads(workers)
+    m = synthetic.DEFAULT_MAX_IND_RANGE
+    assets = synthetic.ensure_default_assets(args.cache_dir, log=stderr_log)
     data = CriteoTerabyte(assets.data_dir, args.cache_dir, m, count=args.groups, log=lambda s: None)
     groups = data.total_count
     pairs = data.pairs
@@ -70,47 +72,31 @@ def main(argv: list[str] | None = None) -> int:
         weight += size
     batches.append(data.get_batch(current))
     sess = ort_session(str(assets.onnx_model), intra)
-
-    with tempfile.TemporaryDirectory() as tmp:
-        opts = RunOptions(
-            backend="onnxruntime",
-            model=str(assets.onnx_model),
-            dataset_path=str(assets.data_dir),
-            cache_dir=args.cache_dir,
-            count=groups,
-            threads=workers,
-            max_batchsize=max_pairs,
-            warmup_batches=2,
-            extra={"max_ind_range": m},
-        )
-        results = alternate(
-            args.repeats,
-            {
-                "onnxruntime alone": lambda r: run_batches(
-                    lambda b: sess.run([OUTPUT_NAME], b), batches, workers
-                ),
-                "harness, onnxruntime": lambda r: (
-                    through_harness(SPEC, replace(opts, output=f"{tmp}/ort{r}")) * pairs / groups
-                ),
-            },
-        )
-        all_groups = CriteoTerabyte(assets.data_dir, args.cache_dir, m, log=lambda s: None).total_count
-        null_opts = replace(opts, backend="null", model=None, count=all_groups, output=f"{tmp}/null")
-        null = through_harness(SPEC, null_opts)
-
-    print_table(
+    opts = RunOptions(
+        backend="onnxruntime",
+        model=str(assets.onnx_model),
+        dataset_path=str(assets.data_dir),
+        cache_dir=args.cache_dir,
+        count=groups,
+        threads=workers,
+        max_batchsize=max_pairs,
+        warmup_batches=2,
+        extra={"max_ind_range": m},
+    )
+    all_groups = CriteoTerabyte(assets.data_dir, args.cache_dir, m, log=lambda s: None).total_count
+    return Comparison(
         f"DLRM Offline, {workers} worker(s) x {intra} intra-op thread(s), batches of whole groups up to "
         f"{max_pairs} pairs, {groups} groups = {pairs} pairs per run, {args.repeats} runs each "
         f"(alternating); rates in pairs/s",
-        results,
-        yardstick="onnxruntime alone",
+        opts,
+        lambda: run_batches(lambda b: sess.run([OUTPUT_NAME], b), batches, workers),
+        # LoadGen's samples (groups) per second times the pairs per group
+        harness=lambda o: through_harness(SPEC, o) * pairs / groups,
+        null_run=lambda out: through_harness(
+            SPEC, replace(opts, backend="null", model=None, count=all_groups, output=out)
+        ),
+        null_row=lambda null: (
+            f"{'harness, null backend':30}{null:>20.0f}   groups/s over {all_groups} groups: "
+            f"{1e6 / null:.0f} us of harness work per group"
+        ),
     )
-    print(
-        f"{'harness, null backend':30}{null:>20.0f}   groups/s over {all_groups} groups: "
-        f"{1e6 / null:.0f} us of harness work per group"
-    )
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,66 @@
+"""How much the harness costs for GNMT: Offline through the harness vs the beam-search backend alone.
+
+    python -m loadgen.harness.overhead --benchmark gnmt [--samples 256] [--repeats 3]
+
+Both sides run the embedded default's model with onnxruntime (encoder graph,
+decoder-step graph, beam search width 10), the same number of worker threads
+and intra-op threads, and batches of the same size:
+
+* backend alone: batches of sentences drawn at random (fixed seed) from the
+  data set are built in advance; worker threads take them from a shared list
+  and call the backend's ``predict`` (encoder + beam search). Nothing else.
+* harness: ``run.py``'s code path in the Offline scenario, one query of
+  exactly ``--samples`` samples, which LoadGen draws from the performance set;
+  batches are assembled, predicted, turned into UTF-8 translations and
+  completed through LoadGen by the workers, all inside the timed part.
+
+A translation's cost depends on the sentence (its length, when its beams
+finish), and the two sides translate different random draws of the same
+sentences: with a few hundred samples the mix is close, not identical, so
+expect a few per cent of noise either way. Runs alternate so that drift in
+the machine's load hits both sides alike; the medians are compared (goal:
+95 %). A last row runs the harness with the null backend: the harness's own
+cost per sample.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from loadgen.harness import BackendOptions
+from loadgen.harness.overhead import (
+    Comparison,
+    add_overhead_arguments,
+    harness_options,
+    intra_threads,
+    random_batches,
+    run_batches,
+    standard_title,
+    stderr_log,
+)
+
+from . import synthetic
+from .backends import GnmtOnnxBackend
+from .dataset import NewsTest
+from .run import SPEC
+
+
+def add_arguments(ap: argparse.ArgumentParser) -> None:
+    add_overhead_arguments(ap, 256, SPEC.default_max_batchsize, 20000, str(synthetic.default_cache_dir()))
+
+
+def comparison(args: argparse.Namespace) -> Comparison:
+    assets = synthetic.ensure_default_assets(args.cache_dir, log=stderr_log)
+    data = NewsTest(assets.data_dir)
+    batches = random_batches(data, args.samples, args.max_batchsize)
+    backend = GnmtOnnxBackend()
+    backend.load(
+        BackendOptions(model_path=str(assets.model_dir), intra_op_threads=intra_threads(args.threads))
+    )
+    return Comparison(
+        standard_title(f"GNMT Offline (embedded default, {assets.units} units, beam 10)", args),
+        harness_options(args, assets.model_dir, assets.data_dir),
+        lambda: run_batches(backend.predict, batches, args.threads),
+        alone_name="beam search + onnxruntime alone",
+        null_samples=args.null_samples,
+    )

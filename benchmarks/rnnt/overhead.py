@@ -1,0 +1,65 @@
+"""How much the harness costs for RNN-T: Offline through the harness vs the
+benchmark's onnxruntime backend alone on the same kind of batches.
+
+    python -m loadgen.harness.overhead --benchmark rnnt [--samples 64] [--repeats 3]
+
+RNN-T's "runtime alone" is more than one graph call: the backend's
+``predict`` (torch features on the padded batch, the encoder graph, the
+greedy loop over the prediction + joint graph). The yardstick calls exactly
+that on batches padded in advance, from worker threads taking them from a
+shared list; nothing else is timed. The harness side is ``run.py``'s code
+path in the Offline scenario, one query of exactly ``--samples`` samples
+(LoadGen's samples per second): batches assembled and padded from the loaded
+waveforms, predicted, post-processed into int64 responses and completed
+through LoadGen, all inside the timed part. Same model, workers, intra-op
+threads and batch size; the sample indices are drawn at random on both
+sides (LoadGen draws its own), so the lengths mix alike.
+
+Runs alternate (alone, harness, alone, ...) so that drift in the machine's
+load hits both sides alike; the medians are compared. Goal: the harness at
+>= 95 % of the backend alone. A last row runs the harness with the null
+backend (no model): its inverse is the harness's own cost per sample.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from loadgen.harness import BackendOptions
+from loadgen.harness.overhead import (
+    Comparison,
+    add_overhead_arguments,
+    harness_options,
+    intra_threads,
+    random_batches,
+    run_batches,
+    standard_title,
+    stderr_log,
+)
+
+from . import synthetic
+from .dataset import LibriSpeech
+from .decoder import RNNTOnnxBackend
+from .run import SPEC
+
+
+def add_arguments(ap: argparse.ArgumentParser) -> None:
+    add_overhead_arguments(ap, 64, SPEC.default_max_batchsize, 5000, str(synthetic.default_cache_dir()))
+
+
+def comparison(args: argparse.Namespace) -> Comparison:
+    assets = synthetic.ensure_default_assets(args.cache_dir, log=stderr_log)
+    data = LibriSpeech(assets.data_dir)
+    data.load(range(data.total_count))
+    batches = random_batches(data, args.samples, args.max_batchsize)
+    backend = RNNTOnnxBackend()
+    backend.load(
+        BackendOptions(model_path=str(assets.onnx_dir), intra_op_threads=intra_threads(args.threads))
+    )
+    return Comparison(
+        standard_title("RNN-T Offline (embedded default)", args),
+        harness_options(args, assets.onnx_dir, assets.data_dir),
+        lambda: run_batches(backend.predict, batches, args.threads),
+        alone_name="rnnt onnxruntime backend alone",
+        null_samples=args.null_samples,
+    )
