@@ -60,7 +60,8 @@ PeakProbeDecider::PeakProbeDecider(const EffectiveSettings& s,
       min_statistical_(std::max<uint64_t>(
           1, static_cast<uint64_t>(
                  std::ceil(s.requested.server_find_peak_min_probe_fraction *
-                           static_cast<double>(full_queries_))))) {
+                           static_cast<double>(full_queries_))))),
+      samples_per_query_(std::max<uint64_t>(1, s.samples_per_query)) {
   record_.target_qps = s.target_qps;
   record_.full_probe_queries = static_cast<int64_t>(full_queries_);
   snapshot_stride_ = std::max<uint64_t>(1, full_queries_ / 512);
@@ -78,17 +79,23 @@ bool PeakProbeDecider::KeepsUp(const Snapshot& then, const Snapshot& now,
     return false;
   }
   const auto backlog = [](const Snapshot& x) {
-    return static_cast<double>(x.issued - std::min(x.issued, x.decided));
+    return static_cast<double>(x.issued - std::min(x.issued, x.completed));
   };
   const double b1 = backlog(now);
   const double b0 = backlog(then);
-  const double drain = static_cast<double>(now.decided - then.decided) / dt;
-  const double growth = (b1 - b0) / dt;  // queries per ns
+  const double drain = static_cast<double>(now.completed - then.completed) / dt;
+  // The arrivals in the window are Poisson: their count's standard
+  // deviation is its square root, so the growth is taken two of them high.
+  const double noise =
+      2.0 * std::sqrt(std::max(1.0, static_cast<double>(now.issued) -
+                                        static_cast<double>(then.issued)));
+  const double growth = (b1 - b0 + noise) / dt;  // queries per ns
   const double rate = static_cast<double>(now.issued) / elapsed;
   const double end = static_cast<double>(full_queries) / rate;
   const double at_bound = drain * static_cast<double>(bound_ns);
   const std::string trend = "the backlog went from " + Sci(b0) + " to " +
-                            Sci(b1) + " queries in " + Sci(dt / 1e9) + " s";
+                            Sci(b1) + " queries in " + Sci(dt / 1e9) + " s (+" +
+                            Sci(noise) + " for noise)";
   if (growth <= 0) {
     *why = trend + ": not growing";
     return true;
@@ -129,17 +136,19 @@ PeakProbeDecider::Verdict PeakProbeDecider::Check(
     usable_ = false;
     return Verdict::kUndecided;
   }
-  return Judge(cursor_, over_, issued, now_ns);
+  return Judge(cursor_, over_, tracker.completed() / samples_per_query_, issued,
+               now_ns);
 }
 
 PeakProbeDecider::Verdict PeakProbeDecider::Judge(uint64_t decided,
                                                   uint64_t over,
+                                                  uint64_t completed,
                                                   uint64_t issued,
                                                   int64_t now_ns) {
   cursor_ = decided;
   over_ = over;
   if (first_ns_ < 0) first_ns_ = now_ns;
-  const Snapshot here{now_ns, issued, cursor_};
+  const Snapshot here{now_ns, issued, std::min(completed, issued)};
   if (issued % snapshot_stride_ == 0) snapshots_.push_back(here);
   const auto decide = [&](bool pass, const std::string& reason) {
     record_.passed = pass;

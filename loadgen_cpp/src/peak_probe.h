@@ -17,12 +17,13 @@
 //                   issued >= MinPassing(k) + k (confidence 0.99), AND the
 //                   SUT keeps up: a SUT slower than the rate builds a
 //                   backlog that crosses the bound only later in the probe,
-//                   so the backlog (issued - n) is compared with the one at
-//                   half the elapsed time and its growth is projected to the
-//                   full probe's end; if the queries that would then arrive
-//                   after latency reaches the bound (backlog = drain rate x
-//                   bound) exceed what the full probe still allows, it does
-//                   not pass yet.
+//                   so the backlog (issued - completed) is compared with the
+//                   one at half the elapsed time; its growth, plus two
+//                   standard deviations of the arrivals' Poisson noise, is
+//                   projected to the full probe's end; if the queries that
+//                   would then arrive after latency reaches the bound
+//                   (backlog = drain rate x bound) exceed what the full
+//                   probe still allows, it does not pass yet.
 //   FAIL, binomial: P[X >= t] < 0.01 for X ~ Binomial(n, 1 - p): a SUT that
 //                   met the percentile would show this many over the bound
 //                   with probability below 1%.
@@ -66,9 +67,10 @@ class PeakProbeDecider {
 
   // The three rules on the counts (Check's second half; exposed for
   // tests): `decided` queries judged in order, `over` of them over the
-  // bound, `issued` so far. Counts only grow between calls.
-  Verdict Judge(uint64_t decided, uint64_t over, uint64_t issued,
-                int64_t now_ns);
+  // bound, `completed` queries, `issued` so far. Counts only grow between
+  // calls.
+  Verdict Judge(uint64_t decided, uint64_t over, uint64_t completed,
+                uint64_t issued, int64_t now_ns);
 
   // The probe's record so far (decided_by/reason are set once decided).
   const PeakProbe& record() const { return record_; }
@@ -81,15 +83,15 @@ class PeakProbeDecider {
   static int64_t Allowance(uint64_t n, double p);
 
   // The backlog test of PASS, on plain numbers (exposed for tests): at
-  // `now_ns`, `issued` queries and `decided` of them decided; `then_*` the
-  // same at an earlier time; `first_ns` the probe's first check. Returns
+  // `now_ns`, `issued` queries and `completed` of them completed; `then`
+  // the same at an earlier time; `first_ns` the probe's first check. Returns
   // true when the backlog's growth, projected to the full probe's end, keeps
   // the queries arriving after latency reaches `bound_ns` within `spare`
   // (what the full probe still allows over the bound). `*why` says how.
   struct Snapshot {
     int64_t now_ns = 0;
     uint64_t issued = 0;
-    uint64_t decided = 0;
+    uint64_t completed = 0;
   };
   static bool KeepsUp(const Snapshot& then, const Snapshot& now,
                       int64_t first_ns, uint64_t full_queries, int64_t bound_ns,
@@ -104,8 +106,9 @@ class PeakProbeDecider {
   const double percentile_;
   const int64_t bound_ns_;
   const uint64_t full_queries_;
-  const int64_t allowance_;          // Allowance(full_queries_)
-  const uint64_t min_statistical_;   // queries before a statistical verdict
+  const int64_t allowance_;         // Allowance(full_queries_)
+  const uint64_t min_statistical_;  // queries before a statistical verdict
+  const uint64_t samples_per_query_;
   uint64_t cursor_ = 0;              // decided queries: n
   uint64_t over_ = 0;                // of those, over the bound: t
   uint64_t last_binomial_over_ = 0;  // t at the last binomial test
