@@ -12,6 +12,7 @@ import time
 import loadgen as lg
 import pytest
 from lg_helpers import SUMMARY, detail_values, log_settings_in, quick_settings, read_detail
+from loadgen.harness.report import format_peak_probes, peak_probe_dict
 
 WORKERS = 2
 SERVICE_S = 0.01
@@ -104,12 +105,19 @@ def test_probes_stop_early_and_the_peak_is_below_the_capacity(tmp_path):
     assert wall < 2.0 * len(probes)
     # The summary JSON and the detail log carry the probes.
     doc = json.loads((tmp_path / "mlperf_log_summary.json").read_text())
-    assert doc["peak_qps"] == result.peak_qps
+    assert doc["peak_qps"] == pytest.approx(result.peak_qps, abs=1e-3)
     assert [p["decided_by"] for p in doc["peak_probes"]] == [p.decided_by for p in probes]
     assert [p["queries_issued"] for p in doc["peak_probes"]] == [p.queries_issued for p in probes]
     messages = detail_values(read_detail(tmp_path / "mlperf_log_detail.txt"), "generic_message")
     assert sum("FindPeakPerformance probe " in m for m in messages) == len(probes)
     assert "Mode     : FindPeakPerformance" in (tmp_path / SUMMARY).read_text()
+    # The harness's table (run.py --find-peak-performance): a header, a row a
+    # probe, a total.
+    lines = format_peak_probes([peak_probe_dict(p) for p in probes])
+    assert len(lines) == len(probes) + 2
+    assert "decided by" in lines[0]
+    assert lines[1].split()[:4] == ["0", f"{probes[0].target_qps:.3f}", "PASS", probes[0].decided_by]
+    assert lines[-1].strip().startswith(f"{len(probes)} probes")
 
 
 def test_without_stop_early_every_probe_runs_its_duration(tmp_path):
