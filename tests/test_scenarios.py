@@ -150,7 +150,8 @@ def test_find_peak_performance_brackets_the_peak_within_the_requested_precision(
     finally:
         lg.DestroySUT(sut)
         lg.DestroyQSL(qsl)
-    probes = [(p.target_qps, p.perf_constraints_met) for p in result.performance]
+    assert len(result.peak_probes) == len(result.performance)
+    probes = [(p.target_qps, p.passed) for p in result.peak_probes]
     assert probes[0] == (100, True)
     assert len(probes) >= 3
     assert (result.peak_qps, True) in probes

@@ -272,6 +272,40 @@ void CompletionTracker::FoldStragglers(bool force) {
   straggler_cursor_ = it == straggler_table_.end() ? 0 : it->first;
 }
 
+bool CompletionTracker::AdvanceDecided(uint64_t* cursor, int64_t now_ns,
+                                       int64_t bound_ns, uint64_t* over) const {
+  const uint64_t reg_q = (registered_ + spq_ - 1) / spq_;
+  while (*cursor < reg_q) {
+    const uint64_t qi = *cursor;
+    const uint64_t b = qi * spq_;
+    // A window position is reused once the sample `window` later is
+    // registered; the exact region of an auto switch keeps its positions.
+    if (switched_at_ != kNever && b >= switched_at_ &&
+        registered_ - b > rec_.window) {
+      return false;
+    }
+    const int64_t scheduled = queries_.Get(QPos(qi)).scheduled_ns;
+    int64_t last_done = kStateBase;
+    bool outstanding = false;
+    for (uint64_t i = b; i < QueryEnd(qi); ++i) {
+      const int64_t w =
+          slots_.Get(Pos(i)).done_ns.load(std::memory_order_acquire);
+      // Pending, being claimed or moved to the straggler table: outstanding.
+      if (IsState(w)) {
+        outstanding = true;
+        break;
+      }
+      last_done = std::max(last_done, w);
+    }
+    const int64_t latency =
+        outstanding ? now_ns - scheduled : last_done - scheduled;
+    if (outstanding && latency <= bound_ns) break;
+    if (latency > bound_ns) ++*over;
+    ++*cursor;
+  }
+  return true;
+}
+
 void CompletionTracker::ClosePhase() {
   tag_.store(0, std::memory_order_seq_cst);
   // A completer that read the old tag entered the gate before that read;

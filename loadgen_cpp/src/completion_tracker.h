@@ -93,6 +93,16 @@ class CompletionTracker {
   void Publish(uint64_t samples) {
     issued_.store(samples, std::memory_order_release);
   }
+  // Peak-search probes, while the phase runs: moves `*cursor` (a query
+  // index) past each registered query whose latency is decided: completed
+  // (latency: its last sample's completion - its scheduled time), or still
+  // outstanding more than `bound_ns` after its scheduled time (whatever
+  // happens, its latency exceeds the bound). Adds 1 to `*over` for each
+  // latency above the bound. Stops at the first query not decided. Returns
+  // false when the records at `*cursor` may have been reused (streaming:
+  // the cursor fell a whole window behind); then nothing is counted.
+  bool AdvanceDecided(uint64_t* cursor, int64_t now_ns, int64_t bound_ns,
+                      uint64_t* over) const;
   // Ends the phase: later completions are unknown ids. Returns once no
   // completer that could have seen the phase is inside the gate.
   void ClosePhase();

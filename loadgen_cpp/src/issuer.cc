@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "check.h"
+#include "peak_probe.h"
 
 namespace mlperf {
 namespace internal {
@@ -217,6 +218,19 @@ RunMeasurements IssuePhase(IssueContext* ctx, const EffectiveSettings& s,
   if (!record_warning.empty())
     control->AddWarning("warning_generic_message", record_warning);
 
+  // A peak-search probe decides its verdict as it runs (Server latency
+  // bound only: token latencies have two bounds, so those probes run their
+  // full duration).
+  std::unique_ptr<PeakProbeDecider> decider;
+  if (ctx->probe != nullptr && !accuracy) {
+    const uint64_t full = FullProbeQueries(s, set);
+    ctx->probe->full_probe_queries = static_cast<int64_t>(full);
+    if (s.scenario == TestScenario::Server && !s.use_token_latencies &&
+        s.requested.server_find_peak_stop_early) {
+      decider = std::make_unique<PeakProbeDecider>(s, full);
+    }
+  }
+
   uint64_t queries = 0;
   uint64_t samples = 0;
   const int64_t start = clock->NowNs();
@@ -291,7 +305,32 @@ RunMeasurements IssuePhase(IssueContext* ctx, const EffectiveSettings& s,
                             std::to_string(duration_ns));
       break;
     }
+    if (decider != nullptr) {
+      const auto verdict = decider->Check(*tracker, queries, clock->NowNs());
+      if (verdict != PeakProbeDecider::Verdict::kUndecided) {
+        const bool pass = verdict == PeakProbeDecider::Verdict::kPass;
+        m.early_end_reason = std::string("Peak-search probe decided: ") +
+                             (pass ? "PASS" : "FAIL");
+        detail->Add("generic_message",
+                    JsonString("Ending early: peak-search probe decided " +
+                               std::string(pass ? "PASS" : "FAIL") + " after " +
+                               std::to_string(queries) +
+                               " queries: " + decider->record().reason),
+                    clock->NowNs());
+        break;
+      }
+    }
     control->PollIfDue();
+  }
+  if (decider != nullptr) {
+    *ctx->probe = decider->record();
+    if (!decider->usable()) {
+      detail->Add("generic_message",
+                  JsonString("Peak-search probe: the latency records fell a "
+                             "streaming window behind; it ran its full "
+                             "duration."),
+                  clock->NowNs());
+    }
   }
 
   // The SUT has had the samples; free the query (Offline: 16 B per sample)

@@ -38,6 +38,10 @@ struct IssueContext {
   // Writes the accuracy-log entries gathered so far (streaming mode calls it
   // as it goes, so sampled entries do not pile up over a long run).
   std::function<void()> flush_accuracy_log;
+  // Non-null for a FindPeakPerformance probe: the phase stops issuing once
+  // its verdict is decided (peak_probe.h) and says so here (decided_by
+  // stays empty when it ran its full duration). Null for every other phase.
+  PeakProbe* probe = nullptr;
 };
 
 // What a phase leaves behind besides its measurements (for the trace).

@@ -83,6 +83,27 @@ std::string PerformanceJson(const PerformanceResult& r, bool tokens) {
   return o.Close();
 }
 
+std::string ProbesJson(const std::vector<PeakProbe>& probes) {
+  std::string out = "[";
+  for (size_t k = 0; k < probes.size(); ++k) {
+    const PeakProbe& p = probes[k];
+    out += (k ? ",\n    " : "\n    ") +
+           JsonObject()
+               .Num("target_qps", p.target_qps)
+               .Bool("passed", p.passed)
+               .Str("decided_by", p.decided_by)
+               .Str("reason", p.reason)
+               .Int("queries_issued", p.queries_issued)
+               .Int("queries_completed", p.queries_completed)
+               .Int("decided_queries", p.decided_queries)
+               .Int("overlatency_queries", p.overlatency_queries)
+               .Int("full_probe_queries", p.full_probe_queries)
+               .Num("seconds", p.seconds)
+               .Close();
+  }
+  return out + (probes.empty() ? "]" : "\n  ]");
+}
+
 std::string SettingsJson(const EffectiveSettings& e) {
   return JsonObject()
       .UInt("samples_per_query", e.samples_per_query)
@@ -149,8 +170,10 @@ std::string RenderSummaryJson(const TestResult& result,
                .Int("samples_issued", result.accuracy_samples_issued)
                .Int("samples_completed", result.accuracy_samples_completed)
                .Close());
-  if (s.mode == TestMode::FindPeakPerformance)
-    o.Num("peak_qps", result.peak_qps);
+  if (s.mode == TestMode::FindPeakPerformance) {
+    o.Num("peak_qps", result.peak_qps)
+        .Raw("peak_probes", ProbesJson(result.peak_probes));
+  }
   std::string perf = "[";
   for (size_t k = 0; k < result.performance.size(); ++k) {
     perf += (k ? ",\n    " : "\n    ") +

@@ -49,7 +49,8 @@ void Run::WriteAccuracyEntries() {
 }
 
 RunMeasurements Run::RunPhase(const EffectiveSettings& s,
-                              const LoadableSet& set, bool accuracy) {
+                              const LoadableSet& set, bool accuracy,
+                              PeakProbe* probe) {
   IssueContext ctx;
   ctx.sut = sut_;
   ctx.clock = clock_;
@@ -61,6 +62,7 @@ RunMeasurements Run::RunPhase(const EffectiveSettings& s,
   ctx.sequence_next = sequence_next_;
   ctx.trace = log_settings_.enable_trace;
   ctx.flush_accuracy_log = [this] { WriteAccuracyEntries(); };
+  ctx.probe = probe;
   const uint64_t seq_base = sequence_next_;
   PhaseTimes times;
   RunMeasurements m = IssuePhase(&ctx, s, set, accuracy, &times);
@@ -210,8 +212,8 @@ TestResult Run::Execute() {
 
   ModeContext modes;
   modes.run_phase = [this](const EffectiveSettings& s, const LoadableSet& set,
-                           bool accuracy) {
-    return RunPhase(s, set, accuracy);
+                           bool accuracy, PeakProbe* probe) {
+    return RunPhase(s, set, accuracy, probe);
   };
   modes.qsl = qsl_;
   modes.control = &control_;

@@ -98,7 +98,7 @@ class Run {
 
   void Prepare(uint64_t total, uint64_t perf);
   RunMeasurements RunPhase(const EffectiveSettings& s, const LoadableSet& set,
-                           bool accuracy);
+                           bool accuracy, PeakProbe* probe);
   void Finish();
   void WriteDetail();
   void WriteAccuracyEntries();

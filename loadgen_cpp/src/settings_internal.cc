@@ -134,6 +134,12 @@ void ValidateSettings(const TestSettings& s, uint64_t qsl_total,
                  s.server_find_peak_qps_decimals_of_precision,
                  "use 0 to 9 decimals");
         }
+        if (!(s.server_find_peak_min_probe_fraction >= 0.0 &&
+              s.server_find_peak_min_probe_fraction <= 1.0)) {
+          Reject("server_find_peak_min_probe_fraction",
+                 s.server_find_peak_min_probe_fraction,
+                 "it is a share of a probe's queries, in [0, 1]");
+        }
       }
       break;
     case TestScenario::Offline: {

@@ -35,7 +35,7 @@ void RunAccuracyMode(ModeContext* ctx, const EffectiveSettings& s) {
                              [&] { ctx->qsl->LoadSamplesToRam(set.set); })) {
       break;
     }
-    RunMeasurements m = ctx->run_phase(s, set, /*accuracy=*/true);
+    RunMeasurements m = ctx->run_phase(s, set, /*accuracy=*/true, nullptr);
     ctx->result->accuracy_samples_issued +=
         static_cast<int64_t>(m.samples_issued);
     ctx->result->accuracy_samples_completed +=
@@ -47,7 +47,8 @@ void RunAccuracyMode(ModeContext* ctx, const EffectiveSettings& s) {
 }
 
 PerformanceResult RunPerformanceMode(ModeContext* ctx,
-                                     const EffectiveSettings& s, bool report) {
+                                     const EffectiveSettings& s, bool report,
+                                     PeakProbe* probe) {
   Note(ctx, "Starting performance mode");
   RunControl* control = ctx->control;
   auto sets = GenerateLoadableSets(s, s.performance_sample_count);
@@ -70,7 +71,7 @@ PerformanceResult RunPerformanceMode(ModeContext* ctx,
               << std::chrono::system_clock::to_time_t(wall_start) << "\n"
               << std::flush;
   }
-  RunMeasurements m = ctx->run_phase(s, set, /*accuracy=*/false);
+  RunMeasurements m = ctx->run_phase(s, set, /*accuracy=*/false, probe);
   if (s.print_timestamps) {
     std::cout << "Loadgen :: Perf mode stop. system_clock Timestamp = "
               << std::chrono::system_clock::to_time_t(
@@ -99,12 +100,12 @@ std::string Field(const EffectiveSettings& s) {
 }  // namespace
 
 PeakSearch FindPeak(const EffectiveSettings& base,
-                    const PerformanceResult& base_result, const Probe& probe,
+                    const ProbeOutcome& base_outcome, const Probe& probe,
                     const std::function<void(const std::string&)>& note,
                     const std::function<bool()>& aborting) {
   PeakSearch out;
   EffectiveSettings lower = base;
-  PerformanceResult lower_r = base_result;
+  PerformanceResult lower_r = base_outcome.result;
   const double step = base.requested.server_find_peak_qps_boundary_step_size;
   EffectiveSettings upper;
   // Widen geometrically until a probe fails.
@@ -112,11 +113,11 @@ PeakSearch FindPeak(const EffectiveSettings& base,
     upper = WithTargetQps(lower, lower.target_qps * (1.0 + step));
     note("FindBoundaries: Checking fields [" + Field(lower) + ", " +
          Field(upper) + ")");
-    PerformanceResult ur = probe(upper);
+    ProbeOutcome uo = probe(upper);
     if (aborting()) return out;
-    if (!ur.perf_constraints_met) break;
+    if (!uo.passed) break;
     lower = upper;
-    lower_r = ur;
+    lower_r = std::move(uo.result);
   }
   note("FindPeakPerformance: Found boundaries: [" + Field(lower) + ", " +
        Field(upper) + ")");
@@ -129,11 +130,11 @@ PeakSearch FindPeak(const EffectiveSettings& base,
         WithTargetQps(lower, (lower.target_qps + upper.target_qps) / 2.0);
     note("FindPeakPerformanceBinarySearch: Testing the mid value of bounds [" +
          Field(lower) + ", " + Field(upper) + "): " + Field(mid));
-    PerformanceResult mr = probe(mid);
+    ProbeOutcome mo = probe(mid);
     if (aborting()) return out;
-    if (mr.perf_constraints_met) {
+    if (mo.passed) {
       lower = mid;
-      lower_r = mr;
+      lower_r = std::move(mo.result);
     } else {
       upper = mid;
     }
@@ -145,28 +146,86 @@ PeakSearch FindPeak(const EffectiveSettings& base,
   return out;
 }
 
+namespace {
+
+// One probe: a performance run at s.target_qps that stops once decided; its
+// result and record go into the test's result, a line into the detail log.
+ProbeOutcome RunProbe(ModeContext* ctx, const EffectiveSettings& s) {
+  PeakProbe rec;
+  rec.target_qps = s.target_qps;
+  const int64_t t0 = ctx->clock->NowNs();
+  PerformanceResult r = RunPerformanceMode(ctx, s, false, &rec);
+  rec.seconds = static_cast<double>(ctx->clock->NowNs() - t0) / 1e9;
+  rec.queries_issued = r.queries_issued;
+  rec.queries_completed = r.samples_completed;  // Server: a sample a query
+  const std::string pct = StreamString(s.target_latency_percentile * 100);
+  if (rec.decided_by.empty()) {
+    rec.decided_by = "duration";
+    rec.passed = r.perf_constraints_met && !ctx->control->Aborting();
+    rec.decided_queries = r.queries_issued;
+    rec.overlatency_queries = r.overlatency_query_count;
+    rec.reason = std::string(r.early_end_reason.empty()
+                                 ? "ran its full duration"
+                                 : "ended early (" + r.early_end_reason + ")") +
+                 ": the " + pct + "th percentile latency is " +
+                 (r.perf_constraints_met ? "within" : "over") + " the bound";
+  } else {
+    r.invalid_reasons.insert(
+        r.invalid_reasons.begin(),
+        "A peak-search probe, not an official performance run: it stopped "
+        "once its verdict was decided (" +
+            std::string(rec.passed ? "PASS" : "FAIL") + ": " + rec.reason +
+            ").");
+  }
+  ctx->detail->Add(
+      "generic_message",
+      JsonString("FindPeakPerformance probe " +
+                 std::to_string(ctx->result->peak_probes.size()) + ": " +
+                 Field(s) + ": " + (rec.passed ? "PASS" : "FAIL") +
+                 ", decided by " + rec.decided_by + " after " +
+                 std::to_string(rec.queries_issued) + " of " +
+                 std::to_string(rec.full_probe_queries) + " queries, " +
+                 FixedString(rec.seconds, 3) + " s: " + rec.reason),
+      ctx->clock->NowNs());
+  ctx->result->performance.push_back(r);
+  ctx->result->peak_probes.push_back(rec);
+  return ProbeOutcome{std::move(r), rec.passed};
+}
+
+}  // namespace
+
 void RunFindPeakMode(ModeContext* ctx, const EffectiveSettings& base) {
   Note(ctx, "Starting FindPeakPerformance mode");
+  const TestSettings& t = base.requested;
+  const bool early = t.server_find_peak_stop_early && !base.use_token_latencies;
+  Note(ctx,
+       std::string("FindPeakPerformance: peak-search probes are not official "
+                   "performance runs; run PerformanceOnly at the peak for a "
+                   "result. ") +
+           (early ? "Each probe stops once its verdict is decided: FAIL as "
+                    "soon as more queries are over the latency bound than a "
+                    "full probe allows; after " +
+                        StreamString(t.server_find_peak_min_probe_fraction *
+                                     100) +
+                        "% of a full probe's queries, PASS once early "
+                        "stopping certifies the percentile, or FAIL once the "
+                        "binomial bound does."
+                  : "Each probe runs its full duration."));
   Note(ctx, "FindPeakPerformance: Check validity of the base settings field: " +
                 Field(base));
-  PerformanceResult base_r = RunPerformanceMode(ctx, base, false);
-  ctx->result->performance.push_back(base_r);
+  const ProbeOutcome base_o = RunProbe(ctx, base);
   if (ctx->control->Aborting()) return;
-  if (!base_r.perf_constraints_met) {
+  if (!base_o.passed) {
     ctx->control->AddError(
         "error_runtime",
         "FindPeakPerformance: Initial lower bound does not satisfy "
         "performance constraints, msg: Reduce target QPS to improve latency.");
-    Report(ctx, base_r, base);
+    Report(ctx, base_o.result, base);
     return;
   }
   const PeakSearch peak = FindPeak(
-      base, base_r,
-      [ctx](const EffectiveSettings& s) {
-        PerformanceResult r = RunPerformanceMode(ctx, s, false);
-        ctx->result->performance.push_back(r);
-        return r;
-      },
+      base, base_o,
+      [ctx](const EffectiveSettings& s) { return RunProbe(ctx, s); },
       [ctx](const std::string& text) { Note(ctx, text); },
       [ctx] { return ctx->control->Aborting(); });
   if (!peak.finished) return;

@@ -2,7 +2,8 @@
 // sample once, per loadable set), PerformanceOnly (one timed run),
 // SubmissionRun (both) and FindPeakPerformance, which is FindPeak: a search
 // for the highest target qps that still meets the latency constraints, over
-// any probe function (tests drive it with a synthetic probe).
+// any probe function (tests drive it with a synthetic probe). Its probes
+// stop as soon as their verdict is decided (peak_probe.h).
 #ifndef LOADGEN_SRC_TEST_MODES_H_
 #define LOADGEN_SRC_TEST_MODES_H_
 
@@ -25,7 +26,7 @@ struct ModeContext {
   // Issues one phase over a loaded set, then writes its trace events and
   // accuracy-log entries.
   std::function<RunMeasurements(const EffectiveSettings&, const LoadableSet&,
-                                bool accuracy)>
+                                bool accuracy, PeakProbe* probe)>
       run_phase;
   QuerySampleLibrary* qsl = nullptr;
   RunControl* control = nullptr;
@@ -38,23 +39,29 @@ struct ModeContext {
 
 void RunAccuracyMode(ModeContext* ctx, const EffectiveSettings& s);
 // One performance run; with `report`, its summary block and result records
-// are written.
+// are written. With `probe`, it is a peak-search probe (IssueContext::probe).
 PerformanceResult RunPerformanceMode(ModeContext* ctx,
-                                     const EffectiveSettings& s, bool report);
+                                     const EffectiveSettings& s, bool report,
+                                     PeakProbe* probe = nullptr);
 void RunFindPeakMode(ModeContext* ctx, const EffectiveSettings& base);
 
-// The search of FindPeakPerformance. From a `base` whose result met the
-// constraints, widens geometrically (target_qps x (1 + step)) until a probe
-// fails, then bisects until the bounds agree to the requested decimals.
-// `note` receives the progress messages; `aborting` stops the search.
+// The search of FindPeakPerformance. From a `base` whose probe passed,
+// widens geometrically (target_qps x (1 + step)) until a probe fails, then
+// bisects until the bounds agree to the requested decimals (the reference's
+// search, step for step). `note` receives the progress messages; `aborting`
+// stops the search.
+struct ProbeOutcome {
+  PerformanceResult result;
+  bool passed = false;
+};
 struct PeakSearch {
   bool finished = false;  // false: aborted on the way
   EffectiveSettings peak;
   PerformanceResult peak_result;
 };
-using Probe = std::function<PerformanceResult(const EffectiveSettings&)>;
+using Probe = std::function<ProbeOutcome(const EffectiveSettings&)>;
 PeakSearch FindPeak(const EffectiveSettings& base,
-                    const PerformanceResult& base_result, const Probe& probe,
+                    const ProbeOutcome& base_outcome, const Probe& probe,
                     const std::function<void(const std::string&)>& note,
                     const std::function<bool()>& aborting);
 

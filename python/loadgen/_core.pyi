@@ -113,6 +113,8 @@ class TestSettings:
     server_coalesce_queries: bool
     server_find_peak_qps_decimals_of_precision: int
     server_find_peak_qps_boundary_step_size: float
+    server_find_peak_stop_early: bool
+    server_find_peak_min_probe_fraction: float
     server_max_async_queries: int
     server_num_issue_query_threads: int
     offline_expected_qps: float
@@ -290,6 +292,31 @@ class PerformanceResult:
     @property
     def stragglers(self) -> int: ...
 
+class PeakProbe:
+    """One FindPeakPerformance probe (not an official performance run)."""
+
+    @property
+    def target_qps(self) -> float: ...
+    @property
+    def passed(self) -> bool: ...
+    @property
+    def decided_by(self) -> str:
+        """ "pass"/"fail" (stopped once decided) or "duration" (ran it all)."""
+    @property
+    def reason(self) -> str: ...
+    @property
+    def queries_issued(self) -> int: ...
+    @property
+    def queries_completed(self) -> int: ...
+    @property
+    def decided_queries(self) -> int: ...
+    @property
+    def overlatency_queries(self) -> int: ...
+    @property
+    def full_probe_queries(self) -> int: ...
+    @property
+    def seconds(self) -> float: ...
+
 class TestResult:
     @property
     def performance(self) -> list[PerformanceResult]: ...
@@ -311,6 +338,8 @@ class TestResult:
     def abort_reason(self) -> str: ...
     @property
     def peak_qps(self) -> float: ...
+    @property
+    def peak_probes(self) -> list[PeakProbe]: ...
     @property
     def summary_path(self) -> str: ...
     @property

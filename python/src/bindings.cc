@@ -520,6 +520,10 @@ PYBIND11_MODULE(_core, m) {
                      &TestSettings::server_find_peak_qps_decimals_of_precision)
       .def_readwrite("server_find_peak_qps_boundary_step_size",
                      &TestSettings::server_find_peak_qps_boundary_step_size)
+      .def_readwrite("server_find_peak_stop_early",
+                     &TestSettings::server_find_peak_stop_early)
+      .def_readwrite("server_find_peak_min_probe_fraction",
+                     &TestSettings::server_find_peak_min_probe_fraction)
       .def_readwrite("server_max_async_queries",
                      &TestSettings::server_max_async_queries)
       .def_readwrite("server_num_issue_query_threads",
@@ -665,13 +669,30 @@ PYBIND11_MODULE(_core, m) {
                                                                    ">";
                                                           });
 
+  py::class_<PeakProbe>(m, "PeakProbe")
+      .def_readonly("target_qps", &PeakProbe::target_qps)
+      .def_readonly("passed", &PeakProbe::passed)
+      .def_readonly("decided_by", &PeakProbe::decided_by)
+      .def_readonly("reason", &PeakProbe::reason)
+      .def_readonly("queries_issued", &PeakProbe::queries_issued)
+      .def_readonly("queries_completed", &PeakProbe::queries_completed)
+      .def_readonly("decided_queries", &PeakProbe::decided_queries)
+      .def_readonly("overlatency_queries", &PeakProbe::overlatency_queries)
+      .def_readonly("full_probe_queries", &PeakProbe::full_probe_queries)
+      .def_readonly("seconds", &PeakProbe::seconds)
+      .def("__repr__", [](const PeakProbe& p) {
+        return "<PeakProbe " + std::to_string(p.target_qps) + " qps " +
+               (p.passed ? "PASS" : "FAIL") + " by " + p.decided_by + ">";
+      });
+
   py::class_<TestResult>(m, "TestResult")
 #define LG_RO(f) .def_readonly(#f, &TestResult::f)
-      LG_RO(performance) LG_RO(has_accuracy) LG_RO(accuracy_samples_issued)
-          LG_RO(accuracy_samples_completed) LG_RO(num_errors) LG_RO(
-              num_warnings) LG_RO(errors) LG_RO(aborted) LG_RO(abort_reason)
-              LG_RO(peak_qps) LG_RO(summary_path) LG_RO(detail_path) LG_RO(
-                  accuracy_path) LG_RO(trace_path) LG_RO(summary_json_path)
+      LG_RO(performance) LG_RO(has_accuracy) LG_RO(
+          accuracy_samples_issued) LG_RO(accuracy_samples_completed)
+          LG_RO(num_errors) LG_RO(num_warnings) LG_RO(errors) LG_RO(
+              aborted) LG_RO(abort_reason) LG_RO(peak_qps) LG_RO(peak_probes)
+              LG_RO(summary_path) LG_RO(detail_path) LG_RO(accuracy_path) LG_RO(
+                  trace_path) LG_RO(summary_json_path)
 #undef LG_RO
                   .def_property_readonly("valid",
                                          [](const TestResult& r) {

@@ -94,7 +94,9 @@ struct PerformanceResult {
   // Why issuing stopped before the minimums were both met: "Max query count
   // reached", "Max test duration reached", "Too many outstanding queries";
   // empty when the run ended naturally. (These are logged as error_runtime,
-  // as the reference does, but are not faults of the SUT.)
+  // as the reference does, but are not faults of the SUT.) A FindPeak probe
+  // that stopped early says "Peak-search probe decided: PASS" (or FAIL),
+  // which is not logged as an error.
   std::string early_end_reason;
   int64_t queries_issued = 0;
   int64_t samples_issued = 0;
@@ -139,6 +141,28 @@ struct PerformanceResult {
   int64_t stragglers = 0;
 };
 
+// One probe of FindPeakPerformance (extension): a Server performance run at
+// one target rate that ends as soon as its verdict is decided (see
+// TestSettings::server_find_peak_stop_early). Not an official performance
+// run. Its PerformanceResult is the entry of TestResult::performance with the
+// same index.
+struct PeakProbe {
+  double target_qps = 0;
+  bool passed = false;
+  // "pass" or "fail" (decided early), or "duration" (ran its full duration
+  // and was judged like a performance run: percentile latency <= bound).
+  std::string decided_by;
+  std::string reason;  // the rule that decided, with its numbers
+  int64_t queries_issued = 0;
+  int64_t queries_completed = 0;
+  // The queries judged when it was decided (the oldest ones, in order: each
+  // completed, or outstanding past the bound) and how many were over it.
+  int64_t decided_queries = 0;
+  int64_t overlatency_queries = 0;
+  int64_t full_probe_queries = 0;  // what the full duration would issue
+  double seconds = 0;              // on the run's clock, loading included
+};
+
 // Everything a test produced, besides the log files.
 struct TestResult {
   std::vector<PerformanceResult> performance;  // in run order
@@ -151,6 +175,9 @@ struct TestResult {
   bool aborted = false;             // AbortTest, an exception, the watchdog
   std::string abort_reason;
   double peak_qps = 0;  // FindPeakPerformance
+  // FindPeakPerformance: every probe in run order, the base one first; the
+  // peak's result is the last passing probe at peak_qps.
+  std::vector<PeakProbe> peak_probes;
   std::string summary_path;
   std::string detail_path;
   std::string accuracy_path;

@@ -67,6 +67,20 @@ struct TestSettings {
   double server_find_peak_qps_boundary_step_size = 1;
   uint64_t server_max_async_queries = 0;  // 0: unlimited
   uint64_t server_num_issue_query_threads = 0;
+  // Extension: FindPeakPerformance probes end as soon as their verdict at
+  // the probed rate is decided (docs/design.md, "Peak search that stops
+  // early"): PASS once early stopping certifies the latency percentile
+  // (counting every outstanding query as over the bound), FAIL once more
+  // queries are over the bound than a full probe allows, or than the
+  // percentile allows with the rules' 99% confidence. false: every probe
+  // runs its full duration, as the reference does. Probes are never
+  // official performance runs either way.
+  bool server_find_peak_stop_early = true;
+  // Extension: the share of a full probe's queries a probe issues at least
+  // before a statistical verdict (PASS, or FAIL by the binomial bound) may
+  // end it, so a SUT's warm-up or a queue still filling is seen; a FAIL
+  // that no later query could undo ends a probe at any time. In [0, 1].
+  double server_find_peak_min_probe_fraction = 0.25;
 
   // Offline.
   double offline_expected_qps = 1;

@@ -25,7 +25,7 @@ from .precision import apply as apply_precision
 from .precision import check_supported as check_precision
 from .precision import compare_with_fp32, fp32_reference, target_fractions
 from .qsl import DatasetQSL
-from .report import PerformanceSummary, Progress, RunReport, report_to_json
+from .report import PerformanceSummary, Progress, RunReport, peak_probe_dict, report_to_json
 from .settings import RunOptions, cpu_count, make_settings
 from .sizing import Sizing, size_run, write_user_conf
 from .sut import InlineSUT, Postprocess, Respond, SortKey, ThreadedSUT
@@ -387,6 +387,7 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
     report.loadgen_errors = list(result.errors)
     if plan.settings.mode == _core.TestMode.FindPeakPerformance:
         report.peak_qps = float(result.peak_qps)
+        report.peak_probes = [peak_probe_dict(p) for p in result.peak_probes]
     report.logs = {
         k: v
         for k, v in (

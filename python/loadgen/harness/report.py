@@ -146,6 +146,8 @@ class RunReport:
     warnings: list[str] = field(default_factory=list)
     performance: PerformanceSummary | None = None
     peak_qps: float | None = None
+    # FindPeakPerformance: one dict per probe (the names of _core.PeakProbe), in run order.
+    peak_probes: list[dict[str, Any]] = field(default_factory=list)
     accuracy: AccuracyResult | None = None
     accuracy_samples: int = 0
     logs: dict[str, str] = field(default_factory=dict)
@@ -184,7 +186,7 @@ class RunReport:
 # other names: they are in mlperf_log_summary.json (schema loadgen.summary/N),
 # which results.json names (logs.summary_json) and embeds (loadgen_summary).
 RESULTS_SCHEMA = "loadgen.harness.results/1"
-_LOADGEN_FIGURES = ("performance", "peak_qps", "loadgen_errors", "aborted", "accuracy_samples")
+_LOADGEN_FIGURES = ("performance", "peak_qps", "peak_probes", "loadgen_errors", "aborted", "accuracy_samples")
 
 
 def report_to_json(report: RunReport) -> dict[str, Any]:
@@ -209,6 +211,42 @@ def run_kind(r: RunReport) -> str:
     if r.mode == "AccuracyOnly":
         return "accuracy run: every sample once"
     return "official settings" if r.official else "SHORT RUN (not an official result)"
+
+
+PEAK_PROBE_FIELDS = (
+    "target_qps",
+    "passed",
+    "decided_by",
+    "reason",
+    "queries_issued",
+    "queries_completed",
+    "decided_queries",
+    "overlatency_queries",
+    "full_probe_queries",
+    "seconds",
+)
+
+
+def peak_probe_dict(probe: Any) -> dict[str, Any]:
+    """A _core.PeakProbe as plain values (results.json, the table)."""
+    return {name: getattr(probe, name) for name in PEAK_PROBE_FIELDS}
+
+
+def format_peak_probes(probes: list[dict[str, Any]]) -> list[str]:
+    """The probes of a peak search as a table: rate, verdict, what decided it,
+    queries issued of the full probe's, seconds."""
+    if not probes:
+        return []
+    lines = [f"  #  {'target QPS':>12}  verdict  {'decided by':<10}  {'queries':>17}  {'seconds':>8}"]
+    for k, p in enumerate(probes):
+        queries = f"{p['queries_issued']}/{p['full_probe_queries']}"
+        verdict = "PASS" if p["passed"] else "FAIL"
+        lines.append(
+            f"{k:>3}  {p['target_qps']:>12.3f}  {verdict:<7}  {p['decided_by']:<10}  {queries:>17}  {p['seconds']:>8.3f}"
+        )
+    total = sum(p["seconds"] for p in probes)
+    lines.append(f"     {len(probes)} probes, {total:.3f} s")
+    return lines
 
 
 def format_report(r: RunReport) -> str:
@@ -239,6 +277,8 @@ def format_report(r: RunReport) -> str:
             )
     if r.peak_qps is not None:
         rows.append(("peak QPS", f"{r.peak_qps:.3f}"))
+    for line in format_peak_probes(r.peak_probes):
+        rows.append(("probes" if line.startswith("  #") else "", line))
     if r.accuracy is not None:
         rows.append(("accuracy", r.accuracy.line))
         rows.append(("", r.accuracy.target_line()))
