@@ -420,3 +420,18 @@ def test_record_mode_flag_reaches_the_settings():
         assert ts.record_mode == mode
     with pytest.raises(ValueError, match="record_mode = 'fast'"):
         RunOptions(record_mode="fast")
+
+
+def test_progress_counts_only_what_came_after_it_started():
+    # The sizing probes and the warm-up go through the same SUT object as the timed run, so its
+    # counters start above zero; the progress line must count from its own start.
+    import io
+
+    from loadgen.harness.report import Progress
+
+    counts = [7, 9, 9]
+    out = io.StringIO()
+    with Progress(lambda: tuple(counts), stream=out, interval_s=0.01):
+        counts[:] = [10, 13, 12]
+    last = out.getvalue().strip().splitlines()[-1]
+    assert "queries issued 3; samples issued 4, completed 3;" in last

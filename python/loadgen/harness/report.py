@@ -24,10 +24,12 @@ class Progress:
     """Prints queries and samples issued, samples completed and the current
     rate every ``interval_s``.
 
-    ``counts`` returns (queries issued, samples issued, samples completed). On
-    a terminal the
-    line is rewritten in place; otherwise a line is printed every
-    ``interval_s * 10`` (so CI logs stay short).
+    ``counts`` returns (queries issued, samples issued, samples completed)
+    since the SUT was made; the line shows them since the progress started,
+    so that work done earlier through the same SUT (the warm-up, the sizing
+    probes) is not counted as this test's. On a terminal the line is
+    rewritten in place; otherwise a line is printed every ``interval_s * 10``
+    (so CI logs stay short).
     """
 
     def __init__(
@@ -45,8 +47,14 @@ class Progress:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="harness-progress", daemon=True)
         self._width = 0
+        self._base = (0, 0, 0)
+
+    def _counts(self) -> tuple[int, int, int]:
+        q, i, c = self.counts()
+        return q - self._base[0], i - self._base[1], c - self._base[2]
 
     def __enter__(self) -> Self:
+        self._base = self.counts()
         self._thread.start()
         return self
 
@@ -55,7 +63,7 @@ class Progress:
         self._thread.join()
 
     def _line(self, t0: float, window: list[tuple[float, int]]) -> str:
-        queries, issued, completed = self.counts()
+        queries, issued, completed = self._counts()
         now = time.monotonic()
         window.append((now, completed))
         while len(window) > 2 and now - window[0][0] > 3.0:
@@ -69,7 +77,7 @@ class Progress:
 
     def _run(self) -> None:
         t0 = time.monotonic()
-        window: list[tuple[float, int]] = [(t0, self.counts()[2])]
+        window: list[tuple[float, int]] = [(t0, self._counts()[2])]
         ticks = 0
         while not self._stop.wait(self.interval_s):
             ticks += 1
