@@ -336,8 +336,8 @@ def fixed_seed_weights(c: BertConfig, seed: int = 0) -> Iterator[tuple[str, np.n
 
     BERT's initialisation: normal with std 0.02 for matrices and embeddings,
     zero biases, LayerNorm 1/0; the answer head is scaled so that its logits
-    spread over a few units (std about 2), which keeps the best span of a
-    question well ahead of the runner-up.
+    spread over a few units (std about 2). The embedded default then replaces
+    that head by one fitted to its data (answer_head.py, ``replace_onnx_weights``).
     """
     rng = np.random.default_rng(seed)
     for name, shape in parameter_shapes(c):
@@ -525,6 +525,31 @@ def write_onnx(
     onnx.checker.check_model(str(tmp))  # by path: it finds the external data beside it
     os.replace(tmp, path)
     (path.parent / CONFIG_FILE).write_text(c.to_json(), encoding="utf-8")
+
+
+def replace_onnx_weights(path: str | Path, weights: Mapping[str, np.ndarray]) -> None:
+    """Overwrite these initializers of a ``write_onnx`` file in its external data file,
+    in place (same names, shapes and offsets; the graph is untouched)."""
+    import onnx
+    from onnx import TensorProto
+
+    path = Path(path)
+    m = onnx.load(str(path), load_external_data=False)
+    todo = dict(weights)
+    for t in m.graph.initializer:
+        if t.name not in todo:
+            continue
+        arr = np.ascontiguousarray(todo.pop(t.name), dtype="<f4")
+        info = {e.key: e.value for e in t.external_data}
+        if t.data_location != TensorProto.EXTERNAL or arr.shape != tuple(t.dims):
+            raise ValueError(f"{path}: {t.name} is not an external float tensor of shape {arr.shape}")
+        if int(info["length"]) != arr.nbytes:
+            raise ValueError(f"{path}: {t.name} holds {info['length']} bytes, not {arr.nbytes}")
+        with open(path.parent / info["location"], "r+b") as f:
+            f.seek(int(info.get("offset", 0)))
+            f.write(arr.tobytes())
+    if todo:
+        raise ValueError(f"{path}: no initializers {sorted(todo)}")
 
 
 def onnx_input_shapes(path: str | Path) -> dict[str, list[int | str | None]]:
