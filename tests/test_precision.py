@@ -313,6 +313,51 @@ def test_dlrm_int8_calibrates_on_the_second_half_of_day_23(tmp_path):
     assert "MatMul, Gemm" in p["weight_transformations"] or "Gemm, MatMul" in p["weight_transformations"]
 
 
+def test_unet3d_int8_calibrates_on_the_shipped_calibration_cases(tmp_path):
+    from unet3d import synthetic
+    from unet3d.run import SPEC
+
+    assets = synthetic.ensure_default_assets(tmp_path, synthetic.TINY, log=_quiet)
+    names = (assets.data_dir / "calibration_cases.txt").read_text().split()
+    inference = json.loads((assets.data_dir / "inference_cases.json").read_text())
+    assert names == [c.name for c in synthetic.TINY.calibration] and not set(names) & set(inference)
+    patches = sum(
+        c["patches"] for c in json.loads((assets.folder / "dataset.json").read_text())["calibration_cases"]
+    )
+    p, logs = _int8_accuracy_run(
+        SPEC, tmp_path, assets.data_dir, assets.onnx_model, patch_size=synthetic.TINY.patch
+    )
+    assert p["calibration"] == f"calibration_cases.txt ({len(names)} KiTS19 cases)"
+    assert any(f"calibration: {patches}/{patches}" in s for s in logs)
+    assert set(p["targets"]) == {"99%", "99.9%"} and p["fp32_accuracy"] >= 0.999
+    # The quantizer follows the FP32 network (its logits on an inference patch); the mean DICE
+    # is not asserted: the embedded labels are a random network's arg-max, a tenth of whose
+    # voxels lead by less than 0.2 logit, so int8 noise flips some (docs/precision.md).
+    from unet3d.dataset import KiTS19
+
+    patch = synthetic.TINY.patch
+    x = KiTS19(str(assets.data_dir), str(tmp_path), patch=patch, log=_quiet).get_item(0)
+    feed = {"input": np.ascontiguousarray(x[np.newaxis, :, :patch, :patch, :patch])}
+    fp32, int8 = (
+        ort.InferenceSession(str(m), providers=["CPUExecutionProvider"]).run(None, feed)[0]
+        for m in (assets.onnx_model, p["model"])
+    )
+    assert np.corrcoef(fp32.ravel(), int8.ravel())[0, 1] >= 0.98
+    # A list naming a case the data folder lacks: a clear error.
+    bad = tmp_path / "calibration_cases.txt"
+    bad.write_text("case_00299\n")
+    opts = RunOptions(
+        precision="int8",
+        dataset_path=str(assets.data_dir),
+        model=str(assets.onnx_model),
+        cache_dir=str(tmp_path),
+        output=str(tmp_path / "bad"),
+        extra={"calibration_list": str(bad), "patch_size": synthetic.TINY.patch},
+    )
+    with pytest.raises(FileNotFoundError, match="1 of the 1 cases of .*calibration_cases.txt lack"):
+        run_benchmark(SPEC, opts, _quiet)
+
+
 # --- Weights we did not make.
 
 
