@@ -448,24 +448,25 @@ MINILM_COSINE = 0.98
 
 
 def test_real_minilm_quantized_keeps_its_sentence_embeddings(tmp_path):
-    """MiniLM-L6's encoder in our BERT graph (model.write_onnx), quantized with BERT's recipe
+    """MiniLM-L6's encoder in our BERT graph (onnx_export.write_onnx), quantized with BERT's recipe
     (Gemm + MatMul, the FFN output projections fp32), calibrated on 8 sentences and evaluated
     on 6 others. The tolerance is on what this checkpoint is for, its mean-pooled sentence
     embedding: cosine >= 0.98 to FP32 for every sentence (int8 per-tensor activations add a
     few per cent of noise to each hidden state, which pooling averages down); and the
     embeddings must still tell the sentences apart (each is nearest its own FP32 embedding)."""
     import onnx
-    from bert import model as bert_model
+    from bert import onnx_export
+    from bert.config import BertConfig
     from bert.tokenization import FullTokenizer
     from safetensors.numpy import load_file
 
     d = _minilm_dir()
-    cfg = bert_model.BertConfig.from_json(d / "config.json")
+    cfg = BertConfig.from_json(d / "config.json")
     weights = {"bert." + k: v for k, v in load_file(str(d / "model.safetensors")).items()}
     rng = np.random.default_rng(0)  # MiniLM has no QA head: a fixed-seed one, not what is checked
     weights["qa_outputs.weight"] = (rng.standard_normal((2, cfg.hidden_size)) * 0.02).astype(np.float32)
     weights["qa_outputs.bias"] = np.zeros(2, np.float32)
-    bert_model.write_onnx(weights, cfg, tmp_path / "qa.onnx")
+    onnx_export.write_onnx(weights, cfg, tmp_path / "qa.onnx")
     m = onnx.load(str(tmp_path / "qa.onnx"))
     last = f"l{cfg.num_hidden_layers - 1}_out"
     m.graph.output.append(onnx.helper.make_tensor_value_info(last, onnx.TensorProto.FLOAT, None))

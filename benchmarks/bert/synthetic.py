@@ -415,13 +415,14 @@ def ensure_default_assets(
     shrink. Built in a temporary folder and renamed into place, so an
     interrupted build leaves nothing half-made.
     """
-    from . import model as bert  # torch: needed for the answers
+    from . import config as bert_config
+    from . import onnx_export
 
-    config = config or bert.BERT_LARGE
+    config = config or bert_config.BERT_LARGE
     folder = Path(cache_dir) / f"synthetic-v{VERSION}-{config_tag(config)}-{n_questions}q"
     if (folder / "dataset.json").is_file():
         return _assets(folder, n_questions)
-    size_mb = 4 * sum(int(np.prod(s)) for _, s in bert.parameter_shapes(config)) / 1e6
+    size_mb = 4 * sum(int(np.prod(s)) for _, s in bert_config.parameter_shapes(config)) / 1e6
     log(
         f"making the embedded default (once): a synthetic SQuAD v1.1 file of {n_questions} questions, "
         f"its WordPiece vocab, and a fixed-seed BERT ({config_tag(config)}, {size_mb:.0f} MB) in {folder}"
@@ -441,10 +442,14 @@ def ensure_default_assets(
                     f"  writing the model: {done / 1e6:.0f} / {total / 1e6:.0f} MB ({time.monotonic() - t0:.0f} s)"
                 )
 
-        bert.write_onnx(bert.fixed_seed_weights(config, SEED), config, tmp / "model.onnx", progress)
+        onnx_export.write_onnx(
+            bert_config.fixed_seed_weights(config, SEED), config, tmp / "model.onnx", progress
+        )
         answers = fp32_answers(dev, vocab, tmp / "model.onnx", log)
         weight, bias = answers.head
-        bert.replace_onnx_weights(tmp / "model.onnx", {"qa_outputs.weight": weight, "qa_outputs.bias": bias})
+        onnx_export.replace_onnx_weights(
+            tmp / "model.onnx", {"qa_outputs.weight": weight, "qa_outputs.bias": bias}
+        )
         kept, dropped = _relabel(dev, answers.spans)
         feats = squad.convert_examples_to_features(squad.read_squad_examples(dev), FullTokenizer(vocab))
         windows = np.bincount([f.example_index for f in feats.features])
