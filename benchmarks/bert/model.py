@@ -26,16 +26,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import (
-    CONFIG_FILE,
-    IGNORED_KEYS,
-    INPUT_NAMES,
-    MASK_VALUE,
-    OUTPUT_NAMES,
-    BertConfig,
-    config_from_state_dict,
-)
+from . import config as cfg
+from .config import BertConfig
 from .onnx_export import load_onnx_weights
+
+INPUT_NAMES, OUTPUT_NAMES = cfg.INPUT_NAMES, cfg.OUTPUT_NAMES
 
 # The network's interface (input and output names, configuration) travels with it.
 __all__ = [
@@ -154,7 +149,7 @@ class BertModel(nn.Module):
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor
     ) -> torch.Tensor:
         # [B, 1, 1, L]: 0 for real tokens, -10000 for padding, added to the scores.
-        mask = (1.0 - attention_mask[:, None, None, :].to(torch.float32)) * MASK_VALUE
+        mask = (1.0 - attention_mask[:, None, None, :].to(torch.float32)) * cfg.MASK_VALUE
         return self.encoder(self.embeddings(input_ids, token_type_ids), mask)
 
 
@@ -185,7 +180,7 @@ class BertForQuestionAnswering(nn.Module):
 def load_state_dict(model: nn.Module, sd: Mapping[str, torch.Tensor], source: str) -> None:
     """Strict loading, except for keys of parts this network does not have (pooler,
     pre-training heads, position_ids); a clear error names what is missing or extra."""
-    kept = {k: v for k, v in sd.items() if not any(part in k for part in IGNORED_KEYS)}
+    kept = {k: v for k, v in sd.items() if not any(part in k for part in cfg.IGNORED_KEYS)}
     own = model.state_dict()
     missing = sorted(set(own) - set(kept))
     extra = sorted(set(kept) - set(own))
@@ -203,7 +198,7 @@ def load_state_dict(model: nn.Module, sd: Mapping[str, torch.Tensor], source: st
 
 
 def _config_beside(path: Path) -> BertConfig | None:
-    for name in (CONFIG_FILE, "config.json"):
+    for name in (cfg.CONFIG_FILE, "config.json"):
         if (path.parent / name).is_file():
             return BertConfig.from_json(path.parent / name)
     return None
@@ -229,7 +224,7 @@ def build_torch_model(path: str | Path) -> BertForQuestionAnswering:
             sd = sd["state_dict"]
         if not isinstance(sd, Mapping):
             raise ValueError(f"{path}: expected a state dict, found a {type(sd).__name__}")
-    config = _config_beside(path) or config_from_state_dict(sd)
+    config = _config_beside(path) or cfg.config_from_state_dict(sd)
     with torch.device("meta"):
         model = BertForQuestionAnswering(config)
     load_state_dict(model, sd, str(path))

@@ -29,7 +29,10 @@ accuracy.py), so that model scores F1 = EM = 100 by construction: a
 pipeline and equivalence check, not a SQuAD result. A question whose windows
 give no valid span, or whose best span leads the best other answer text by
 less than MIN_MARGIN (a near-tie that another runtime's rounding could
-flip), is dropped.
+flip), is dropped, and so is one whose best span is not its answer phrase
+(where the head missed the phrase, the lead over another span is not
+assured; the WordPiece trainer's tie-breaking varies between builds, so the
+data's tokens, and with them such misses, vary a little too).
 """
 
 from __future__ import annotations
@@ -287,7 +290,7 @@ class Answers:
     spans: dict[str, tuple[str, int]]  # {id: (text, answer_start)}
     head: tuple[np.ndarray, np.ndarray]  # the fitted qa_outputs weight and bias
     margins: list[float]  # of the kept questions: best span's lead over another text
-    marked: int  # kept questions whose answer is the paragraph's answer phrase
+    missed: int  # questions left out because their best span is not their answer phrase
 
 
 def _final_hidden_states(net, feats: squad.Features, log: Callable[[str], None]) -> dict[int, np.ndarray]:
@@ -321,7 +324,8 @@ def _final_hidden_states(net, feats: squad.Features, log: Callable[[str], None])
 def fp32_answers(dev_json: Path, vocab: Path, onnx_model: Path, log: Callable[[str], None]) -> Answers:
     """Fit the answer head (answer_head.py) on the FP32 torch model's hidden states, then
     that model's best span per question; questions with no valid span, or whose best span
-    is a near-tie with another text (less than MIN_MARGIN ahead), are left out."""
+    is a near-tie with another text (less than MIN_MARGIN ahead) or not the question's
+    answer phrase, are left out."""
     import torch
 
     from . import answer_head
@@ -357,7 +361,7 @@ def fp32_answers(dev_json: Path, vocab: Path, onnx_model: Path, log: Callable[[s
     by_example = squad.features_by_example(feats.features)
     spans: dict[str, tuple[str, int]] = {}
     margins: list[float] = []
-    marked = 0
+    missed = 0
     for ei, ex in enumerate(examples):
         pred = squad.predict_example(
             ex, by_example.get(ei, []), feats.features, logits, tokenizer, with_margin=True
@@ -370,10 +374,12 @@ def fp32_answers(dev_json: Path, vocab: Path, onnx_model: Path, log: Callable[[s
         text, start = context_span(
             contexts[ex.context_index], ex.doc_tokens, first_word, last_word, pred.text
         )
+        if squad.normalize_answer(text) != squad.normalize_answer(ex.answers[0]):
+            missed += 1
+            continue
         spans[ex.qas_id] = (text, start)
         margins.append(float(pred.margin))
-        marked += squad.normalize_answer(text) == squad.normalize_answer(ex.answers[0])
-    return Answers(spans, (weight, bias), margins, marked)
+    return Answers(spans, (weight, bias), margins, missed)
 
 
 def _relabel(dev_json: Path, answers: dict[str, tuple[str, int]]) -> tuple[int, int]:
@@ -463,7 +469,8 @@ def ensure_default_assets(
             "min_margin": MIN_MARGIN,
             "answer_head": "qa_outputs fitted in closed form to the answer phrases' start and end words "
             "(answer_head.py); the encoder is the fixed-seed one",
-            "answers_that_are_the_answer_phrase": answers.marked,
+            "answers_that_are_the_answer_phrase": kept,
+            "questions_dropped_not_the_answer_phrase": answers.missed,
             "smallest_margin": round(min(answers.margins), 3) if answers.margins else None,
             "median_margin": round(float(np.median(answers.margins)), 3) if answers.margins else None,
             "features": len(feats),
