@@ -217,9 +217,12 @@ def test_bert_int8_on_the_embedded_default_keeps_f1(tmp_path):
     p = rep.precision
     assert p is not None and p["precision"] == "int8" and "int8" in p["weight_data_types"]
     assert "Gemm, MatMul" in p["weight_transformations"] and "kept fp32" in p["weight_transformations"]
-    # The embedded answers are a random model's best spans, kept when they lead by >= 0.01 logit;
-    # int8 noise is larger than that, so some questions flip (0 to 2 of 15-16, depending on the
-    # build; docs/precision.md). What is checked: the int8 logits follow the FP32 ones.
+    # The embedded answers have real margins (one answer phrase per paragraph, a head fitted in
+    # closed form to its start and end words: bert/answer_head.py), so int8 keeps them: the
+    # issue's check, F1 >= 99, and the int8 logits follow the FP32 ones.
+    info = json.loads((assets.folder / "dataset.json").read_text())
+    # Nearly every question is kept (its FP32 answer is its answer phrase, with a clear lead).
+    assert info["answers_that_are_the_answer_phrase"] == info["questions"] >= 14
     from bert.dataset import SquadFeatures
 
     data = SquadFeatures(assets.folder, tmp_path)
@@ -231,9 +234,10 @@ def test_bert_int8_on_the_embedded_default_keeps_f1(tmp_path):
     ]
     for a, b in zip(*outs):
         assert np.corrcoef(a[real], b[real])[0, 1] >= 0.99
-    assert rep.accuracy is not None and rep.accuracy.details["f1"] > 0
+    assert rep.accuracy is not None and rep.accuracy.details["f1"] >= 99.0
     assert p["fp32_accuracy"] == pytest.approx(100.0)
     assert p["targets"] == {"99%": rep.accuracy.value >= 99.0, "99.9%": rep.accuracy.value >= 99.9}
+    assert p["targets"]["99%"]
 
 
 # --- The other benchmarks' calibration sets (tiny configurations).
@@ -263,6 +267,21 @@ def _int8_accuracy_run(spec, tmp_path, data_dir, model, **extra):
     return p, logs
 
 
+def _run_with_calibration_list(spec, tmp_path, assets, text, name="cal.txt", **extra):
+    """An int8 run of the embedded default with ``--calibration-list`` a file holding ``text``."""
+    bad = tmp_path / name
+    bad.write_text(text)
+    opts = RunOptions(
+        precision="int8",
+        dataset_path=str(assets.data_dir),
+        model=str(assets.onnx_model),
+        cache_dir=str(tmp_path),
+        output=str(tmp_path / "bad"),
+        extra={"calibration_list": str(bad), **extra},
+    )
+    return run_benchmark(spec, opts, _quiet)
+
+
 @pytest.mark.parametrize("name", ["ssd_mobilenet", "ssd_resnet34"])
 def test_ssd_int8_calibrates_on_the_shipped_coco_list(name, tmp_path):
     if name == "ssd_mobilenet":
@@ -281,18 +300,8 @@ def test_ssd_int8_calibrates_on_the_shipped_coco_list(name, tmp_path):
     assert f"coco_cal_images_list.txt ({len(names)} train2017 images)" == p["calibration"]
     assert any(f"calibration: {len(names)}/{len(names)}" in s for s in logs)
     # A list naming a picture that is not there: a clear error.
-    bad = tmp_path / "cal.txt"
-    bad.write_text("000000000009.jpg\n")
-    opts = RunOptions(
-        precision="int8",
-        dataset_path=str(assets.data_dir),
-        model=str(assets.onnx_model),
-        cache_dir=str(tmp_path),
-        output=str(tmp_path / "bad"),
-        extra={"calibration_list": str(bad)},
-    )
     with pytest.raises(FileNotFoundError, match="1 of its 1 calibration files are not in .*train2017"):
-        run_benchmark(SPEC, opts, _quiet)
+        _run_with_calibration_list(SPEC, tmp_path, assets, "000000000009.jpg\n")
 
 
 def test_dlrm_int8_calibrates_on_the_second_half_of_day_23(tmp_path):
@@ -308,6 +317,43 @@ def test_dlrm_int8_calibrates_on_the_second_half_of_day_23(tmp_path):
     assert any("calibration: 3000/3000" in s for s in logs)
     assert set(p["targets"]) == {"99%", "99.9%"}
     assert "MatMul, Gemm" in p["weight_transformations"] or "Gemm, MatMul" in p["weight_transformations"]
+
+
+def test_unet3d_int8_calibrates_on_the_shipped_calibration_cases(tmp_path):
+    from unet3d import synthetic
+    from unet3d.run import SPEC
+
+    assets = synthetic.ensure_default_assets(tmp_path, synthetic.TINY, log=_quiet)
+    names = (assets.data_dir / "calibration_cases.txt").read_text().split()
+    inference = json.loads((assets.data_dir / "inference_cases.json").read_text())
+    assert names == [c.name for c in synthetic.TINY.calibration] and not set(names) & set(inference)
+    patches = sum(
+        c["patches"] for c in json.loads((assets.folder / "dataset.json").read_text())["calibration_cases"]
+    )
+    p, logs = _int8_accuracy_run(
+        SPEC, tmp_path, assets.data_dir, assets.onnx_model, patch_size=synthetic.TINY.patch
+    )
+    assert p["calibration"] == f"calibration_cases.txt ({len(names)} KiTS19 cases)"
+    assert any(f"calibration: {patches}/{patches}" in s for s in logs)
+    assert set(p["targets"]) == {"99%", "99.9%"} and p["fp32_accuracy"] >= 0.999
+    # The quantizer follows the FP32 network (its logits on an inference patch); the mean DICE
+    # is not asserted: the embedded labels are a random network's arg-max, a tenth of whose
+    # voxels lead by less than 0.2 logit, so int8 noise flips some (docs/precision.md).
+    from unet3d.dataset import KiTS19
+
+    patch = synthetic.TINY.patch
+    x = KiTS19(str(assets.data_dir), str(tmp_path), patch=patch, log=_quiet).get_item(0)
+    feed = {"input": np.ascontiguousarray(x[np.newaxis, :, :patch, :patch, :patch])}
+    fp32, int8 = (
+        ort.InferenceSession(str(m), providers=["CPUExecutionProvider"]).run(None, feed)[0]
+        for m in (assets.onnx_model, p["model"])
+    )
+    assert np.corrcoef(fp32.ravel(), int8.ravel())[0, 1] >= 0.98
+    # A list naming a case the data folder lacks: a clear error.
+    with pytest.raises(FileNotFoundError, match="1 of the 1 cases of .*calibration_cases.txt lack"):
+        _run_with_calibration_list(
+            SPEC, tmp_path, assets, "case_00299\n", "calibration_cases.txt", patch_size=synthetic.TINY.patch
+        )
 
 
 # --- Weights we did not make.
@@ -400,24 +446,25 @@ MINILM_COSINE = 0.98
 
 
 def test_real_minilm_quantized_keeps_its_sentence_embeddings(tmp_path):
-    """MiniLM-L6's encoder in our BERT graph (model.write_onnx), quantized with BERT's recipe
+    """MiniLM-L6's encoder in our BERT graph (onnx_export.write_onnx), quantized with BERT's recipe
     (Gemm + MatMul, the FFN output projections fp32), calibrated on 8 sentences and evaluated
     on 6 others. The tolerance is on what this checkpoint is for, its mean-pooled sentence
     embedding: cosine >= 0.98 to FP32 for every sentence (int8 per-tensor activations add a
     few per cent of noise to each hidden state, which pooling averages down); and the
     embeddings must still tell the sentences apart (each is nearest its own FP32 embedding)."""
     import onnx
-    from bert import model as bert_model
+    from bert import onnx_export
+    from bert.config import BertConfig
     from bert.tokenization import FullTokenizer
     from safetensors.numpy import load_file
 
     d = _minilm_dir()
-    cfg = bert_model.BertConfig.from_json(d / "config.json")
+    cfg = BertConfig.from_json(d / "config.json")
     weights = {"bert." + k: v for k, v in load_file(str(d / "model.safetensors")).items()}
     rng = np.random.default_rng(0)  # MiniLM has no QA head: a fixed-seed one, not what is checked
     weights["qa_outputs.weight"] = (rng.standard_normal((2, cfg.hidden_size)) * 0.02).astype(np.float32)
     weights["qa_outputs.bias"] = np.zeros(2, np.float32)
-    bert_model.write_onnx(weights, cfg, tmp_path / "qa.onnx")
+    onnx_export.write_onnx(weights, cfg, tmp_path / "qa.onnx")
     m = onnx.load(str(tmp_path / "qa.onnx"))
     last = f"l{cfg.num_hidden_layers - 1}_out"
     m.graph.output.append(onnx.helper.make_tensor_value_info(last, onnx.TensorProto.FLOAT, None))

@@ -71,7 +71,7 @@ def batch_sort_key(dataset: Dataset, opts: RunOptions):
 
 def _check_padding_free_model(model: str) -> None:
     """A padding-free run needs an ONNX file whose sequence axis is not fixed."""
-    from bert.model import onnx_input_shapes
+    from bert.onnx_export import onnx_input_shapes
 
     for name, dims in onnx_input_shapes(model).items():
         if len(dims) == 2 and isinstance(dims[1], int) and dims[1] > 0:
@@ -155,7 +155,7 @@ def _default_calibration_list(folder: Path, n_features: int) -> Path:
 
 
 def _ffn_output_nodes(model: str) -> tuple[str, ...]:
-    """The FFN output projections of a model.write_onnx graph (nodes ``l<n>_out_dense``); none
+    """The FFN output projections of an onnx_export.write_onnx graph (nodes ``l<n>_out_dense``); none
     in an ONNX file from elsewhere, which is then quantized on all its Gemm/MatMul ops."""
     import onnx
 

@@ -16,13 +16,23 @@ accuracy script):
 Contexts are made of seeded pseudo-English sentences (words, names with
 accents, numbers, punctuation, a few rare symbols the vocab lacks, so
 ``[UNK]`` occurs), and a few are long enough to need several 384-token
-windows. Each question is built around a span of its context. The
-ground-truth answer of every question is then replaced by the FP32 model's
-own best span (torch, FP32, the post-processing of accuracy.py), so that
-model scores F1 = EM = 100 by construction: a pipeline and equivalence
-check, not a SQuAD result. A question whose windows give no valid span, or
-whose best span leads the best other answer text by less than MIN_MARGIN
-(a near-tie that another runtime's rounding could flip), is dropped.
+windows. Each paragraph holds one answer phrase: a start word
+(``START_WORDS``), 0-2 words, an end word (``END_WORDS``), marker words
+found nowhere else; its 1-3 questions ask for it, cued by the words around
+it. The encoder has BERT's fixed-seed weights; the answer head
+(``qa_outputs``) is fitted in closed form to the marker words' final hidden
+states (answer_head.py), as a trained head reads what marks an answer, so
+each best span leads by a clear margin (``dataset.json``: smallest and
+median). The ground-truth answer of every question is then replaced by the
+FP32 model's own best span (torch, FP32, the post-processing of
+accuracy.py), so that model scores F1 = EM = 100 by construction: a
+pipeline and equivalence check, not a SQuAD result. A question whose windows
+give no valid span, or whose best span leads the best other answer text by
+less than MIN_MARGIN (a near-tie that another runtime's rounding could
+flip), is dropped, and so is one whose best span is not its answer phrase
+(where the head missed the phrase, the lead over another span is not
+assured; the WordPiece trainer's tie-breaking varies between builds, so the
+data's tokens, and with them such misses, vary a little too).
 """
 
 from __future__ import annotations
@@ -41,7 +51,7 @@ from loadgen.harness.cache import default_cache_dir as _cache_dir
 from . import squad
 from .tokenization import FullTokenizer
 
-VERSION = 4
+VERSION = 5  # 5: one answer phrase per paragraph, a fitted answer head (real margins)
 SEED = 0
 DEFAULT_QUESTIONS = 32
 LONG_EVERY = 4  # every 4th paragraph is long (several windows)
@@ -79,6 +89,12 @@ _NAMES = ["Zoë", "Renée", "José", "Müller", "Ångström", "Dvořák", "Chlo�
 _RARE = ["☃", "⌘", "♞"]  # left out of the vocab: they become [UNK]
 _QUESTION_WORDS = ["What", "Who", "Which", "Where", "When", "How"]
 _VERBS = ["happened", "followed", "came next", "was named", "was described", "is meant"]
+# Each paragraph's answer phrase starts with one of START_WORDS and ends with one of END_WORDS.
+# They begin with letters no lexicon word begins with and occur nowhere else, so each is one
+# vocab token of its own, which the fitted answer head finds (answer_head.py).
+START_WORDS = ("Quorvan", "Xandril")
+END_WORDS = ("jastomb", "yelmark")
+_MARKERS = {w.lower() for w in START_WORDS + END_WORDS}
 
 
 @dataclass(frozen=True)
@@ -137,32 +153,40 @@ def _sentence(rng: np.random.Generator, lexicon: list[str]) -> str:
     return " ".join(words) + str(rng.choice([".", ".", ".", "!", "?"]))
 
 
-def _context(rng: np.random.Generator, lexicon: list[str], long: bool) -> str:
+def _context(rng: np.random.Generator, lexicon: list[str], long: bool) -> tuple[str, str, int]:
+    """A paragraph with its one answer phrase (a start word, 0-2 lexicon words, an end
+    word) somewhere inside: (context, answer text, answer_start)."""
     n_sentences = int(rng.integers(18, 26)) if long else int(rng.integers(3, 9))
-    text = " ".join(_sentence(rng, lexicon) for _ in range(n_sentences))
+    sentences = [_sentence(rng, lexicon) for _ in range(n_sentences)]
+    j = int(rng.integers(0, n_sentences))
+    words = sentences[j].split(" ")
+    phrase = [str(rng.choice(START_WORDS))]
+    phrase += [str(rng.choice(lexicon)) for _ in range(int(rng.integers(0, 3)))]
+    phrase.append(str(rng.choice(END_WORDS)))
+    i = int(rng.integers(1, len(words)))  # after the first word, before the last (its punctuation)
+    sentences[j] = " ".join(words[:i] + phrase + words[i:])
+    start = sum(len(t) + 1 for t in sentences[:j]) + sum(len(w) + 1 for w in words[:i])
+    text = " ".join(sentences)
     if long:  # some of the real file's other separators: newlines, a narrow no-break space
-        text = text.replace(". ", ".\n", 2).replace(" ", "\u202f", 1)
-    return text
+        text = text.replace(". ", ".\n", 2).replace(" ", "\u202f", 1)  # same lengths: offsets hold
+    end = start + sum(len(w) + 1 for w in phrase) - 1
+    return text, text[start:end], start
 
 
-def _question(rng: np.random.Generator, context: str) -> tuple[str, str, int]:
-    """A question about a span of ``context``: (question, answer text, answer_start)."""
-    words = context.split(" ")
-    starts = np.cumsum([0] + [len(w) + 1 for w in words[:-1]])
-    i = int(rng.integers(0, len(words)))
-    k = int(rng.integers(1, 4))
-    answer_words = words[i : i + k]
-    answer = " ".join(answer_words).strip(".,;:!?()")
-    start = context.find(answer, int(starts[i]))
-    cue = words[max(0, i - 4) : i] or words[i + k : i + k + 4]
-    question = f"{rng.choice(_QUESTION_WORDS)} {' '.join(cue).lower()} {rng.choice(_VERBS)}?"
-    return question, answer, start
+def _question(rng: np.random.Generator, context: str, answer_start: int, answer: str) -> str:
+    """A question about the answer phrase: a few words before (or after) it as the cue."""
+    before = context[:answer_start].split()[-4:]
+    after = context[answer_start + len(answer) :].split()[:4]
+    cue = before if before and (not after or rng.random() < 0.5) else after
+    cue_text = " ".join(cue).lower().strip(".,;:!?")
+    return f"{rng.choice(_QUESTION_WORDS)} {cue_text} {rng.choice(_VERBS)}?"
 
 
 def write_squad_json(path: Path, n_questions: int, seed: int = SEED) -> None:
-    """A SQuAD v1.1 file of about ``n_questions`` questions (answers: spans of the context)."""
+    """A SQuAD v1.1 file of about ``n_questions`` questions; the 1-3 questions of a
+    paragraph ask for its one answer phrase."""
     rng = np.random.default_rng(seed)
-    lexicon = _lexicon(rng, 600)
+    lexicon = [w for w in _lexicon(rng, 600) if w not in _MARKERS]
     articles = []
     q_total = 0
     p_index = 0
@@ -170,16 +194,15 @@ def write_squad_json(path: Path, n_questions: int, seed: int = SEED) -> None:
         paragraphs = []
         for _ in range(int(rng.integers(1, 4))):
             long = p_index % LONG_EVERY == LONG_EVERY - 1
-            context = _context(rng, lexicon, long)
+            context, answer, start = _context(rng, lexicon, long)
             qas = []
             for _ in range(int(rng.integers(1, 4))):
                 if q_total >= n_questions:
                     break
-                question, answer, start = _question(rng, context)
                 qas.append(
                     {
                         "id": f"{seed:02d}{q_total:06d}{rng.integers(0, 16**8):08x}",
-                        "question": question,
+                        "question": _question(rng, context, start, answer),
                         "answers": [{"answer_start": start, "text": answer}],
                     }
                 )
@@ -260,25 +283,22 @@ def context_span(
     return context[start:end], start
 
 
-def fp32_answers(
-    dev_json: Path, vocab: Path, onnx_model: Path, log: Callable[[str], None]
-) -> dict[str, tuple[str, int]]:
-    """The FP32 torch model's best span per question: {id: (text, answer_start)};
-    questions with no valid span, or whose best span is a near-tie with
-    another text (less than MIN_MARGIN ahead), are left out."""
+@dataclass(frozen=True)
+class Answers:
+    """The FP32 model's answers and how they relate to the data."""
+
+    spans: dict[str, tuple[str, int]]  # {id: (text, answer_start)}
+    head: tuple[np.ndarray, np.ndarray]  # the fitted qa_outputs weight and bias
+    margins: list[float]  # of the kept questions: best span's lead over another text
+    missed: int  # questions left out because their best span is not their answer phrase
+
+
+def _final_hidden_states(net, feats: squad.Features, log: Callable[[str], None]) -> dict[int, np.ndarray]:
+    """The encoder's last hidden states of every feature, ``[real length, hidden]``."""
     import torch
 
-    from . import model as bert
-
-    net = bert.build_torch_model(onnx_model)
-    tokenizer = FullTokenizer(vocab)
-    examples = squad.read_squad_examples(dev_json)
-    contexts = [
-        p["context"] for a in json.loads(dev_json.read_text("utf-8"))["data"] for p in a["paragraphs"]
-    ]
-    feats = squad.convert_examples_to_features(examples, tokenizer)
     lengths = feats.lengths
-    logits: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    out: dict[int, np.ndarray] = {}
     t0 = last = time.monotonic()
     order = np.argsort(-lengths, kind="stable")
     batch = 4
@@ -289,20 +309,59 @@ def fp32_answers(
             inputs = [
                 torch.from_numpy(a[idx, :seq]) for a in (feats.input_ids, feats.input_mask, feats.segment_ids)
             ]
-            start, end = net(*inputs)
+            hidden = net.bert(*inputs).numpy()
             for j, i in enumerate(idx.tolist()):
-                s = np.full(squad.MAX_SEQ_LENGTH, squad.PAD_LOGIT, np.float32)
-                e = s.copy()
-                s[:seq], e[:seq] = start[j].numpy(), end[j].numpy()
-                logits[i] = (s, e)
+                out[i] = hidden[j, : int(lengths[i])].copy()
             done = min(b + batch, len(order))
             if done == len(order) or time.monotonic() - last > 5:
                 last = time.monotonic()
                 log(
-                    f"  answers from the FP32 model: {done}/{len(order)} features ({time.monotonic() - t0:.0f} s)"
+                    f"  the FP32 model's hidden states: {done}/{len(order)} features ({time.monotonic() - t0:.0f} s)"
                 )
+    return out
+
+
+def fp32_answers(dev_json: Path, vocab: Path, onnx_model: Path, log: Callable[[str], None]) -> Answers:
+    """Fit the answer head (answer_head.py) on the FP32 torch model's hidden states, then
+    that model's best span per question; questions with no valid span, or whose best span
+    is a near-tie with another text (less than MIN_MARGIN ahead) or not the question's
+    answer phrase, are left out."""
+    import torch
+
+    from . import answer_head
+    from . import model as bert
+
+    net = bert.build_torch_model(onnx_model)
+    tokenizer = FullTokenizer(vocab)
+    for word in START_WORDS + END_WORDS:
+        if tokenizer.tokenize(word) != [word.lower()]:
+            raise ValueError(
+                f"the answer marker {word!r} is not one token of the vocab: {tokenizer.tokenize(word)}"
+            )
+    examples = squad.read_squad_examples(dev_json)
+    contexts = [
+        p["context"] for a in json.loads(dev_json.read_text("utf-8"))["data"] for p in a["paragraphs"]
+    ]
+    feats = squad.convert_examples_to_features(examples, tokenizer)
+    hidden = _final_hidden_states(net, feats, log)
+    classes = answer_head.token_classes(
+        feats.features, {w.lower() for w in START_WORDS}, {w.lower() for w in END_WORDS}
+    )
+    weight, bias = answer_head.fit(hidden, classes)
+    net.qa_outputs.weight.data = torch.from_numpy(weight)
+    net.qa_outputs.bias.data = torch.from_numpy(bias)
+    logits: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    with torch.inference_mode():
+        for i, h in hidden.items():  # the model's own head on its own hidden states
+            both = net.qa_outputs(torch.from_numpy(h)).numpy()
+            s = np.full(squad.MAX_SEQ_LENGTH, squad.PAD_LOGIT, np.float32)
+            e = s.copy()
+            s[: len(h)], e[: len(h)] = both[:, 0], both[:, 1]
+            logits[i] = (s, e)
     by_example = squad.features_by_example(feats.features)
-    out: dict[str, tuple[str, int]] = {}
+    spans: dict[str, tuple[str, int]] = {}
+    margins: list[float] = []
+    missed = 0
     for ei, ex in enumerate(examples):
         pred = squad.predict_example(
             ex, by_example.get(ei, []), feats.features, logits, tokenizer, with_margin=True
@@ -315,8 +374,12 @@ def fp32_answers(
         text, start = context_span(
             contexts[ex.context_index], ex.doc_tokens, first_word, last_word, pred.text
         )
-        out[ex.qas_id] = (text, start)
-    return out
+        if squad.normalize_answer(text) != squad.normalize_answer(ex.answers[0]):
+            missed += 1
+            continue
+        spans[ex.qas_id] = (text, start)
+        margins.append(float(pred.margin))
+    return Answers(spans, (weight, bias), margins, missed)
 
 
 def _relabel(dev_json: Path, answers: dict[str, tuple[str, int]]) -> tuple[int, int]:
@@ -358,13 +421,14 @@ def ensure_default_assets(
     shrink. Built in a temporary folder and renamed into place, so an
     interrupted build leaves nothing half-made.
     """
-    from . import model as bert  # torch: needed for the answers
+    from . import config as bert_config
+    from . import onnx_export
 
-    config = config or bert.BERT_LARGE
+    config = config or bert_config.BERT_LARGE
     folder = Path(cache_dir) / f"synthetic-v{VERSION}-{config_tag(config)}-{n_questions}q"
     if (folder / "dataset.json").is_file():
         return _assets(folder, n_questions)
-    size_mb = 4 * sum(int(np.prod(s)) for _, s in bert.parameter_shapes(config)) / 1e6
+    size_mb = 4 * sum(int(np.prod(s)) for _, s in bert_config.parameter_shapes(config)) / 1e6
     log(
         f"making the embedded default (once): a synthetic SQuAD v1.1 file of {n_questions} questions, "
         f"its WordPiece vocab, and a fixed-seed BERT ({config_tag(config)}, {size_mb:.0f} MB) in {folder}"
@@ -384,9 +448,15 @@ def ensure_default_assets(
                     f"  writing the model: {done / 1e6:.0f} / {total / 1e6:.0f} MB ({time.monotonic() - t0:.0f} s)"
                 )
 
-        bert.write_onnx(bert.fixed_seed_weights(config, SEED), config, tmp / "model.onnx", progress)
+        onnx_export.write_onnx(
+            bert_config.fixed_seed_weights(config, SEED), config, tmp / "model.onnx", progress
+        )
         answers = fp32_answers(dev, vocab, tmp / "model.onnx", log)
-        kept, dropped = _relabel(dev, answers)
+        weight, bias = answers.head
+        onnx_export.replace_onnx_weights(
+            tmp / "model.onnx", {"qa_outputs.weight": weight, "qa_outputs.bias": bias}
+        )
+        kept, dropped = _relabel(dev, answers.spans)
         feats = squad.convert_examples_to_features(squad.read_squad_examples(dev), FullTokenizer(vocab))
         windows = np.bincount([f.example_index for f in feats.features])
         info = {
@@ -397,6 +467,12 @@ def ensure_default_assets(
             "questions": kept,
             "questions_dropped_without_a_clear_best_span": dropped,
             "min_margin": MIN_MARGIN,
+            "answer_head": "qa_outputs fitted in closed form to the answer phrases' start and end words "
+            "(answer_head.py); the encoder is the fixed-seed one",
+            "answers_that_are_the_answer_phrase": kept,
+            "questions_dropped_not_the_answer_phrase": answers.missed,
+            "smallest_margin": round(min(answers.margins), 3) if answers.margins else None,
+            "median_margin": round(float(np.median(answers.margins)), 3) if answers.margins else None,
             "features": len(feats),
             "questions_with_several_windows": int((windows > 1).sum()),
             "unk_tokens": int(sum(t == "[UNK]" for f in feats.features for t in f.tokens)),

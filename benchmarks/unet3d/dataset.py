@@ -204,13 +204,22 @@ def preprocess_case(
 
 
 def read_case_list(path: str | Path) -> list[str]:
-    """A JSON array of case names (the reference's ``meta/inference_cases.json``)."""
+    """Case names: a JSON array (the reference's ``meta/inference_cases.json``), or one name
+    per line for a ``.txt`` file (the rules' ``calibration_cases.txt``)."""
+    path = Path(path)
     try:
-        names = json.loads(Path(path).read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        names = (
+            [ln.strip() for ln in text.splitlines() if ln.strip()]
+            if path.suffix == ".txt"
+            else json.loads(text)
+        )
     except (OSError, ValueError) as e:
         raise ValueError(f"{path}: cannot read the case list ({e})") from e
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names) or not names:
-        raise ValueError(f"{path}: a case list must be a non-empty JSON array of names like 'case_00000'")
+        raise ValueError(
+            f"{path}: a case list must be a non-empty JSON array (or, .txt, lines) of names like 'case_00000'"
+        )
     return names
 
 

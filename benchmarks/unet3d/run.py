@@ -27,6 +27,7 @@ from loadgen.harness.script import benchmark_folder
 HERE = benchmark_folder(__file__)  # makes `import unet3d` work when run as a script
 
 from unet3d import accuracy, synthetic
+from unet3d.calibration import calibration_set
 from unet3d.dataset import PATCH, KiTS19, case_list_for, read_case_list
 from unet3d.sliding import SlidingWindowBackend, patch_origins
 
@@ -175,11 +176,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 SPEC = BenchmarkSpec(
     overhead="unet3d.overhead",
-    precision_unsupported={
-        "int8": (
-            "its calibration hook (KiTS calibration_cases.txt, 20 training cases) is not wired yet; see docs/precision.md"
-        ),
-    },
+    calibration=calibration_set,  # the rules' KiTS calibration_cases.txt (unet3d/calibration.py)
     name="3D-UNet-KiTS19",
     config_model="3d-unet",
     user_conf=str(HERE / "user.conf"),

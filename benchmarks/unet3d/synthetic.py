@@ -4,11 +4,13 @@ Made once per cache folder, so that the whole real pipeline runs on it
 (NIfTI reading, resampling with SciPy, normalisation, the cache, the sliding
 window on both backends, the accuracy script)::
 
-    <cache>/synthetic-v1-<profile>/
+    <cache>/synthetic-v2-<profile>/
         data/case_00000/imaging.nii.gz       CT-like volume, int16 Hounsfield units
         data/case_00000/segmentation.nii.gz  ground truth (see below), uint8
         ...
         data/inference_cases.json            the case list
+        data/case_00050/...                  calibration cases (training cases: not in the list)
+        data/calibration_cases.txt           their names, the rules' calibration list format
         unet3d_kits19_seed0.pth              the FP32 reference model (a checkpoint, as the reference's)
         unet3d_kits19_seed0.onnx             the same weights with the MLPerf interface
         dataset.json                         what this is; written last (marks it complete)
@@ -30,6 +32,11 @@ raw voxel (resampling here only shrinks, so no two take the same one); the
 build checks the round trip and fails if it does not hold. The model's
 output-layer biases are calibrated on one separate synthetic calibration
 volume, none of the inference cases.
+
+For ``--precision int8`` the data folder also holds calibration cases (made
+and labelled as the inference cases are, from their own seed, none of them
+an inference case) and ``calibration_cases.txt`` naming them, one per line,
+as the rules' KiTS list does (calibration.py).
 """
 
 from __future__ import annotations
@@ -45,7 +52,7 @@ from loadgen.harness.cache import default_cache_dir as _cache_dir
 
 from . import dataset as ds
 
-VERSION = 1
+VERSION = 2  # 2: calibration cases and calibration_cases.txt
 SEED = 0
 MODEL_STEM = f"unet3d_kits19_seed{SEED}"
 
@@ -63,6 +70,7 @@ class Profile:
     channels: tuple[int, ...]
     patch: int
     cases: tuple[CaseSpec, ...]
+    calibration: tuple[CaseSpec, ...]  # for --precision int8: calibration_cases.txt
 
 
 # 1 + 2 + 2 + 4 + 4 = 13 patches of 128^3 (about 10 s each on 2 cores).
@@ -77,6 +85,10 @@ DEFAULT = Profile(
         CaseSpec("case_00006", (128, 192, 192), (1.4, 1.1, 1.1)),
         CaseSpec("case_00012", (192, 192, 128), (1.2, 0.85, 0.85)),
     ),
+    (
+        CaseSpec("case_00050", (128, 128, 128), (1.1, 0.9, 0.9)),
+        CaseSpec("case_00051", (128, 128, 192), (1.3, 0.95, 0.95)),
+    ),
 )
 
 # For tests: the same code with a 3-stage, 4-16 channel network and 32^3 patches.
@@ -88,6 +100,10 @@ TINY = Profile(
         CaseSpec("case_00000", (32, 32, 32), (1.0, 0.8, 0.8)),
         CaseSpec("case_00003", (48, 32, 32), (1.25, 0.9, 0.9)),
         CaseSpec("case_00005", (32, 48, 48), (1.5, 1.0, 1.0)),
+    ),
+    (
+        CaseSpec("case_00050", (32, 32, 32), (1.1, 0.9, 0.9)),
+        CaseSpec("case_00051", (32, 32, 48), (1.3, 0.95, 0.95)),
     ),
 )
 PROFILES = {p.name: p for p in (DEFAULT, TINY)}
@@ -244,6 +260,16 @@ def ensure_default_assets(
         (data / "inference_cases.json").write_text(
             json.dumps([c.name for c in prof.cases], indent=1) + "\n", encoding="utf-8"
         )
+        cal_rng = np.random.default_rng(SEED + 3)  # its own seed: the inference cases stay as they were
+        for c in prof.calibration:
+            shape = raw_shape(c.grid, c.spacing)
+            raws[c.name] = shape
+            _save_nifti(
+                ct_volume(shape, c.spacing, cal_rng), kits_affine(c.spacing), data / c.name / "imaging.nii.gz"
+            )
+        (data / "calibration_cases.txt").write_text(
+            "".join(c.name + "\n" for c in prof.calibration), encoding="utf-8"
+        )
 
         # Calibration: one more volume, not an inference case, at the target spacing.
         p = prof.patch
@@ -258,7 +284,7 @@ def ensure_default_assets(
         # it (preprocessed from the written file), written in the raw grid.
         counts = {}
         torch.set_num_threads(max(1, torch.get_num_threads()))
-        for c in prof.cases:
+        for c in prof.cases + prof.calibration:
             image, _, _ = ds.load_and_resample(data / c.name / "imaging.nii.gz", None)
             image, _ = ds.preprocess_arrays(image, None, p)
             if tuple(image.shape[1:]) != c.grid:
@@ -291,6 +317,9 @@ def ensure_default_assets(
                     "voxels_per_class": counts[c.name],
                 }
                 for c in prof.cases
+            ],
+            "calibration_cases": [
+                {"case": c.name, "patches": len(ds_patches(c.grid, prof.patch))} for c in prof.calibration
             ],
             "reference_dice": {"mean": 1.0, "kidney": 1.0, "tumor": 1.0},
             "reference_model": f"{MODEL_STEM}.pth",
