@@ -242,3 +242,51 @@ def test_equal_issue_offline_short_run_loads_fewer_samples_not_a_longer_query(tm
     assert any("equal issue pads the Offline query" in n for n in report.notes)
     # OUTPUT/user.conf is for official runs: it never lowers the rules' loaded set.
     assert "performance_sample_count" not in (tmp_path / "out" / "user.conf").read_text()
+
+
+class Indexed(Ones):
+    """Each sample's data is its own index, so a backend can cost samples unevenly."""
+
+    def get_batch(self, indices: Sequence[int]) -> np.ndarray:
+        return np.asarray(indices, np.float32).reshape(-1, 1)
+
+
+class Uneven(Simulated):
+    """Sample 1 takes 1.5 s (longer than the 1 s min_duration, as one 3D-UNet case can outlast
+    10 s), the others 0.1 s. With the default seeds the first probe draws sample 1 and the run
+    loads sample 0: the sizing before this test went INVALID here (a 0.1 s query)."""
+
+    def predict(self, batch):
+        time.sleep(sum(1.5 if int(v) == 1 else 0.1 for v in np.asarray(batch).ravel()))
+        return [batch]
+
+
+def test_equal_issue_offline_sizes_the_query_on_the_samples_it_loads(tmp_path):
+    # The probe's one sample may be a slow case and the smaller loaded set fast ones (3D-UNet's
+    # embedded default: a 4-patch case probed at 17 s, the loaded 1-patch case ran in 7 s of a
+    # 10 s minimum, INVALID). The query must be sized on the loaded samples' own rate.
+    spec = spec_for(0.0)
+    spec.backends = {"simulated": Uneven}
+    spec.make_dataset = lambda opts: Indexed(8)
+    spec.performance_sample_count = 8
+
+    def equal_issue(ts, opts):
+        ts.sample_concatenate_permutation = True
+        return []
+
+    spec.adjust_settings = equal_issue
+    opts = RunOptions(
+        backend="simulated",
+        scenario="Offline",
+        threads=1,
+        max_batchsize=1,
+        output=str(tmp_path / "out"),
+        progress=False,
+        html_report=False,
+    )
+    report = run_benchmark(spec, opts, log=lambda s: None)
+    p = report.performance
+    assert p is not None and p.valid, p.invalid_reasons
+    fewer = report.sizing["fields"]["performance_sample_count_override"]
+    assert 1 <= fewer < 8 and p.samples_completed % fewer == 0
+    assert any(f"those {fewer} run at" in n for n in report.notes)

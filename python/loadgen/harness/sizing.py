@@ -251,6 +251,9 @@ def _server_ok(p: Any, ts: Any) -> tuple[bool, str, bool]:
 # query to the loaded set would make it last more than this many times its
 # minimum duration.
 EQUAL_ISSUE_STRETCH = 3.0
+# ... and repeats that smaller loaded set when one pass over it, at its own
+# measured rate, would last less than this many times the minimum duration.
+EQUAL_ISSUE_ONE_PASS = 1.5
 
 
 def _loaded_set(settings: Any, qsl: Any) -> int:
@@ -261,6 +264,7 @@ def _loaded_set(settings: Any, qsl: Any) -> int:
 
 
 def _equal_issue_offline(
+    pr: _Prober,
     out: Sizing,
     settings: Any,
     qsl: Any,
@@ -270,29 +274,50 @@ def _equal_issue_offline(
     rate: float,
     dur: float,
     kept: Callable[[str, str], None],
-) -> int:
+) -> tuple[int, float]:
     """The Offline query's real size under equal issue (sample_concatenate_permutation,
     3D-UNet): padded to a multiple of the loaded set. When that padding alone would make
     a short run last far longer than its minimum duration, a short run loads fewer
-    samples (performance_sample_count_override); official runs keep the rules' count."""
+    samples (performance_sample_count_override); official runs keep the rules' count.
+
+    Returns the query's size and the rate it was sized at. With fewer samples loaded,
+    the query repeats those few, whose cost can differ several times from the probe's
+    sample (3D-UNet's cases span 1 to 4 patches here, far more in KiTS19): a second
+    probe runs the loaded set itself (the same seeds and count load the same samples)
+    and the query is sized on its rate."""
     loaded = _loaded_set(settings, qsl)
     if not getattr(settings, "sample_concatenate_permutation", False) or loaded <= 0:
-        return samples
+        return samples, rate
     padded = -(-samples // loaded) * loaded
     if padded == samples or opts.official or padded / rate <= EQUAL_ISSUE_STRETCH * max(dur, 1.0):
-        return padded
+        return padded, rate
     if "performance_sample_count_override" in user or opts.performance_sample_count:
         kept("the loaded set (equal issue pads the Offline query to a multiple of it)", "yours")
-        return padded
+        return padded, rate
     fewer = max(1, min(loaded, samples))
     # For this run only: OUTPUT/user.conf is for official runs, which must load the rules' count.
     out.fields["performance_sample_count_override"] = fewer
+    p, wall = pr.run(
+        "Offline",
+        f"the {fewer} loaded sample(s) once",
+        performance_sample_count_override=fewer,
+        min_query_count=fewer,
+        offline_expected_qps=1.0,
+    )
+    own = float(p.metric) if p.metric > 0 else p.samples_completed / max(wall, 1e-9)
+    pr.records[-1]["samples_per_s"] = round(own, 3)
+    need = fewer
+    if fewer / own < EQUAL_ISSUE_ONE_PASS * dur:
+        # One pass over the loaded samples is too short for min_duration with margin: repeat them
+        # (a whole number of passes, as equal issue pads) to OFFLINE_MARGIN x min_duration.
+        need = -(-math.ceil(1.1 * dur * OFFLINE_MARGIN * own) // fewer) * fewer
     out.notes.append(
         f"sizing: equal issue pads the Offline query to a multiple of the loaded set ({loaded} samples, "
         f"about {padded / rate:.0f} s here); this short run loads {fewer} instead "
-        "(performance_sample_count_override); official runs load the rules' count"
+        "(performance_sample_count_override); official runs load the rules' count; "
+        f"those {fewer} run at {own:.4g} samples/s, so the query holds {need} samples"
     )
-    return fewer
+    return need, own
 
 
 def size_run(
@@ -333,11 +358,17 @@ def size_run(
                 out.conf["target_qps"] = f"{target:.6g}"
                 dur = settings.min_duration_ms / 1000.0
                 samples = max(int(settings.min_query_count), int(1.1 * dur * target), 1)
-                samples = _equal_issue_offline(out, settings, qsl, opts, user, samples, rate, dur, kept)
+                samples, run_rate = _equal_issue_offline(
+                    pr, out, settings, qsl, opts, user, samples, rate, dur, kept
+                )
+                if run_rate != rate:
+                    # The loaded subset's own rate sizes this run's query; OUTPUT/user.conf keeps
+                    # the whole set's, for official runs, which load the rules' count.
+                    out.fields["offline_expected_qps"] = (samples + 0.5) / (1.1 * dur)
                 out.notes.append(
                     f"sizing: measured {rate:.4g} samples/s; Offline target_qps {target:.4g} "
                     f"({OFFLINE_MARGIN:g} x measured), so the query of {samples} samples lasts about "
-                    f"{samples / rate:.0f} s here"
+                    f"{samples / run_rate:.0f} s here"
                 )
         elif scenario in ("SingleStream", "MultiStream") and opts.time_s is not None:
             kept("the run's length", "--time")
