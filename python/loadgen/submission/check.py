@@ -28,6 +28,7 @@ from ..rules import (
     Benchmark,
     RulesError,
     RulesVersion,
+    benchmark_folder,
     seeds_owner,
     version,
     versions_with_benchmark,
@@ -405,7 +406,8 @@ def _rules_of(
         else:
             names = versions_with_benchmark(bench_dir.name)
             v = version(names[-1] if names else VERSION_NAMES[-1])
-        return v, v.benchmark(bench_dir.name)  # an unknown folder: an error naming what the rules have
+        # an unknown folder: an error naming what the rules have
+        return v, benchmark_folder(v, bench_dir.name)
     except RulesError as e:
         res.add(bench_dir, str(e))
         return None
