@@ -1,4 +1,4 @@
-"""Type stubs for the compiled ``loadgen._core`` extension (python/src/bindings.cc).
+"""Type stubs for the compiled ``loadgen._core`` extension (python/src/bindings.cc and its bind_*.cc parts).
 
 Handles (the ints that Construct* return) stand for objects owned by the
 extension until the matching Destroy* call. Wherever a SUT or QSL is taken,

@@ -1,4 +1,4 @@
-// complete_args.h: the checks of complete_samples' arguments (bindings.cc),
+// complete_args.h: the checks of complete_samples' arguments (completion.cc),
 // kept free of Python so that a libFuzzer target can drive them
 // (loadgen_cpp/fuzz/complete_args_fuzzer.cc). Whatever they accept, the
 // completion path may read data[offsets[i] .. offsets[i+1]) for every i.

@@ -142,7 +142,7 @@ def build_parser(
         "--rules-version",
         metavar="V",
         help="the MLPerf Inference round the runs are for (v6.0, v4.1, ...): its seeds and compliance "
-        "tests (default: the newest round with this benchmark; loadgen/rules.py)",
+        "tests (default: the newest round with this benchmark; loadgen/rules/rounds.py)",
     )
     c.add_argument(
         "--baseline",

@@ -22,6 +22,9 @@ kind; after the test ``error`` says how many failed and why, and the harness
 marks the run INVALID. A connection-level error triggers a liveness probe:
 if the server is gone, the test is aborted at once (``AbortTest``) and every
 outstanding sample is completed, so nothing waits for a dead server.
+
+The protocol calls are in ``kserve_transport`` (what both share, and how a
+failure is named), ``kserve_http`` and ``kserve_grpc``.
 """
 
 from __future__ import annotations
@@ -38,29 +41,17 @@ import numpy as np
 
 from .. import _core, api
 from .dataset import Dataset
+from .kserve_grpc import GrpcTransport, grpc_output_array
+from .kserve_http import HttpTransport
+from .kserve_transport import Transport, error_kind, first_line
 from .network import NetworkOptions, is_loopback
+
+__all__ = ["KServeSUT", "NetworkSUTError", "ServerUnreachable", "grpc_output_array", "wait_until_live"]
 
 T = TypeVar("T")
 
 SETUP_TIMEOUT_S = 10.0  # connecting, metadata and warm-up requests before the test
 LIVENESS_TIMEOUT_S = 2.0
-
-# gRPC responses may carry a tensor as typed `contents` (MLServer, KServe's
-# Python servers) instead of `raw_output_contents` (Triton). Datatype -> the
-# InferTensorContents field and the NumPy dtype of its values.
-_GRPC_CONTENTS = {
-    "BOOL": ("bool_contents", np.bool_),
-    "INT8": ("int_contents", np.int8),
-    "INT16": ("int_contents", np.int16),
-    "INT32": ("int_contents", np.int32),
-    "INT64": ("int64_contents", np.int64),
-    "UINT8": ("uint_contents", np.uint8),
-    "UINT16": ("uint_contents", np.uint16),
-    "UINT32": ("uint_contents", np.uint32),
-    "UINT64": ("uint64_contents", np.uint64),
-    "FP32": ("fp32_contents", np.float32),
-    "FP64": ("fp64_contents", np.float64),
-}
 
 
 class NetworkSUTError(Exception):
@@ -71,165 +62,8 @@ class ServerUnreachable(ConnectionError):
     """The server could not be reached before the test."""
 
 
-def _import_client(protocol: str) -> Any:
-    try:
-        if protocol == "http":
-            import tritonclient.http.aio as client
-        else:
-            import tritonclient.grpc.aio as client
-    except ImportError as e:
-        raise ImportError(
-            f"--sut kserve-{protocol} needs tritonclient ({e}); install it: pip install 'loadgen[network]'"
-        ) from e
-    return client
-
-
-def grpc_output_array(response: Any, name: str) -> np.ndarray | None:
-    """Output ``name`` of a gRPC ModelInferResponse, from ``raw_output_contents``
-    (Triton) or from the typed ``contents`` (MLServer, KServe); None if absent."""
-    from tritonclient.utils import deserialize_bytes_tensor, triton_to_np_dtype
-
-    for i, out in enumerate(response.outputs):
-        if out.name != name:
-            continue
-        shape = list(out.shape)
-        if i < len(response.raw_output_contents):
-            raw = response.raw_output_contents[i]
-            if out.datatype == "BYTES":
-                arr = deserialize_bytes_tensor(raw)
-            else:
-                arr = np.frombuffer(raw, dtype=triton_to_np_dtype(out.datatype))
-        elif out.datatype == "BYTES":
-            arr = np.array(list(out.contents.bytes_contents), dtype=np.object_)
-        elif out.datatype in _GRPC_CONTENTS:
-            field, dtype = _GRPC_CONTENTS[out.datatype]
-            arr = np.asarray(getattr(out.contents, field), dtype=dtype)
-        else:
-            raise ValueError(
-                f"output {name!r} has datatype {out.datatype} but no raw_output_contents "
-                f"(a {out.datatype} tensor cannot travel as typed contents)"
-            )
-        return arr.reshape(shape)
-    return None
-
-
-class _Transport:
-    """The few protocol calls the SUT makes, the same for HTTP and gRPC."""
-
-    def __init__(self, opts: NetworkOptions) -> None:
-        self.opts = opts
-        self.client_mod = _import_client(opts.protocol)
-        self.binary = True  # HTTP: decided after reading the server's extensions
-        if opts.protocol == "http":
-            # conn_timeout bounds each whole request in aiohttp; the SUT's own
-            # wait_for is the one that counts, so this is only a backstop.
-            self.client = self.client_mod.InferenceServerClient(
-                opts.url, conn_limit=opts.max_inflight, conn_timeout=opts.request_timeout_s + 5.0
-            )
-        else:
-            self.client = self.client_mod.InferenceServerClient(opts.url)
-
-    async def live(self) -> bool:
-        return bool(await self.client.is_server_live())
-
-    async def server_metadata(self) -> dict[str, Any]:
-        if self.opts.protocol == "http":
-            return dict(await self.client.get_server_metadata())
-        md = await self.client.get_server_metadata()
-        return {"name": md.name, "version": md.version, "extensions": list(md.extensions)}
-
-    async def model_ready(self) -> bool:
-        return bool(await self.client.is_model_ready(self.opts.model_name, self.opts.model_version))
-
-    async def model_names(self) -> list[str]:
-        """The models in the server's repository (best effort: empty if it will not say)."""
-        try:
-            if self.opts.protocol == "http":
-                index = await self.client.get_model_repository_index()
-                return sorted({str(m.get("name")) for m in index})
-            index = await self.client.get_model_repository_index()
-            return sorted({m.name for m in index.models})
-        except Exception:  # noqa: BLE001 - only for the error message
-            return []
-
-    async def model_metadata(self) -> dict[str, Any]:
-        o = self.opts
-        if o.protocol == "http":
-            return dict(await self.client.get_model_metadata(o.model_name, o.model_version))
-        md = await self.client.get_model_metadata(o.model_name, o.model_version)
-
-        def tensors(ts: Any) -> list[dict[str, Any]]:
-            return [{"name": t.name, "datatype": t.datatype, "shape": list(t.shape)} for t in ts]
-
-        return {
-            "name": md.name,
-            "versions": list(md.versions),
-            "platform": md.platform,
-            "inputs": tensors(md.inputs),
-            "outputs": tensors(md.outputs),
-        }
-
-    async def infer(
-        self, inputs: Sequence[tuple[str, np.ndarray]], outputs: Sequence[str]
-    ) -> list[np.ndarray]:
-        from tritonclient.utils import np_to_triton_dtype
-
-        m = self.client_mod
-        reqs = []
-        for name, arr in inputs:
-            x = m.InferInput(name, list(arr.shape), np_to_triton_dtype(arr.dtype))
-            if self.opts.protocol == "http":
-                x.set_data_from_numpy(arr, binary_data=self.binary)
-            else:
-                x.set_data_from_numpy(arr)
-            reqs.append(x)
-        if self.opts.protocol == "http":
-            wanted = [m.InferRequestedOutput(n, binary_data=self.binary) for n in outputs]
-        else:
-            wanted = [m.InferRequestedOutput(n) for n in outputs]
-        kwargs = {}
-        if self.opts.protocol == "http" and not self.binary:
-            # Without it FastAPI-based servers (MLServer) read the body as one JSON string.
-            kwargs["headers"] = {"Content-Type": "application/json"}
-        result = await self.client.infer(
-            self.opts.model_name, reqs, model_version=self.opts.model_version, outputs=wanted, **kwargs
-        )
-        arrays = []
-        for n in outputs:
-            if self.opts.protocol == "http":
-                a = result.as_numpy(n)
-            else:
-                a = grpc_output_array(result.get_response(), n)
-            if a is None:
-                raise ValueError(f"the server's response has no output {n!r}")
-            arrays.append(a)
-        return arrays
-
-    async def close(self) -> None:
-        await self.client.close()
-
-
-def _error_kind(e: BaseException, timeout_s: float) -> tuple[str, bool]:
-    """A short name for a failure, and whether it may mean the server is gone."""
-    if isinstance(e, asyncio.TimeoutError):
-        return f"timeout after {timeout_s:g} s", False
-    status = None
-    if type(e).__name__ == "InferenceServerException":
-        status = e.status()  # type: ignore[attr-defined]
-    if status:
-        s = str(status)
-        if s.isdigit():
-            return f"HTTP {s}", False
-        code = s.replace("StatusCode.", "")
-        return f"gRPC {code}", code == "UNAVAILABLE"
-    if isinstance(e, OSError) or "Connect" in type(e).__name__ or "Disconnected" in type(e).__name__:
-        return f"connection error ({type(e).__name__})", True
-    return type(e).__name__, False
-
-
-def _first_line(e: BaseException) -> str:
-    text = str(e).strip().splitlines()
-    return (text[0] if text else type(e).__name__)[:200]
+def _transport_for(opts: NetworkOptions) -> Transport:
+    return HttpTransport(opts) if opts.protocol == "http" else GrpcTransport(opts)
 
 
 class KServeSUT(api.SystemUnderTest):
@@ -292,8 +126,8 @@ class KServeSUT(api.SystemUnderTest):
             fut.cancel()
             raise
 
-    async def _make_transport(self) -> _Transport:
-        return _Transport(self.opts)  # aiohttp wants to be created inside the loop
+    async def _make_transport(self) -> Transport:
+        return _transport_for(self.opts)  # aiohttp wants to be created inside the loop
 
     async def _connect(self) -> None:
         o, t = self.opts, self._transport
@@ -301,7 +135,7 @@ class KServeSUT(api.SystemUnderTest):
         try:
             live = await t.live()
         except Exception as e:  # noqa: BLE001 - every way of not answering is the same error
-            raise ServerUnreachable(f"cannot reach a KServe v2 {where}: {_first_line(e)}") from None
+            raise ServerUnreachable(f"cannot reach a KServe v2 {where}: {first_line(e)}") from None
         if not live:
             raise ServerUnreachable(f"the {where} answers but says it is not live")
         self.server = await t.server_metadata()
@@ -314,7 +148,7 @@ class KServeSUT(api.SystemUnderTest):
             ready = await t.model_ready()
             self.model = await t.model_metadata() if ready else {}
         except Exception as e:  # noqa: BLE001
-            ready, why = False, _first_line(e)
+            ready, why = False, first_line(e)
         else:
             why = "the server says it is not ready"
         if not ready:
@@ -352,7 +186,7 @@ class KServeSUT(api.SystemUnderTest):
             md = self._call(self._transport.server_metadata(), LIVENESS_TIMEOUT_S)
             node = f"{md.get('name', '?')} {md.get('version', '')}".strip()
         except Exception as e:  # noqa: BLE001 - the name must not fail the run
-            node = f"unanswered ({_first_line(e)})"
+            node = f"unanswered ({first_line(e)})"
         return f"Network SUT [{node} at {self.opts.url}, model {self.opts.model_name}]"
 
     @property
@@ -402,9 +236,9 @@ class KServeSUT(api.SystemUnderTest):
         except ValueError as e:
             raise ValueError(f"the warm-up request to {self.opts.url} failed: {e}") from None
         except Exception as e:  # noqa: BLE001 - a one-line error before the test, not a traceback
-            kind, _ = _error_kind(e, SETUP_TIMEOUT_S)
+            kind, _ = error_kind(e, SETUP_TIMEOUT_S)
             raise ValueError(
-                f"the warm-up request to {self.opts.url} failed: {kind}: {_first_line(e)}"
+                f"the warm-up request to {self.opts.url} failed: {kind}: {first_line(e)}"
             ) from None
         finally:
             self.dataset.unload([0])
@@ -522,7 +356,7 @@ class KServeSUT(api.SystemUnderTest):
             self._fail_ids(ids, "not answered: server gone" if self.fatal else "cancelled", None)
             raise
         except Exception as e:  # noqa: BLE001 - every failure is counted, none is lost
-            kind, maybe_gone = _error_kind(e, self.opts.request_timeout_s)
+            kind, maybe_gone = error_kind(e, self.opts.request_timeout_s)
             self._fail_ids(ids, kind, e)
             if maybe_gone and not self._probing and self.fatal is None:
                 self._probing = True
@@ -544,7 +378,7 @@ class KServeSUT(api.SystemUnderTest):
         self.failed += len(ids)
         self.failures[kind] += len(ids)
         if e is not None and kind not in self.failure_examples:
-            self.failure_examples[kind] = _first_line(e)
+            self.failure_examples[kind] = first_line(e)
 
     async def _probe(self, kind: str, e: BaseException) -> None:
         """After a connection-level error: is the server still there?"""
@@ -555,7 +389,7 @@ class KServeSUT(api.SystemUnderTest):
         self._probing = False
         if not alive and self.fatal is None:
             self._abort(
-                f"the server at {self.opts.url} stopped answering during the test ({kind}: {_first_line(e)})"
+                f"the server at {self.opts.url} stopped answering during the test ({kind}: {first_line(e)})"
             )
 
     def _abort(self, why: str) -> None:
@@ -615,7 +449,7 @@ def wait_until_live(opts: NetworkOptions, timeout_s: float) -> None:
     last: BaseException | None = None
 
     async def check() -> bool:
-        t = _Transport(opts)
+        t = _transport_for(opts)
         try:
             return await t.live() and await t.model_ready()
         finally:

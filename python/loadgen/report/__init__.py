@@ -1,13 +1,13 @@
 """HTML reports of LoadGen runs: ``python -m loadgen report RUN_DIR [RUN_DIR ...] -o report.html``.
 
 One run folder gives the single-run report; several give a comparison. The
-file is self-contained (its chart renderer, ``lgchart.js``, inlined once;
+file is self-contained (its chart renderer, ``lgchart``, inlined once;
 nothing is fetched) and reads only LoadGen's logs
 (``mlperf_log_summary.json``, ``mlperf_log_trace.json``) plus, for context,
 ``accuracy.txt`` and the harness's ``results.json``. See docs/reports.md.
 
-The charts are drawn by ``lgchart.js``, about 25 kB of this package's own
-JavaScript, as SVG in the page: no chart library to install, and a report of
+The charts are drawn by ``lgchart`` (``lgchart_*.js``), about 25 kB of this
+package's own JavaScript, as SVG in the page: no chart library to install, and a report of
 any run stays well under 1.5 MB (plotly.js alone, inlined, was 4.8 MB).
 """
 
@@ -37,14 +37,21 @@ __all__ = [
 MAX_REPORT_BYTES = 1_500_000
 
 
+# The chart renderer's files beside this one, in the order they run; their
+# header (lgchart_axes.js) documents the figure format.
+LGCHART_PARTS = ("lgchart_axes.js", "lgchart_series.js", "lgchart_interaction.js")
+
+
 def chart_js() -> str:
-    """The chart renderer every report inlines (``lgchart.js`` beside this file)."""
-    return (Path(__file__).with_name("lgchart.js")).read_text(encoding="utf-8")
+    """The chart renderer every report inlines: one script, the ``LGCHART_PARTS``
+    in order inside one function (they share its scope), strict mode."""
+    parts = [Path(__file__).with_name(name).read_text(encoding="utf-8") for name in LGCHART_PARTS]
+    return "(function () {\n  'use strict';\n" + "\n".join(parts) + "})();\n"
 
 
 def render(runs: Sequence[RunData], js: str | None = None) -> str:
     """The report's HTML for one run (single-run report) or several
-    (comparison). ``js``: the chart script to inline (default: lgchart.js)."""
+    (comparison). ``js``: the chart script to inline (default: ``chart_js()``)."""
     if not runs:
         raise ValueError("a report needs at least one run folder")
     js = chart_js() if js is None else js

@@ -1,5 +1,6 @@
 """The report's charts, as figure specs (plain dicts) that the page's own
-renderer, ``lgchart.js``, draws as SVG (its header documents the format).
+renderer, ``lgchart`` (``lgchart_*.js``), draws as SVG (the header of
+``lgchart_axes.js`` documents the format).
 
 Every chart has a title and axes with units (latencies and lags in ms, times
 in s, rates in samples/s), uses the Okabe-Ito colour-blind-safe palette, and

@@ -12,375 +12,41 @@ type must have: for trees built from short runs on small data sets, e.g. in
 tests) and accepts a compliance verdict of INCONCLUSIVE (a short run's
 difference within its own noise); everything else still applies, and the
 table still says which runs were short.
+
+This module walks the tree (hygiene, the rules of each benchmark folder,
+its system, code and scenarios); the checks it runs are in ``check_runs``
+(performance and accuracy runs), ``check_compliance``, ``check_system``
+(system description, measurements), and what they find in ``check_result``.
 """
 
 from __future__ import annotations
 
-import json
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..compliance.logs import ACCURACY, DetailLog, LogError, performance_score, read_detail
 from ..rules import (
     VERSION_NAMES,
     Benchmark,
     RulesError,
     RulesVersion,
-    seeds_owner,
+    benchmark_folder,
     version,
     versions_with_benchmark,
 )
-from .layout import (
-    ACCURACY_FILES,
-    DIVISIONS,
-    MAX_ACCURACY_LOG,
-    MAX_FILE,
-    MEASUREMENTS_FIELDS,
-    PERF_FILES,
-    SYSTEM_FIELDS,
-    SYSTEM_FIELDS_NONEMPTY,
-    SYSTEM_STATUS,
-    SYSTEM_TYPES,
-    code_dir,
-    find_measurements_json,
-    scenario_paths,
-)
+from .check_compliance import check_compliance
+from .check_result import CheckResult, Row
+from .check_runs import check_accuracy, check_performance
+from .check_system import check_measurements, check_system
+from .layout import DIVISIONS, MAX_FILE, code_dir, scenario_paths
+
+__all__ = ["OFFICIAL_MIN_DURATION_MS", "CheckResult", "Row", "check_tree"]
 
 OFFICIAL_MIN_DURATION_MS = 600_000  # v1.0 on; a round's own value is RulesVersion.min_duration_ms
 
 
-@dataclass
-class Row:
-    system: str
-    benchmark: str
-    scenario: str
-    rules: str = "–"
-    metric: str = "–"
-    value: str = "–"
-    performance: str = "missing"
-    accuracy: str = "missing"
-    compliance: str = "–"
-
-
-@dataclass
-class CheckResult:
-    root: Path
-    problems: list[tuple[str, str]] = field(default_factory=list)
-    rows: list[Row] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # what relax_duration let pass
-
-    @property
-    def passed(self) -> bool:
-        return not self.problems
-
-    def _shown(self, path: Path | str) -> str:
-        p = Path(path)
-        try:
-            return str(p.relative_to(self.root))
-        except ValueError:
-            return str(p)
-
-    def add(self, path: Path | str, message: str) -> None:
-        self.problems.append((self._shown(path), message))
-
-    def note(self, path: Path | str, message: str) -> None:
-        self.notes.append(f"{self._shown(path)}: {message}")
-
-    def format(self) -> str:
-        lines = [f"{path}: {msg}" for path, msg in self.problems]
-        header = (
-            "system",
-            "benchmark",
-            "rules",
-            "scenario",
-            "metric",
-            "value",
-            "performance",
-            "accuracy",
-            "compliance",
-        )
-        table = [header] + [
-            (
-                r.system,
-                r.benchmark,
-                r.rules,
-                r.scenario,
-                r.metric,
-                r.value,
-                r.performance,
-                r.accuracy,
-                r.compliance,
-            )
-            for r in self.rows
-        ]
-        widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
-        if self.rows:
-            lines.append("")
-            for row in table:
-                lines.append("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())
-        if self.notes:
-            lines.append("")
-            lines += [f"note: {n}" for n in self.notes]
-        lines.append("")
-        verdict = "PASSED" if self.passed else f"FAILED: {len(self.problems)} problem(s)"
-        lines.append(f"submission check {verdict}")
-        return "\n".join(lines) + "\n"
-
-
-SEED_KEYS = ("qsl_rng_seed", "sample_index_rng_seed", "schedule_rng_seed")
-
-
-def check_perf_log(
-    res: CheckResult,
-    folder: Path,
-    bench: Benchmark,
-    v: RulesVersion,
-    scenario: str,
-    seeds: str,
-    relax_duration: bool,
-    division: str,
-) -> DetailLog | None:
-    """A performance run's detail log against round ``v``'s rules; None if unreadable."""
-    try:
-        log = read_detail(folder)
-    except LogError as e:
-        res.add(folder / "mlperf_log_detail.txt", str(e))
-        return None
-    where = log.path
-    if log.scenario != scenario:
-        res.add(where, f"effective_scenario is {log.scenario!r}, but the folder says {scenario}")
-    if not log.valid:
-        reason = log.get("result_invalid_reason") or "see mlperf_log_summary.txt"
-        res.add(where, f"result_validity is {log.get('result_validity')!r}, not VALID ({reason})")
-    for key, value in log.errors:
-        res.add(where, f"error in the log: {key}: {value}")
-    want = v.test05_seeds if seeds == "test05" else v.seeds
-    if want is None:
-        res.add(where, f"rules {v.name} have no TEST05 seeds")
-    else:
-        got = [log.get(f"effective_{k}") for k in SEED_KEYS]
-        owner = seeds_owner(*got) if all(isinstance(x, int) for x in got) else None
-        hint = f" (these are {owner}'s: check with --rules-version {owner.split()[0]})" if owner else ""
-        for key, value, g in zip(SEED_KEYS, (want.qsl, want.sample_index, want.schedule), got):
-            if g != value:
-                res.add(
-                    where,
-                    f"effective_{key} is {g}, not the round's {'TEST05 ' if seeds == 'test05' else ''}{value} "
-                    f"(rules {v.name}){hint}",
-                )
-    psc = log.get("effective_performance_sample_count", 0)
-    if not relax_duration and psc < bench.performance_sample_count:
-        res.add(
-            where,
-            f"effective_performance_sample_count {psc} is below the required {bench.performance_sample_count}",
-        )
-    if not relax_duration:
-        md = log.get("effective_min_duration_ms", 0)
-        if md < v.min_duration_ms:
-            res.add(
-                where,
-                f"effective_min_duration_ms {md} is below {v.min_duration_ms}: a short run, not official",
-            )
-        spq = bench.offline_min_samples_per_query
-        if scenario == "Offline" and spq and log.get("effective_samples_per_query", 0) < spq:
-            res.add(
-                where,
-                f"effective_samples_per_query {log.get('effective_samples_per_query')} is below the required "
-                f"{spq} for Offline",
-            )
-    if v.early_stopping and scenario != "Offline" and log.get("early_stopping_met") is False:
-        res.add(where, "early stopping was not met (early_stopping_met false)")
-    if scenario == "Server" and bench.server_latency_ns:
-        bound = log.get("effective_target_latency_ns", 0)
-        if bound > bench.server_latency_ns:
-            res.add(
-                where,
-                f"effective_target_latency_ns {bound} exceeds the rules' bound {bench.server_latency_ns}",
-            )
-    if division == "network" and "Network SUT" not in str(log.get("sut_name", "")):
-        res.add(where, "network division: sut_name must contain 'Network SUT'")
-    return log
-
-
-def _check_files(res: CheckResult, folder: Path, names: tuple[str, ...]) -> bool:
-    ok = True
-    for name in names:
-        if not (folder / name).is_file():
-            res.add(folder / name, "required file missing")
-            ok = False
-    return ok
-
-
-def check_accuracy(res: CheckResult, folder: Path, bench: Benchmark, relax_duration: bool = False) -> str:
-    if not folder.is_dir():
-        res.add(folder, "no accuracy run (required)")
-        return "missing"
-    if not _check_files(res, folder, ACCURACY_FILES):
-        return "incomplete"
-    text = (folder / "accuracy.txt").read_text(encoding="utf-8", errors="replace")
-    status = "?"
-    for i, bound in enumerate(bench.bounds):
-        m = bound.metric
-        value = m.find(text)
-        if value is None:
-            res.add(folder / "accuracy.txt", f"no {m.name} value (pattern {m.pattern!r})")
-            continue
-        if bound.full_set_total and relax_duration:
-            res.note(
-                folder / "accuracy.txt", f"{m.name} {value:g} not checked: a total over the whole data set"
-            )
-            continue
-        low = value < bound.minimum
-        high = bound.maximum is not None and value > bound.maximum
-        if low:
-            res.add(folder / "accuracy.txt", f"{m.name} {value:g} is below the target {bound.minimum:.4f}")
-        if high:
-            res.add(folder / "accuracy.txt", f"{m.name} {value:g} is above the limit {bound.maximum:.4f}")
-        if i == 0:
-            status = f"{m.name} {value:g}" + (" (below target)" if low else " (above limit)" if high else "")
-    size = (folder / ACCURACY).stat().st_size
-    if size > MAX_ACCURACY_LOG:
-        res.add(
-            folder / ACCURACY, f"{size} bytes: accuracy logs must be truncated to at most {MAX_ACCURACY_LOG}"
-        )
-    if "hash=" not in text:
-        res.add(
-            folder / "accuracy.txt",
-            "no hash= line of the original accuracy log (the checkers want one in every accuracy.txt)",
-        )
-    try:
-        log = read_detail(folder)
-        if log.get("effective_test_mode") not in ("AccuracyOnly", "SubmissionRun"):
-            res.add(
-                log.path, f"effective_test_mode is {log.get('effective_test_mode')!r}, not an accuracy run"
-            )
-        for key, value in log.errors:
-            res.add(log.path, f"error in the log: {key}: {value}")
-    except LogError as e:
-        res.add(folder / "mlperf_log_detail.txt", str(e))
-    return status
-
-
-def _verdict(path: Path) -> str:
-    text = path.read_text(encoding="utf-8", errors="replace")
-    if "TEST PASS" in text:
-        return "PASS"
-    if "TEST INCONCLUSIVE" in text:
-        return "INCONCLUSIVE"
-    return "FAIL"
-
-
-def check_compliance(
-    res: CheckResult,
-    comp_dir: Path,
-    bench: Benchmark,
-    v: RulesVersion,
-    scenario: str,
-    relax_duration: bool,
-    division: str,
-) -> str:
-    states = []
-    for test in bench.tests:
-        t = comp_dir / test
-        if not t.is_dir():
-            res.add(t, f"compliance test {test} missing (required for {bench.name} in rules {v.name})")
-            states.append(f"{test} missing")
-            continue
-        state = "PASS"
-        # TEST06 (LLMs) checks the answers only; TEST04-B's run is compared in TEST04-A's file.
-        checks = [
-            ("verify_performance.txt", test not in ("TEST06", "TEST04-B")),
-            ("verify_accuracy.txt", test in ("TEST01", "TEST06")),
-        ]
-        for name, needed in checks:
-            f = t / name
-            if not f.is_file():
-                if needed:
-                    res.add(f, "required file missing")
-                    state = "FAIL"
-                continue
-            verdict = _verdict(f)
-            if verdict == "INCONCLUSIVE" and relax_duration:
-                res.note(f, f"{test} is INCONCLUSIVE: its difference is within the noise of a short run")
-                state = "INCONCLUSIVE" if state == "PASS" else state
-            elif verdict == "INCONCLUSIVE":
-                res.add(f, f"{test} is INCONCLUSIVE (a short run): official runs decide it")
-                state = "FAIL"
-            elif verdict == "FAIL":
-                res.add(f, f"{test} did not pass (no 'TEST PASS' line)")
-                state = "FAIL"
-        run = t / "performance" / "run_1"
-        if not _check_files(res, run, PERF_FILES):
-            state = "FAIL"
-        elif v.compliance_runs_checked:
-            seeds = "test05" if test == "TEST05" else "official"
-            before = len(res.problems)
-            check_perf_log(res, run, bench, v, scenario, seeds, relax_duration, division)
-            if len(res.problems) != before:
-                state = "FAIL"
-        if test == "TEST01":
-            acc = t / "accuracy" / ACCURACY
-            if acc.is_file() and acc.stat().st_size > MAX_ACCURACY_LOG:
-                res.add(
-                    acc,
-                    f"{acc.stat().st_size} bytes: accuracy logs must be truncated to at most {MAX_ACCURACY_LOG}",
-                )
-                state = "FAIL"
-        states.append(f"{test} {state}")
-    if comp_dir.is_dir():
-        for extra in sorted(p for p in comp_dir.iterdir() if p.is_dir() and p.name.startswith("TEST")):
-            if extra.name not in bench.tests:
-                res.add(
-                    extra,
-                    f"{extra.name} is not a compliance test of {bench.name} in rules {v.name} "
-                    f"(it needs: {', '.join(bench.tests) or 'none'})",
-                )
-    return ", ".join(states) or "–"
-
-
 def _article(word: str) -> str:
     return "an" if word[:1].lower() in "aeiou" else "a"
-
-
-def check_system(res: CheckResult, path: Path, division: str, submitter: str, v: RulesVersion) -> Any:
-    try:
-        system: Any = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as e:
-        res.add(path, f"not a readable JSON system description ({e})")
-        return None
-    if not isinstance(system, dict):
-        res.add(path, "the system description must be a JSON object")
-        return None
-    required = v.system_fields if v.system_fields is not None else SYSTEM_FIELDS
-    for f in required:
-        if f not in system:
-            res.add(path, f"required field {f!r} missing")
-    if v.system_fields is None:  # the rounds of the current checkers
-        for f in SYSTEM_FIELDS_NONEMPTY:
-            value = system.get(f)
-            if f in system and (value is None or value == "" or value == [] or value == {}):
-                res.add(
-                    path,
-                    f"field {f!r} is empty: the checker wants a meaningful value (N/A where none applies)",
-                )
-            elif isinstance(value, (int, float)) and not isinstance(value, bool) and value == 0:
-                res.note(path, f"field {f!r} is 0, which the reference's v6.0 checker counts as empty")
-    if v.system_fields_closed:
-        known = set(required) | set(v.system_fields_optional)
-        for f in system:
-            if f not in known:
-                res.add(path, f"field {f!r} is not one rules {v.name} know")
-    if system.get("division") not in (None, division):
-        res.add(path, f"division {system.get('division')!r} but the tree is in {division}/")
-    if system.get("submitter") not in (None, submitter):
-        res.add(path, f"submitter {system.get('submitter')!r} but the tree is in {submitter}/")
-    if "status" in system and str(system["status"]).lower() not in SYSTEM_STATUS:
-        res.add(path, f"status {system['status']!r} is not one of {', '.join(SYSTEM_STATUS)}")
-    if "system_type" in system and str(system["system_type"]).lower() not in SYSTEM_TYPES:
-        res.add(path, f"system_type {system['system_type']!r} is not datacenter, edge or both")
-    return system
 
 
 def check_hygiene(res: CheckResult, root: Path) -> None:
@@ -405,36 +71,11 @@ def _rules_of(
         else:
             names = versions_with_benchmark(bench_dir.name)
             v = version(names[-1] if names else VERSION_NAMES[-1])
-        return v, v.benchmark(bench_dir.name)  # an unknown folder: an error naming what the rules have
+        # an unknown folder: an error naming what the rules have
+        return v, benchmark_folder(v, bench_dir.name)
     except RulesError as e:
         res.add(bench_dir, str(e))
         return None
-
-
-def _check_measurements(res: CheckResult, paths: Any, v: RulesVersion, system: str, scenario: str) -> None:
-    folder: Path = paths.measurements
-    if not folder.is_dir():
-        res.add(folder, f"no measurements folder (rules {v.name})")
-        return
-    _check_files(res, folder, v.measurement_files)
-    if v.layout == "v6":
-        m: Path | None = folder / paths.measurements_json
-        if m is not None and not m.is_file():
-            res.add(m, "required file missing")
-            m = None
-    else:
-        m = find_measurements_json(folder, system, scenario)
-        if m is None:
-            res.add(folder, f"no {system}_<implementation>_{scenario}.json (the measurements fields)")
-    if m is None:
-        return
-    try:
-        meas = json.loads(m.read_text(encoding="utf-8"))
-        for f in MEASUREMENTS_FIELDS:
-            if f not in meas:
-                res.add(m, f"required field {f!r} missing")
-    except json.JSONDecodeError as e:
-        res.add(m, f"not valid JSON ({e.msg})")
 
 
 def check_submitter(
@@ -478,8 +119,8 @@ def check_submitter(
                     continue
                 present.append(scenario)
                 paths = scenario_paths(sub_dir, v, system_dir.name, bench.name, scenario)
-                _check_measurements(res, paths, v, system_dir.name, scenario)
-                _check_performance(res, row, paths.results, bench, v, scenario, relax_duration, division)
+                check_measurements(res, paths, v, system_dir.name, scenario)
+                check_performance(res, row, paths.results, bench, v, scenario, relax_duration, division)
                 row.accuracy = check_accuracy(res, paths.results / "accuracy", bench, relax_duration)
                 if paths.compliance is not None and division != "open":
                     row.compliance = check_compliance(
@@ -496,41 +137,6 @@ def check_submitter(
                         res.note(bench_dir, msg)
                     else:
                         res.add(bench_dir, msg)
-
-
-def _check_performance(
-    res: CheckResult,
-    row: Row,
-    results: Path,
-    bench: Benchmark,
-    v: RulesVersion,
-    scenario: str,
-    relax_duration: bool,
-    division: str,
-) -> None:
-    runs = v.server_runs if scenario == "Server" else 1
-    files = PERF_FILES + ((ACCURACY,) if v.perf_accuracy_log else ())
-    for i in range(1, runs + 1):
-        run = results / "performance" / f"run_{i}"
-        if not _check_files(res, run, files):
-            continue
-        before = len(res.problems)
-        log = check_perf_log(res, run, bench, v, scenario, "official", relax_duration, division)
-        if log is None or i > 1:
-            continue
-        try:
-            value, key, _ = performance_score(log, v.server_metric)
-            row.metric = key
-            row.value = (
-                f"{value / 1e6:.3f} ms" if key.startswith("early") or "latency" in key else f"{value:g}"
-            )
-        except LogError as e:
-            res.add(log.path, str(e))
-        short = log.get("effective_min_duration_ms", 0) < v.min_duration_ms
-        ok = len(res.problems) == before
-        row.performance = ("VALID" if log.valid else "INVALID") + (" (short run)" if short else "")
-        if not ok and log.valid:
-            row.performance += ", problems"
 
 
 def check_tree(
