@@ -290,3 +290,21 @@ def test_equal_issue_offline_sizes_the_query_on_the_samples_it_loads(tmp_path):
     fewer = report.sizing["fields"]["performance_sample_count_override"]
     assert 1 <= fewer < 8 and p.samples_completed % fewer == 0
     assert any(f"those {fewer} run at" in n for n in report.notes)
+
+
+def test_a_user_conf_query_count_or_duration_is_not_replaced_by_the_short_run_ones(tmp_path):
+    # The sizing says it keeps a user.conf's min_query_count; the short run's own
+    # min_query_count (1) must not then replace it (it did: an LLM Server run with
+    # min_query_count = 459 in its user.conf issued 20 queries and was INVALID).
+    conf = tmp_path / "mine.conf"
+    conf.write_text("sim.SingleStream.min_query_count = 300\n")
+    report, _ = run(tmp_path / "q", SPEEDS["slow"], scenario="SingleStream", user_conf=str(conf))
+    p = report.performance
+    assert p is not None and p.valid, p.invalid_reasons
+    assert p.queries_issued >= 300
+    assert any("min_query_count is yours, from" in n and "mine.conf:1" in n for n in report.notes)
+    conf.write_text("sim.SingleStream.min_duration = 1500\n")
+    report, _ = run(tmp_path / "d", SPEEDS["fast"], scenario="SingleStream", user_conf=str(conf))
+    assert any("min_duration 1.5 s" in n for n in report.notes), report.notes
+    detail = (tmp_path / "d" / "out" / "mlperf_log_detail.txt").read_text()
+    assert '"key": "effective_min_duration_ms", "value": 1500' in detail

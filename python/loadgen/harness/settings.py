@@ -162,6 +162,21 @@ class SettingsPlan:
     warnings: list[str]
 
 
+def user_conf_fields(config_model: str, scenario: str, user_conf: str | None) -> dict[str, str]:
+    """TestSettings fields that the user's own user.conf sets (not the built-in
+    mlperf.conf), each with where and how: ``file:line (key = value)``."""
+    if not user_conf:
+        return {}
+    from ..config import explain
+
+    path = os.path.realpath(user_conf)
+    out = {}
+    for f in explain(config_model, scenario, user_conf):
+        if f.get("file") and os.path.realpath(str(f["file"])) == path:
+            out[str(f["field"])] = f"{f['where']} ({f['key']} = {f['written_value']})"
+    return out
+
+
 def make_settings(
     opts: RunOptions,
     config_model: str,
@@ -197,14 +212,21 @@ def make_settings(
     _apply_rules_seeds(ts, opts, config_model, notes)
 
     if not opts.official:
-        ts.min_duration_ms = SHORT_MIN_DURATION_MS
-        ts.min_query_count = SHORT_MIN_QUERY_COUNT
-    if not opts.official and not opts.accuracy:
-        notes.append(
-            f"SHORT RUN, not an official result: min_duration {SHORT_MIN_DURATION_MS / 1000:g} s and "
-            f"min_query_count {SHORT_MIN_QUERY_COUNT} replace the rules' values; the rules' early "
-            f"stopping and latency bounds still decide VALID. Add --official for a full run."
-        )
+        # A short run's length replaces mlperf.conf's, never a value of the user's own user.conf.
+        mine = user_conf_fields(config_model, opts.scenario, user_conf)
+        if "min_duration_ms" not in mine:
+            ts.min_duration_ms = SHORT_MIN_DURATION_MS
+        if "min_query_count" not in mine:
+            ts.min_query_count = SHORT_MIN_QUERY_COUNT
+        if not opts.accuracy:
+            notes.append(
+                f"SHORT RUN, not an official result: min_duration {ts.min_duration_ms / 1000:g} s and "
+                f"min_query_count {ts.min_query_count} replace the rules' values; the rules' early "
+                f"stopping and latency bounds still decide VALID. Add --official for a full run."
+            )
+            for k in ("min_duration_ms", "min_query_count"):
+                if k in mine:
+                    notes.append(f"short run: {k} is yours, from {mine[k]}")
 
     # Explicit flags, as the reference harness applies them.
     if opts.count is not None:

@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import _core
+from .settings import user_conf_fields as _user_keys
 
 PROBE_TARGET_S = 1.5  # each probe grows until it lasts about this long
 OFFLINE_MARGIN = 2.0  # offline_expected_qps = this x the measured samples/s
@@ -120,20 +121,6 @@ class Sizing:
             "impossible": self.impossible,
             "seconds": round(self.seconds, 3),
         }
-
-
-def _user_keys(config_model: str, scenario: str, user_conf: str | None) -> dict[str, str]:
-    """TestSettings fields that the user's own user.conf sets, with file:line."""
-    if not user_conf:
-        return {}
-    from ..config import explain
-
-    path = os.path.realpath(user_conf)
-    out = {}
-    for f in explain(config_model, scenario, user_conf):
-        if f.get("file") and os.path.realpath(str(f["file"])) == path:
-            out[str(f["field"])] = f"{f['where']} ({f['key']} = {f['written_value']})"
-    return out
 
 
 class _Prober:
