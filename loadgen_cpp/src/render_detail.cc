@@ -32,36 +32,31 @@ std::string SettingValue(T v) {
   }
 }
 
-// The bounds TestSettings and EffectiveSettings share, as `prefix`name.
-template <typename Settings>
-void AddBounds(const RecordAdder& add, const std::string& prefix,
-               const Settings& s) {
-  add(prefix + "min_duration_ms", SettingValue(s.min_duration_ms));
-  add(prefix + "max_duration_ms", SettingValue(s.max_duration_ms));
-  add(prefix + "min_query_count", SettingValue(s.min_query_count));
-  add(prefix + "max_query_count", SettingValue(s.max_query_count));
-}
-
-// The seeds, the accuracy log's sampling and the issue options the two
-// share, as `prefix`name, in the reference's order.
-template <typename Settings>
-void AddSeedsAndIssueOptions(const RecordAdder& add, const std::string& prefix,
-                             const Settings& s) {
-  add(prefix + "qsl_rng_seed", SettingValue(s.qsl_rng_seed));
-  add(prefix + "sample_index_rng_seed", SettingValue(s.sample_index_rng_seed));
-  add(prefix + "schedule_rng_seed", SettingValue(s.schedule_rng_seed));
-  add(prefix + "accuracy_log_rng_seed", SettingValue(s.accuracy_log_rng_seed));
-  add(prefix + "accuracy_log_probability",
-      SettingValue(s.accuracy_log_probability));
-  add(prefix + "accuracy_log_sampling_target",
-      SettingValue(s.accuracy_log_sampling_target));
-  add(prefix + "print_timestamps", SettingValue(s.print_timestamps));
-  add(prefix + "performance_issue_unique",
-      SettingValue(s.performance_issue_unique));
-  add(prefix + "performance_issue_same",
-      SettingValue(s.performance_issue_same));
-  add(prefix + "performance_issue_same_index",
-      SettingValue(s.performance_issue_same_index));
+// The records TestSettings and EffectiveSettings share, as `prefix`name in
+// the reference's order: the bounds, then `after_bounds()` (what only one of
+// them logs there), then the seeds, the accuracy log's sampling and the issue
+// options.
+template <typename Settings, typename AfterBounds>
+void AddSharedSettings(const RecordAdder& add, const std::string& prefix,
+                       const Settings& s, AfterBounds after_bounds) {
+  auto field = [&](const char* name, auto v) {
+    add(prefix + name, SettingValue(v));
+  };
+  field("min_duration_ms", s.min_duration_ms);
+  field("max_duration_ms", s.max_duration_ms);
+  field("min_query_count", s.min_query_count);
+  field("max_query_count", s.max_query_count);
+  after_bounds();
+  field("qsl_rng_seed", s.qsl_rng_seed);
+  field("sample_index_rng_seed", s.sample_index_rng_seed);
+  field("schedule_rng_seed", s.schedule_rng_seed);
+  field("accuracy_log_rng_seed", s.accuracy_log_rng_seed);
+  field("accuracy_log_probability", s.accuracy_log_probability);
+  field("accuracy_log_sampling_target", s.accuracy_log_sampling_target);
+  field("print_timestamps", s.print_timestamps);
+  field("performance_issue_unique", s.performance_issue_unique);
+  field("performance_issue_same", s.performance_issue_same);
+  field("performance_issue_same_index", s.performance_issue_same_index);
 }
 
 // The keys of one latency distribution's records: min, max, mean, and each
@@ -128,8 +123,7 @@ void LogSettingsRecords(DetailLog* detail, const TestSettings& r,
       add("requested_offline_expected_qps", JsonNumber(r.offline_expected_qps));
       break;
   }
-  AddBounds(add, "requested_", r);
-  AddSeedsAndIssueOptions(add, "requested_", r);
+  AddSharedSettings(add, "requested_", r, [] {});
   add("requested_performance_sample_count_override",
       u(r.performance_sample_count_override));
   add("requested_accuracy_sample_count_override",
@@ -150,9 +144,9 @@ void LogSettingsRecords(DetailLog* detail, const TestSettings& r,
       JsonNumber(e.target_latency_percentile));
   add("effective_max_async_queries", u(e.max_async_queries));
   add("effective_target_duration_ms", std::to_string(e.target_duration_ms));
-  AddBounds(add, "effective_", e);
-  add("effective_min_sample_count", u(e.min_sample_count));
-  AddSeedsAndIssueOptions(add, "effective_", e);
+  AddSharedSettings(add, "effective_", e, [&] {
+    add("effective_min_sample_count", u(e.min_sample_count));
+  });
   add("effective_performance_sample_count", u(e.performance_sample_count));
   add("effective_accuracy_sample_count", u(e.accuracy_sample_count));
   add("effective_sample_concatenate_permutation",

@@ -83,29 +83,25 @@ std::string PerformanceJson(const PerformanceResult& r, bool tokens) {
   return o.Close();
 }
 
-// A list at the summary JSON's top level, one item a line: `render(item)`.
-template <typename T, typename Render>
-std::string TopLevelList(const std::vector<T>& items, Render render) {
+std::string ProbesJson(const std::vector<PeakProbe>& probes) {
   std::string out = "[";
-  for (size_t k = 0; k < items.size(); ++k) {
-    out += (k ? ",\n    " : "\n    ") + render(items[k]);
+  for (size_t k = 0; k < probes.size(); ++k) {
+    const PeakProbe& p = probes[k];
+    out += (k ? ",\n    " : "\n    ") +
+           JsonObject()
+               .Num("target_qps", p.target_qps)
+               .Bool("passed", p.passed)
+               .Str("decided_by", p.decided_by)
+               .Str("reason", p.reason)
+               .Int("queries_issued", p.queries_issued)
+               .Int("queries_completed", p.queries_completed)
+               .Int("decided_queries", p.decided_queries)
+               .Int("overlatency_queries", p.overlatency_queries)
+               .Int("full_probe_queries", p.full_probe_queries)
+               .Num("seconds", p.seconds)
+               .Close();
   }
-  return out + (items.empty() ? "]" : "\n  ]");
-}
-
-std::string ProbeJson(const PeakProbe& p) {
-  return JsonObject()
-      .Num("target_qps", p.target_qps)
-      .Bool("passed", p.passed)
-      .Str("decided_by", p.decided_by)
-      .Str("reason", p.reason)
-      .Int("queries_issued", p.queries_issued)
-      .Int("queries_completed", p.queries_completed)
-      .Int("decided_queries", p.decided_queries)
-      .Int("overlatency_queries", p.overlatency_queries)
-      .Int("full_probe_queries", p.full_probe_queries)
-      .Num("seconds", p.seconds)
-      .Close();
+  return out + (probes.empty() ? "]" : "\n  ]");
 }
 
 std::string SettingsJson(const EffectiveSettings& e) {
@@ -176,12 +172,14 @@ std::string RenderSummaryJson(const TestResult& result,
                .Close());
   if (s.mode == TestMode::FindPeakPerformance) {
     o.Num("peak_qps", result.peak_qps)
-        .Raw("peak_probes", TopLevelList(result.peak_probes, ProbeJson));
+        .Raw("peak_probes", ProbesJson(result.peak_probes));
   }
-  const std::string perf =
-      TopLevelList(result.performance, [&s](const PerformanceResult& r) {
-        return PerformanceJson(r, s.use_token_latencies);
-      });
+  std::string perf = "[";
+  for (size_t k = 0; k < result.performance.size(); ++k) {
+    perf += (k ? ",\n    " : "\n    ") +
+            PerformanceJson(result.performance[k], s.use_token_latencies);
+  }
+  perf += result.performance.empty() ? "]" : "\n  ]";
   o.Raw("performance", perf).Raw("settings", SettingsJson(s));
   return o.Close();
 }
