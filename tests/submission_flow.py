@@ -59,12 +59,18 @@ SYSTEM_FIELDS_VALUES = {
 }
 
 
-def system_json(folder: Path) -> Path:
+def system_description(**values: Any) -> dict[str, Any]:
+    """A system description with every field of the rules, in their order:
+    SYSTEM_FIELDS_VALUES, then ``values`` over them, "" for the rest."""
     from loadgen.submission.layout import SYSTEM_FIELDS
 
-    system = {f: SYSTEM_FIELDS_VALUES.get(f, "") for f in SYSTEM_FIELDS}
+    given = {**SYSTEM_FIELDS_VALUES, **values}
+    return {f: given.get(f, "") for f in SYSTEM_FIELDS}
+
+
+def system_json(folder: Path) -> Path:
     path = folder / "vm.json"
-    path.write_text(json.dumps(system))
+    path.write_text(json.dumps(system_description()))
     return path
 
 

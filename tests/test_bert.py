@@ -13,24 +13,18 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import subprocess
-import sys
 import unicodedata
 from pathlib import Path
 from typing import ClassVar
 
+import benchmark_helpers as bench
 import numpy as np
 import pytest
 
-pytest.importorskip("loadgen.harness")
+RUN_PY = bench.use_benchmark("bert")
 pytest.importorskip("tokenizers")
 torch = pytest.importorskip("torch")
-pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
-
-BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
-RUN_PY = BENCHMARKS / "bert" / "run.py"
-sys.path.insert(0, str(BENCHMARKS))
 
 from bert import accuracy, squad, synthetic
 from bert import model as bert_model
@@ -39,8 +33,6 @@ from bert.run import SPEC, postprocess
 from bert.tokenization import FullTokenizer
 from loadgen.harness import Backend, RunOptions, register_backend, run_benchmark
 
-SCENARIOS = ["SingleStream", "MultiStream", "Server", "Offline"]
-BACKENDS = ["onnxruntime", "torch"]
 N_QUESTIONS = 16
 TINY = bert_model.BertConfig(
     hidden_size=128, num_hidden_layers=2, num_attention_heads=2, intermediate_size=512
@@ -85,9 +77,7 @@ def tokenizer(real_vocab) -> FullTokenizer:
     return FullTokenizer(real_vocab)
 
 
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("bert-cache")
+cache = bench.cache_fixture("bert")
 
 
 @pytest.fixture(scope="module")
@@ -375,42 +365,17 @@ def test_response_decoding_pads_short_and_reads_transposed():
 
 
 def options(assets, cache, tmp_path, scenario, backend, **kw) -> RunOptions:
-    base = {
-        "scenario": scenario,
-        "backend": backend,
-        "model": str(assets.onnx_model),
-        "dataset_path": str(assets.folder),
-        "cache_dir": str(cache),
-        "output": str(tmp_path / "out"),
-        "progress": False,
-        "warmup_batches": 1,
-        "samples_per_query": 2,
-        "max_batchsize": 4,
-        "threads": 2,
-        "qps": 50.0,
-        "time_s": 0.05,
-    }
-    base.update(kw)
-    return RunOptions(**base)
+    return bench.short_run_options(assets.onnx_model, assets.folder, cache, tmp_path, scenario, backend, **kw)
 
 
-def unexpected_errors(report) -> list[str]:
-    return [e for e in report.loadgen_errors if "Ending early: Max" not in e]
-
-
-@pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize("scenario", SCENARIOS)
+@bench.every_scenario_with_both_backends
 def test_every_scenario_runs_with_both_backends(assets, cache, tmp_path, scenario, backend):
     report = run_benchmark(SPEC, options(assets, cache, tmp_path, scenario, backend, count=8))
-    assert report.error is None and not unexpected_errors(report)
-    p = report.performance
-    assert p is not None and p.samples_completed == p.samples_issued >= 1
-    assert f"Scenario : {scenario}" in (tmp_path / "out" / "mlperf_log_summary.txt").read_text()
+    bench.check_scenario_run(report, tmp_path / "out", scenario, offline_valid=False)
 
 
 @pytest.mark.parametrize("padding_free", [False, True])
-@pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize("scenario", SCENARIOS)
+@bench.every_scenario_with_both_backends
 def test_both_backends_score_f1_100_in_every_scenario(
     assets, cache, tmp_path, scenario, backend, padding_free
 ):
@@ -418,10 +383,9 @@ def test_both_backends_score_f1_100_in_every_scenario(
     report = run_benchmark(
         SPEC, options(assets, cache, tmp_path, scenario, backend, accuracy=True, time_s=None, extra=extra)
     )
-    assert report.error is None and not unexpected_errors(report)
-    acc = report.accuracy
+    acc = bench.accuracy_of(report)
     questions = json.loads((assets.folder / "dataset.json").read_text())["questions"]
-    assert acc is not None and acc.details["questions_scored"] == questions >= N_QUESTIONS - 3
+    assert acc.details["questions_scored"] == questions >= N_QUESTIONS - 3
     assert acc.line == '{"exact_match": 100.0, "f1": 100.0}' and acc.passed
     text = (tmp_path / "out" / "accuracy.txt").read_text()
     assert text.startswith(acc.line) and "bert-99:" in text and "bert-99.9:" in text
@@ -478,46 +442,15 @@ def test_padding_free_offline_batches_are_length_bucketed(assets, cache, tmp_pat
 
 def test_run_py_single_stream_accuracy_writes_accuracy_txt_and_accuracy_py_agrees(assets, cache, tmp_path):
     out_dir = tmp_path / "cli"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(RUN_PY),
-            "--scenario",
-            "SingleStream",
-            "--accuracy",
-            "--count",
-            "10",
-            "--dataset-path",
-            str(assets.folder),
-            "--model",
-            str(assets.onnx_model),
-            "--cache-dir",
-            str(cache),
-            "--output",
-            str(out_dir),
-            "--no-progress",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
+    _, text = bench.run_accuracy_cli(
+        RUN_PY, "SingleStream", cache, out_dir, count=10, dataset_path=assets.folder, model=assets.onnx_model
     )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    text = (out_dir / "accuracy.txt").read_text()
     assert text.startswith('{"exact_match": 100.0, "f1": 100.0}')
-    standalone = subprocess.run(
-        [
-            sys.executable,
-            str(BENCHMARKS / "bert" / "accuracy.py"),
-            "--log_file",
-            str(out_dir / "mlperf_log_accuracy.json"),
-            "--val_data",
-            str(assets.dev_json),
-            "--cache-dir",
-            str(cache),
-        ],
-        capture_output=True,
-        text=True,
+    standalone = bench.run_script(
+        bench.BENCHMARKS / "bert" / "accuracy.py",
+        *("--log_file", out_dir / "mlperf_log_accuracy.json", "--val_data", assets.dev_json),
         check=True,
+        cache_dir=cache,
     )
     lines = standalone.stdout.splitlines()
     assert lines[0] == '{"exact_match": 100.0, "f1": 100.0}'
@@ -543,22 +476,8 @@ def test_bad_data_is_a_clear_usage_error(tmp_path, make, message):
     data = tmp_path / "squad"
     data.mkdir()
     make(data)
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(RUN_PY),
-            "--dataset-path",
-            str(data),
-            "--model",
-            "x.onnx",
-            "--cache-dir",
-            str(tmp_path / "c"),
-            "--output",
-            str(tmp_path / "o"),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
+    proc = bench.run_script(
+        RUN_PY, dataset_path=data, model="x.onnx", cache_dir=tmp_path / "c", output=tmp_path / "o"
     )
     assert proc.returncode == 2 and message in proc.stderr, proc.stderr
 

@@ -11,32 +11,25 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
+import benchmark_helpers as bench
 import numpy as np
 import pytest
 
-pytest.importorskip("loadgen.harness")
+RUN_PY = bench.use_benchmark("dlrm")
 torch = pytest.importorskip("torch")
-pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 sklearn_metrics = pytest.importorskip("sklearn.metrics")
 
-BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
-RUN_PY = BENCHMARKS / "dlrm" / "run.py"
-ACCURACY_PY = BENCHMARKS / "dlrm" / "accuracy.py"
-sys.path.insert(0, str(BENCHMARKS))
+ACCURACY_PY = bench.BENCHMARKS / "dlrm" / "accuracy.py"
 
 from dlrm import accuracy, criteo, synthetic
 from dlrm import model as dlrm_model
 from dlrm.run import SPEC
 from loadgen.harness import Backend, BackendOptions, Dataset, RunOptions, ThreadedSUT, run_benchmark
 
-SCENARIOS = ["SingleStream", "MultiStream", "Server", "Offline"]
-BACKENDS = ["onnxruntime", "torch"]
 ROWS = 6001  # test half: ceil(6001 / 2) = 3001 rows
 TEST_ROWS = 3001
 MAX_IND_RANGE = 64
@@ -65,9 +58,7 @@ REFERENCE_TRACE_START = [
 ]
 
 
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("dlrm-cache")
+cache = bench.cache_fixture("dlrm")
 
 
 @pytest.fixture(scope="module")
@@ -82,33 +73,10 @@ def data(assets, cache) -> criteo.CriteoTerabyte:
     return d
 
 
-def model_for(assets, backend: str) -> str:
-    return str(assets.onnx_model if backend == "onnxruntime" else assets.torch_state_dict)
-
-
 def options(assets, cache, tmp_path, scenario, backend, **kw) -> RunOptions:
-    base = {
-        "scenario": scenario,
-        "backend": backend,
-        "model": model_for(assets, backend),
-        "dataset_path": str(assets.data_dir),
-        "cache_dir": str(cache),
-        "output": str(tmp_path / "out"),
-        "progress": False,
-        "warmup_batches": 1,
-        "samples_per_query": 2,
-        "max_batchsize": 1000,
-        "threads": 2,
-        "qps": 50.0,
-        "time_s": 0.05,
-        "extra": {"max_ind_range": MAX_IND_RANGE},
-    }
-    base.update(kw)
-    return RunOptions(**base)
-
-
-def unexpected_errors(report) -> list[str]:
-    return [e for e in report.loadgen_errors if "Ending early: Max" not in e]
+    model = assets.onnx_model if backend == "onnxruntime" else assets.torch_state_dict
+    kw = {"max_batchsize": 1000, "extra": {"max_ind_range": MAX_IND_RANGE}, **kw}
+    return bench.short_run_options(model, assets.data_dir, cache, tmp_path, scenario, backend, **kw)
 
 
 def torch_scores(net, batch) -> np.ndarray:
@@ -449,31 +417,21 @@ def test_weighted_packing_is_greedy_in_issue_order(data):
 # --- Runs through the harness.
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize("scenario", SCENARIOS)
+@bench.every_scenario_with_both_backends
 def test_every_scenario_runs_with_both_backends(assets, cache, tmp_path, scenario, backend):
-    # Offline is VALID once its query outlasts min_duration: 1 ms, which any real inference does
-    # (a 50 ms minimum is not outlasted by tiny models on a quiet machine).
-    short = {"time_s": 0.001} if scenario == "Offline" else {}
+    short = bench.offline_outlasting_min_duration(scenario)
     report = run_benchmark(SPEC, options(assets, cache, tmp_path, scenario, backend, count=4, **short))
-    assert report.error is None and not unexpected_errors(report)
-    p = report.performance
-    assert p is not None and p.samples_completed == p.samples_issued >= 1
-    summary = (tmp_path / "out" / "mlperf_log_summary.txt").read_text()
-    assert f"Scenario : {scenario}" in summary
-    if scenario == "Offline":
-        assert p.valid, p.invalid_reasons
+    bench.check_scenario_run(report, tmp_path / "out", scenario)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", bench.BACKENDS)
 def test_offline_accuracy_meets_both_targets_with_both_backends(assets, cache, tmp_path, backend):
     report = run_benchmark(
         SPEC, options(assets, cache, tmp_path, "Offline", backend, accuracy=True, time_s=None)
     )
-    assert report.error is None and not unexpected_errors(report)
-    acc = report.accuracy
+    acc = bench.accuracy_of(report)
     info = json.loads((assets.data_dir / "dataset.json").read_text())
-    assert acc is not None and acc.details["total"] == TEST_ROWS and acc.passed
+    assert acc.details["total"] == TEST_ROWS and acc.passed
     assert acc.value == pytest.approx(info["reference_auc"], abs=0.01)
     text = (tmp_path / "out" / "accuracy.txt").read_text().splitlines()
     assert text[0] == acc.line and text[0].startswith("AUC=")
@@ -508,10 +466,7 @@ def test_accuracy_script_standalone_with_pairs_and_with_predictions_only(assets,
     opts.extra["samples_to_aggregate_trace_file"] = str(trace)
     report = run_benchmark(SPEC, opts)
     log = report.logs["accuracy"]
-    out = subprocess.run(
-        [sys.executable, str(ACCURACY_PY), "--mlperf-accuracy-file", log],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+    out = bench.run_script(ACCURACY_PY, check=True, mlperf_accuracy_file=log)
     assert out.stdout.splitlines()[0] == report.accuracy.line
     # Predictions only: labels come from day_23 at the trace's rows.
     records = json.loads(Path(log).read_text())
@@ -520,12 +475,9 @@ def test_accuracy_script_standalone_with_pairs_and_with_predictions_only(assets,
         rec["data"] = pairs[:, 0].copy().tobytes().hex()
     preds_only = tmp_path / "preds.json"
     preds_only.write_text(json.dumps(records))
-    out2 = subprocess.run(
-        [
-            sys.executable, str(ACCURACY_PY), "--mlperf-accuracy-file", str(preds_only),
-            "--day-23-file", str(assets.data_dir / "day_23"), "--aggregation-trace-file", str(trace),
-        ],
-        capture_output=True, text=True, check=True,
+    out2 = bench.run_script(
+        ACCURACY_PY, check=True, mlperf_accuracy_file=preds_only, day_23_file=assets.data_dir / "day_23",
+        aggregation_trace_file=trace,
     )  # fmt: skip
     assert out2.stdout.splitlines()[0] == report.accuracy.line
     assert "PASSED" in out2.stdout.splitlines()[1]
@@ -534,39 +486,24 @@ def test_accuracy_script_standalone_with_pairs_and_with_predictions_only(assets,
 def test_run_py_offline_accuracy_writes_accuracy_txt_and_logs_to_output(cache, tmp_path):
     out_dir = tmp_path / "cli"
     trace = tmp_path / "trace.txt"
-    proc = subprocess.run(
-        [
-            sys.executable, str(RUN_PY), "--scenario", "Offline", "--accuracy", "--cache-dir", str(cache),
-            "--synthetic-rows", str(ROWS), "--max-ind-range", str(MAX_IND_RANGE), "--output", str(out_dir),
-            "--no-progress", "--samples-to-aggregate-trace-file", str(trace),
-        ],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert (out_dir / "accuracy.txt").read_text().startswith("AUC=")
+    tiny = {"synthetic_rows": ROWS, "max_ind_range": MAX_IND_RANGE}
+    proc, text = bench.run_accuracy_cli(
+        RUN_PY, "Offline", cache, out_dir, **tiny, samples_to_aggregate_trace_file=trace
+    )
+    assert text.startswith("AUC=")
     for f in ("mlperf_log_summary.txt", "mlperf_log_detail.txt", "mlperf_log_accuracy.json", "results.json"):
         assert (out_dir / f).is_file()
     assert "96.1 GB" in proc.stdout  # what the official tables would need
     assert trace.read_text().splitlines()[0] == "0, 200, 200"
     # The same groups, read back from the trace.
-    proc2 = subprocess.run(
-        [
-            sys.executable, str(RUN_PY), "--scenario", "Offline", "--accuracy", "--cache-dir", str(cache),
-            "--synthetic-rows", str(ROWS), "--max-ind-range", str(MAX_IND_RANGE), "--output",
-            str(tmp_path / "cli2"), "--no-progress", "--aggregation-trace-file", str(trace),
-        ],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert proc2.returncode == 0, proc2.stdout + proc2.stderr
-    assert (tmp_path / "cli2" / "accuracy.txt").read_text() == (out_dir / "accuracy.txt").read_text()
+    _, text2 = bench.run_accuracy_cli(
+        RUN_PY, "Offline", cache, tmp_path / "cli2", **tiny, aggregation_trace_file=trace
+    )
+    assert text2 == (out_dir / "accuracy.txt").read_text()
 
 
 def test_run_py_with_dataset_but_no_model_is_a_usage_error(assets, tmp_path):
-    proc = subprocess.run(
-        [sys.executable, str(RUN_PY), "--dataset-path", str(assets.data_dir), "--output", str(tmp_path / "o")],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert proc.returncode == 2 and "--model" in proc.stderr
+    bench.check_usage_error_without_model(RUN_PY, assets.data_dir, tmp_path / "o", "--model")
 
 
 def test_compliance_and_submission_flow(assets, cache, tmp_path):

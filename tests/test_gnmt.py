@@ -13,23 +13,16 @@ from __future__ import annotations
 import codecs
 import json
 import math
-import subprocess
 import sys
-from pathlib import Path
 
+import benchmark_helpers as bench
 import numpy as np
 import pytest
 
-pytest.importorskip("loadgen.harness")
+RUN_PY = bench.use_benchmark("gnmt")
 torch = pytest.importorskip("torch")
-pytest.importorskip("onnx")
-pytest.importorskip("onnxruntime")
 pytest.importorskip("subword_nmt")
 pytest.importorskip("sacremoses")
-
-BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
-RUN_PY = BENCHMARKS / "gnmt" / "run.py"
-sys.path.insert(0, str(BENCHMARKS))
 
 from gnmt import accuracy, convert, synthetic
 from gnmt import dataset as ds
@@ -40,8 +33,6 @@ from gnmt.run import SPEC
 from gnmt.text import MosesBPE, Vocabulary, encode_source, join_bpe, learn_bpe_codes
 from loadgen.harness import BackendOptions, RunOptions, run_benchmark
 
-SCENARIOS = ["SingleStream", "MultiStream", "Server", "Offline"]
-BACKENDS = ["onnxruntime", "torch"]
 N_SENTENCES = 6
 UNITS = 16
 TINY = {"n": N_SENTENCES, "units": UNITS, "corpus_sentences": 300, "merges": 200}
@@ -56,9 +47,7 @@ def one_torch_thread():
     torch.set_num_threads(threads)
 
 
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("gnmt-cache")
+cache = bench.cache_fixture("gnmt")
 
 
 @pytest.fixture(scope="module")
@@ -80,28 +69,10 @@ def zen_of_python() -> list[str]:
 
 
 def options(assets, cache, tmp_path, scenario, backend, **kw) -> RunOptions:
-    base = {
-        "scenario": scenario,
-        "backend": backend,
-        "model": str(assets.model_dir),
-        "dataset_path": str(assets.data_dir),
-        "cache_dir": str(cache),
-        "output": str(tmp_path / "out"),
-        "progress": False,
-        "warmup_batches": 1,
-        "samples_per_query": 2,
-        "max_batchsize": 4,
-        "threads": 2,
-        "qps": 50.0,
-        "time_s": 0.05,
-        "extra": {"repeat": 3},
-    }
-    base.update(kw)
-    return RunOptions(**base)
-
-
-def unexpected_errors(report) -> list[str]:
-    return [e for e in report.loadgen_errors if "Ending early: Max" not in e]
+    kw = {"extra": {"repeat": 3}, **kw}
+    return bench.short_run_options(
+        assets.model_dir, assets.data_dir, cache, tmp_path, scenario, backend, **kw
+    )
 
 
 # --- Text: vocabulary rules, BPE, joining.
@@ -459,31 +430,18 @@ def test_performance_set_is_the_accuracy_set_repeated(assets):
 # --- Runs through the harness.
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize("scenario", SCENARIOS)
+@bench.every_scenario_with_both_backends
 def test_every_scenario_runs_with_both_backends(assets, cache, tmp_path, scenario, backend):
-    # Offline is VALID once its query outlasts min_duration: 1 ms, which any real inference does
-    # (a 50 ms minimum is not outlasted by tiny models on a quiet machine).
-    short = {"time_s": 0.001} if scenario == "Offline" else {}
+    short = bench.offline_outlasting_min_duration(scenario)
     report = run_benchmark(SPEC, options(assets, cache, tmp_path, scenario, backend, count=4, **short))
-    assert report.error is None and not unexpected_errors(report)
-    p = report.performance
-    assert p is not None and p.samples_completed == p.samples_issued >= 1
-    summary = (tmp_path / "out" / "mlperf_log_summary.txt").read_text()
-    assert f"Scenario : {scenario}" in summary
-    if scenario == "Offline":
-        assert p.valid, p.invalid_reasons
+    bench.check_scenario_run(report, tmp_path / "out", scenario)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize("scenario", SCENARIOS)
+@bench.every_scenario_with_both_backends
 def test_both_backends_meet_the_quality_target_in_every_scenario(assets, cache, tmp_path, scenario, backend):
-    report = run_benchmark(
-        SPEC, options(assets, cache, tmp_path, scenario, backend, accuracy=True, time_s=None)
-    )
-    assert report.error is None and not unexpected_errors(report)
-    acc = report.accuracy
-    assert acc is not None and acc.details["logged"] == N_SENTENCES
+    opts = options(assets, cache, tmp_path, scenario, backend, accuracy=True, time_s=None)
+    acc = bench.accuracy_of(run_benchmark(SPEC, opts))
+    assert acc.details["logged"] == N_SENTENCES
     assert acc.value == pytest.approx(100.0) and acc.passed
     assert (tmp_path / "out" / "accuracy.txt").read_text().startswith("BLEU: 100.0")
 
@@ -498,17 +456,9 @@ def test_null_backend_gives_empty_translations(assets, cache, tmp_path):
 
 def test_accuracy_script_works_standalone_on_an_accuracy_log(assets, cache, tmp_path):
     report = run_benchmark(SPEC, options(assets, cache, tmp_path, "Offline", "onnxruntime", accuracy=True))
-    out = subprocess.run(
-        [
-            sys.executable,
-            str(BENCHMARKS / "gnmt" / "accuracy.py"),
-            "--reference",
-            str(assets.data_dir / ds.REFERENCE_FILE),
-            "--accuracy_log",
-            report.logs["accuracy"],
-        ],
-        capture_output=True,
-        text=True,
+    out = bench.run_script(
+        bench.BENCHMARKS / "gnmt" / "accuracy.py",
+        *("--reference", assets.data_dir / ds.REFERENCE_FILE, "--accuracy_log", report.logs["accuracy"]),
         check=True,
     )
     lines = out.stdout.splitlines()
@@ -518,49 +468,16 @@ def test_accuracy_script_works_standalone_on_an_accuracy_log(assets, cache, tmp_
 
 def test_run_py_single_stream_accuracy_writes_accuracy_txt(cache, tmp_path):
     out_dir = tmp_path / "cli"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(RUN_PY),
-            "--scenario",
-            "SingleStream",
-            "--accuracy",
-            "--cache-dir",
-            str(cache),
-            "--synthetic-sentences",
-            "3",
-            "--synthetic-units",
-            "8",
-            "--output",
-            str(out_dir),
-            "--no-progress",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
+    proc, text = bench.run_accuracy_cli(
+        RUN_PY, "SingleStream", cache, out_dir, synthetic_sentences=3, synthetic_units=8
     )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert (out_dir / "accuracy.txt").read_text().startswith("BLEU: 100.0")
+    assert text.startswith("BLEU: 100.0")
     assert "BLEU: 100.0" in proc.stdout and "own beam-search output" in proc.stdout
     assert (out_dir / "mlperf_log_accuracy.json").is_file()
 
 
 def test_run_py_with_dataset_but_no_model_is_a_usage_error(assets, tmp_path):
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(RUN_PY),
-            "--dataset-path",
-            str(assets.data_dir),
-            "--output",
-            str(tmp_path / "o"),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert proc.returncode == 2
-    assert "--model" in proc.stderr
+    bench.check_usage_error_without_model(RUN_PY, assets.data_dir, tmp_path / "o", "--model")
 
 
 def test_compliance_and_submission_flow(assets, cache, tmp_path):

@@ -9,22 +9,15 @@ without it the module fails (tests/conftest.py).
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
+import benchmark_helpers as bench
 import numpy as np
 import pytest
 
-pytest.importorskip("loadgen.harness")
+RUN_PY = bench.use_benchmark("resnet50")
 pytest.importorskip("cv2")
 torch = pytest.importorskip("torch")
-pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
-
-BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
-RUN_PY = BENCHMARKS / "resnet50" / "run.py"
-sys.path.insert(0, str(BENCHMARKS))
 
 from loadgen.harness import RunOptions, run_benchmark
 from resnet50 import accuracy, synthetic
@@ -32,14 +25,10 @@ from resnet50 import dataset as ds
 from resnet50 import model as resnet
 from resnet50.run import SPEC
 
-SCENARIOS = ["SingleStream", "MultiStream", "Server", "Offline"]
-BACKENDS = ["onnxruntime", "torch"]
 N_IMAGES = 8
 
 
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("resnet50-cache")
+cache = bench.cache_fixture("resnet50")
 
 
 @pytest.fixture(scope="module")
@@ -47,32 +36,9 @@ def assets(cache) -> synthetic.DefaultAssets:
     return synthetic.ensure_default_assets(cache, n_val=N_IMAGES, n_cal=8, log=lambda s: None)
 
 
-def model_for(assets, backend: str) -> str:
-    return str(assets.onnx_model if backend == "onnxruntime" else assets.torch_state_dict)
-
-
 def options(assets, cache, tmp_path, scenario, backend, **kw) -> RunOptions:
-    base = {
-        "scenario": scenario,
-        "backend": backend,
-        "model": model_for(assets, backend),
-        "dataset_path": str(assets.data_dir),
-        "cache_dir": str(cache),
-        "output": str(tmp_path / "out"),
-        "progress": False,
-        "warmup_batches": 1,
-        "samples_per_query": 2,
-        "max_batchsize": 4,
-        "threads": 2,
-        "qps": 50.0,
-        "time_s": 0.05,
-    }
-    base.update(kw)
-    return RunOptions(**base)
-
-
-def unexpected_errors(report) -> list[str]:
-    return [e for e in report.loadgen_errors if "Ending early: Max" not in e]
+    model = assets.onnx_model if backend == "onnxruntime" else assets.torch_state_dict
+    return bench.short_run_options(model, assets.data_dir, cache, tmp_path, scenario, backend, **kw)
 
 
 # --- Preprocessing.
@@ -168,46 +134,29 @@ def test_onnx_export_computes_what_the_torch_model_computes(assets, cache):
 # --- Runs through the harness.
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize("scenario", SCENARIOS)
+@bench.every_scenario_with_both_backends
 def test_every_scenario_runs_with_both_backends(assets, cache, tmp_path, scenario, backend):
     report = run_benchmark(SPEC, options(assets, cache, tmp_path, scenario, backend, count=4))
-    assert report.error is None and not unexpected_errors(report)
-    p = report.performance
-    assert p is not None and p.samples_completed == p.samples_issued >= 1
-    summary = (tmp_path / "out" / "mlperf_log_summary.txt").read_text()
-    assert f"Scenario : {scenario}" in summary
-    if scenario == "Offline":  # 4 samples of ResNet50 outlast 50 ms
-        assert p.valid, p.invalid_reasons
+    # Offline: 4 samples of ResNet50 outlast 50 ms, so the run is VALID.
+    bench.check_scenario_run(report, tmp_path / "out", scenario)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize("scenario", SCENARIOS)
+@bench.every_scenario_with_both_backends
 def test_both_backends_meet_the_quality_target_in_every_scenario(assets, cache, tmp_path, scenario, backend):
-    report = run_benchmark(
-        SPEC, options(assets, cache, tmp_path, scenario, backend, accuracy=True, time_s=None)
-    )
-    assert report.error is None and not unexpected_errors(report)
-    acc = report.accuracy
-    assert acc is not None and acc.details["total"] == N_IMAGES
+    opts = options(assets, cache, tmp_path, scenario, backend, accuracy=True, time_s=None)
+    acc = bench.accuracy_of(run_benchmark(SPEC, opts))
+    assert acc.details["total"] == N_IMAGES
     assert acc.value >= 99.0 and acc.passed
     assert (tmp_path / "out" / "accuracy.txt").read_text().startswith(acc.line)
 
 
 def test_accuracy_script_works_standalone_on_an_accuracy_log(assets, cache, tmp_path):
     report = run_benchmark(SPEC, options(assets, cache, tmp_path, "Offline", "onnxruntime", accuracy=True))
-    out = subprocess.run(
-        [
-            sys.executable,
-            str(BENCHMARKS / "resnet50" / "accuracy.py"),
-            "--mlperf-accuracy-file",
-            report.logs["accuracy"],
-            "--imagenet-val-file",
-            str(assets.data_dir / "val_map.txt"),
-        ],
-        capture_output=True,
-        text=True,
+    out = bench.run_script(
+        bench.BENCHMARKS / "resnet50" / "accuracy.py",
         check=True,
+        mlperf_accuracy_file=report.logs["accuracy"],
+        imagenet_val_file=assets.data_dir / "val_map.txt",
     )
     lines = out.stdout.splitlines()
     assert lines[0] == f"accuracy=100.000%, good={N_IMAGES}, total={N_IMAGES}"
@@ -226,48 +175,14 @@ def test_accuracy_counts_a_wrong_or_empty_response_as_wrong():
 
 def test_run_py_single_stream_accuracy_writes_accuracy_txt(cache, tmp_path):
     out_dir = tmp_path / "cli"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(RUN_PY),
-            "--scenario",
-            "SingleStream",
-            "--accuracy",
-            "--cache-dir",
-            str(cache),
-            "--synthetic-images",
-            str(N_IMAGES),
-            "--output",
-            str(out_dir),
-            "--no-progress",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    text = (out_dir / "accuracy.txt").read_text()
+    proc, text = bench.run_accuracy_cli(RUN_PY, "SingleStream", cache, out_dir, synthetic_images=N_IMAGES)
     assert text.startswith(f"accuracy=100.000%, good={N_IMAGES}, total={N_IMAGES}")
     assert "accuracy=100.000%" in proc.stdout
     assert (out_dir / "mlperf_log_accuracy.json").is_file()
 
 
 def test_run_py_with_dataset_but_no_model_is_a_usage_error(assets, tmp_path):
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(RUN_PY),
-            "--dataset-path",
-            str(assets.data_dir),
-            "--output",
-            str(tmp_path / "o"),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert proc.returncode == 2
-    assert "--model" in proc.stderr
+    bench.check_usage_error_without_model(RUN_PY, assets.data_dir, tmp_path / "o", "--model")
 
 
 def test_compliance_and_submission_flow(assets, cache, tmp_path):

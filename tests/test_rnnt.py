@@ -13,23 +13,17 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
+import benchmark_helpers as bench
 import numpy as np
 import pytest
 
-pytest.importorskip("loadgen.harness")
+RUN_PY = bench.use_benchmark("rnnt")
 torch = pytest.importorskip("torch")
-pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 sf = pytest.importorskip("soundfile")
 pytest.importorskip("jiwer")
-
-BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
-RUN_PY = BENCHMARKS / "rnnt" / "run.py"
-sys.path.insert(0, str(BENCHMARKS))
 
 from loadgen.harness import BackendOptions, RunOptions, create_backend, run_benchmark
 from rnnt import accuracy, synthetic
@@ -39,15 +33,11 @@ from rnnt import model as rnnt_model
 from rnnt.decoder import RNNTOnnxBackend, RNNTTorchBackend, greedy_decode
 from rnnt.run import SPEC, postprocess
 
-SCENARIOS = ["SingleStream", "MultiStream", "Server", "Offline"]
-BACKENDS = ["onnxruntime", "torch"]
 N_UTT = 6
 MAX_S = 3.0
 
 
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("rnnt-cache")
+cache = bench.cache_fixture("rnnt")
 
 
 @pytest.fixture(scope="module")
@@ -57,32 +47,9 @@ def assets(cache) -> synthetic.DefaultAssets:
     )
 
 
-def model_for(assets, backend: str) -> str:
-    return str(assets.onnx_dir if backend == "onnxruntime" else assets.torch_model)
-
-
 def options(assets, cache, tmp_path, scenario, backend, **kw) -> RunOptions:
-    base = {
-        "scenario": scenario,
-        "backend": backend,
-        "model": model_for(assets, backend),
-        "dataset_path": str(assets.data_dir),
-        "cache_dir": str(cache),
-        "output": str(tmp_path / "out"),
-        "progress": False,
-        "warmup_batches": 1,
-        "samples_per_query": 2,
-        "max_batchsize": 4,
-        "threads": 2,
-        "qps": 50.0,
-        "time_s": 0.05,
-    }
-    base.update(kw)
-    return RunOptions(**base)
-
-
-def unexpected_errors(report) -> list[str]:
-    return [e for e in report.loadgen_errors if "Ending early: Max" not in e]
+    model = assets.onnx_dir if backend == "onnxruntime" else assets.torch_model
+    return bench.short_run_options(model, assets.data_dir, cache, tmp_path, scenario, backend, **kw)
 
 
 # --- Features, against things we did not write.
@@ -412,47 +379,30 @@ def test_onnx_backend_given_a_checkpoint_says_to_export(assets):
         RNNTOnnxBackend().load(BackendOptions(model_path=str(assets.torch_model)))
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize("scenario", SCENARIOS)
+@bench.every_scenario_with_both_backends
 def test_every_scenario_runs_with_both_backends(assets, cache, tmp_path, scenario, backend):
     # --count ends the run; max_duration (--time) stays long enough that a
     # query slowed by a loaded machine is not taken for a stuck SUT (Offline:
     # min_duration, 1 ms so that even a fast machine's one query outlasts it).
     time_s = 0.001 if scenario == "Offline" else 5.0
     report = run_benchmark(SPEC, options(assets, cache, tmp_path, scenario, backend, count=4, time_s=time_s))
-    assert report.error is None and not unexpected_errors(report)
-    p = report.performance
-    assert p is not None and p.samples_completed == p.samples_issued >= 1
-    summary = (tmp_path / "out" / "mlperf_log_summary.txt").read_text()
-    assert f"Scenario : {scenario}" in summary
-    if scenario == "Offline":
-        assert p.valid, p.invalid_reasons
+    bench.check_scenario_run(report, tmp_path / "out", scenario)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", bench.BACKENDS)
 @pytest.mark.parametrize("scenario", ["SingleStream", "Offline"])
 def test_both_backends_decode_the_fp32_transcripts(assets, cache, tmp_path, scenario, backend):
-    report = run_benchmark(
-        SPEC, options(assets, cache, tmp_path, scenario, backend, accuracy=True, time_s=None)
-    )
-    assert report.error is None and not unexpected_errors(report)
-    acc = report.accuracy
-    assert acc is not None and acc.details["utterances"] == N_UTT
+    opts = options(assets, cache, tmp_path, scenario, backend, accuracy=True, time_s=None)
+    acc = bench.accuracy_of(run_benchmark(SPEC, opts))
+    assert acc.details["utterances"] == N_UTT
     assert acc.line == "Word Error Rate: 0.0%, accuracy=100.0%" and acc.passed
     assert (tmp_path / "out" / "accuracy.txt").read_text().startswith(acc.line)
 
 
 def test_accuracy_script_works_standalone_and_checks_the_target(assets, cache, tmp_path):
     report = run_benchmark(SPEC, options(assets, cache, tmp_path, "Offline", "onnxruntime", accuracy=True))
-    cmd = [
-        sys.executable,
-        str(BENCHMARKS / "rnnt" / "accuracy.py"),
-        "--log_dir",
-        str(tmp_path / "out"),
-        "--dataset_dir",
-        str(assets.data_dir),
-    ]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    script, dataset = bench.BENCHMARKS / "rnnt" / "accuracy.py", ("--dataset_dir", assets.data_dir)
+    out = bench.run_script(script, "--log_dir", tmp_path / "out", *dataset)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert lines[0] == "Word Error Rate: 0.0%, accuracy=100.0%"
@@ -463,56 +413,22 @@ def test_accuracy_script_works_standalone_and_checks_the_target(assets, cache, t
         rec["data"] = np.array([1, 0, 2], dtype=np.int64).tobytes().hex()  # "a b"
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(log))
-    cmd[2:4] = ["--mlperf-accuracy-file", str(bad)]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    out = bench.run_script(script, "--mlperf-accuracy-file", bad, *dataset)
     assert out.returncode == 1 and "FAILED" in out.stdout
 
 
 def test_run_py_offline_with_real_form_arguments(assets, tmp_path):
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(RUN_PY),
-            "--scenario",
-            "Offline",
-            "--dataset-path",
-            str(assets.data_dir),
-            "--model",
-            str(assets.onnx_dir),
-            "--count",
-            "3",
-            "--time",
-            "0.001",
-            "--qps",
-            "50",
-            "--output",
-            str(tmp_path / "cli"),
-            "--no-progress",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = bench.run_script(
+        RUN_PY, "--no-progress", scenario="Offline", dataset_path=assets.data_dir, model=assets.onnx_dir,
+        count=3, time=0.001, qps=50, output=tmp_path / "cli",
+    )  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert re.search(r"result\s+VALID", proc.stdout), proc.stdout
     assert (tmp_path / "cli" / "mlperf_log_summary.txt").is_file()
 
 
 def test_run_py_with_dataset_but_no_model_is_a_usage_error(assets, tmp_path):
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(RUN_PY),
-            "--dataset-path",
-            str(assets.data_dir),
-            "--output",
-            str(tmp_path / "x"),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert proc.returncode == 2 and "without --model" in proc.stderr
+    bench.check_usage_error_without_model(RUN_PY, assets.data_dir, tmp_path / "x", "without --model")
 
 
 def test_compliance_and_submission_flow(assets, cache, tmp_path):

@@ -28,46 +28,12 @@ lg = pytest.importorskip("loadgen")
 from loadgen.harness import run_benchmark
 from loadgen.harness.compliance import run_compliance
 from loadgen.submission import PackError, check_tree, pack
+from submission_flow import system_description
 from test_compliance import SPEC, opts
 
 REPO = Path(__file__).resolve().parent.parent
-SYSTEM = {
-    "division": "closed",
-    "submitter": "ACME",
-    "status": "available",
-    "system_name": "test VM",
-    "system_type": "edge",
-    "number_of_nodes": 1,
-    "host_processor_model_name": "x86-64",
-    "host_processors_per_node": 1,
-    "host_processor_core_count": 2,
-    "host_memory_capacity": "24 GB",
-    "host_storage_capacity": "250 GB",
-    "host_storage_type": "SSD",
-    "accelerators_per_node": 0,
-    "accelerator_model_name": "N/A",
-    "accelerator_memory_capacity": "N/A",
-    "framework": "toy",
-    "operating_system": "Linux",
-    "other_software_stack": "loadgen",
-    "host_processor_frequency": "",
-    "host_processor_caches": "",
-    "host_processor_interconnect": "",
-    "host_networking": "N/A",
-    "host_networking_topology": "N/A",
-    "accelerator_frequency": "",
-    "accelerator_host_interconnect": "N/A",
-    "accelerator_interconnect": "N/A",
-    "accelerator_interconnect_topology": "",
-    "accelerator_memory_configuration": "N/A",
-    "accelerator_on-chip_memories": "",
-    "cooling": "air",
-    "hw_notes": "",
-    "sw_notes": "",
-    "host_memory_configuration": "N/A",
-    "host_network_card_count": "N/A",
-    "system_type_detail": "VM",
-}
+# The toy system of these tests (json.dumps keeps the rules' field order).
+SYSTEM = system_description(framework="toy", system_type_detail="VM")
 
 
 def _run_set(out: Path, rules_version: str, tests: tuple[str, ...]) -> Path:

@@ -16,23 +16,17 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
+import benchmark_helpers as bench
 import numpy as np
 import pytest
 
-pytest.importorskip("loadgen.harness")
+RUN_PY = bench.use_benchmark("unet3d")
 torch = pytest.importorskip("torch")
-pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 nib = pytest.importorskip("nibabel")
 ndimage = pytest.importorskip("scipy.ndimage")
-
-BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
-RUN_PY = BENCHMARKS / "unet3d" / "run.py"
-sys.path.insert(0, str(BENCHMARKS))
 
 from loadgen.harness import RunOptions, run_benchmark
 from unet3d import accuracy, synthetic
@@ -41,15 +35,11 @@ from unet3d import model as unet
 from unet3d.run import SPEC, patches_per_case
 from unet3d.sliding import SlidingWindowBackend, importance_map, patch_origins, sliding_window
 
-SCENARIOS = ["SingleStream", "MultiStream", "Server", "Offline"]
-BACKENDS = ["onnxruntime", "torch"]
 TINY = synthetic.TINY
 N_CASES = len(TINY.cases)
 
 
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("unet3d-cache")
+cache = bench.cache_fixture("unet3d")
 
 
 @pytest.fixture(scope="module")
@@ -57,32 +47,12 @@ def assets(cache) -> synthetic.DefaultAssets:
     return synthetic.ensure_default_assets(cache, TINY, log=lambda s: None)
 
 
-def model_for(assets, backend: str) -> str:
-    return str(assets.onnx_model if backend == "onnxruntime" else assets.checkpoint)
-
-
 def options(assets, cache, tmp_path, scenario, backend, **kw) -> RunOptions:
-    base = {
-        "scenario": scenario,
-        "backend": backend,
-        "model": model_for(assets, backend),
-        "dataset_path": str(assets.data_dir),
-        "cache_dir": str(cache),
-        "output": str(tmp_path / "out"),
-        "progress": False,
-        "samples_per_query": 2,
-        "max_batchsize": 3,
-        "threads": 1,
-        "qps": 50.0,
-        "time_s": 0.05,
-        "extra": {"patch_size": TINY.patch},
-    }
-    base.update(kw)
-    return RunOptions(**base)
-
-
-def unexpected_errors(report) -> list[str]:
-    return [e for e in report.loadgen_errors if "Ending early: Max" not in e]
+    model = assets.onnx_model if backend == "onnxruntime" else assets.checkpoint
+    # RunOptions' own number of warm-up batches, 3 a patch, not the short run's 1.
+    tiny = {"warmup_batches": RunOptions.warmup_batches, "max_batchsize": 3, "threads": 1}
+    kw = {**tiny, "extra": {"patch_size": TINY.patch}, **kw}
+    return bench.short_run_options(model, assets.data_dir, cache, tmp_path, scenario, backend, **kw)
 
 
 # --- Reading and resampling, on real NIfTI files shipped with nibabel.
@@ -454,31 +424,19 @@ def test_an_onnx_model_for_another_patch_size_is_rejected(assets):
 # --- Runs through the harness.
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize("scenario", SCENARIOS)
+@bench.every_scenario_with_both_backends
 def test_every_scenario_runs_with_both_backends(assets, cache, tmp_path, scenario, backend):
-    # Offline is VALID once its query outlasts min_duration: 1 ms, which any real inference does
-    # (a 50 ms minimum is not outlasted by tiny models on a quiet machine).
-    short = {"time_s": 0.001} if scenario == "Offline" else {}
+    short = bench.offline_outlasting_min_duration(scenario)
     report = run_benchmark(SPEC, options(assets, cache, tmp_path, scenario, backend, count=2, **short))
-    assert report.error is None and not unexpected_errors(report)
-    p = report.performance
-    assert p is not None and p.samples_completed == p.samples_issued >= 1
-    summary = (tmp_path / "out" / "mlperf_log_summary.txt").read_text()
-    assert f"Scenario : {scenario}" in summary
-    if scenario == "Offline":
-        assert p.valid, p.invalid_reasons
+    bench.check_scenario_run(report, tmp_path / "out", scenario)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", bench.BACKENDS)
 @pytest.mark.parametrize("scenario", ["SingleStream", "Offline"])
 def test_both_backends_meet_both_quality_targets(assets, cache, tmp_path, scenario, backend):
-    report = run_benchmark(
-        SPEC, options(assets, cache, tmp_path, scenario, backend, accuracy=True, time_s=None)
-    )
-    assert report.error is None and not unexpected_errors(report)
-    acc = report.accuracy
-    assert acc is not None and acc.details["cases"] == N_CASES
+    opts = options(assets, cache, tmp_path, scenario, backend, accuracy=True, time_s=None)
+    acc = bench.accuracy_of(run_benchmark(SPEC, opts))
+    assert acc.details["cases"] == N_CASES
     assert acc.value >= 0.999 and acc.passed
     assert (tmp_path / "out" / "accuracy.txt").read_text().startswith(acc.line)
     for c in TINY.cases:
@@ -488,19 +446,10 @@ def test_both_backends_meet_both_quality_targets(assets, cache, tmp_path, scenar
 def test_accuracy_script_works_standalone_on_an_accuracy_log(assets, cache, tmp_path):
     report = run_benchmark(SPEC, options(assets, cache, tmp_path, "Offline", "torch", accuracy=True))
     data = ds.KiTS19(str(assets.data_dir), str(cache), patch=TINY.patch, log=lambda s: None)
-    out = subprocess.run(
-        [
-            sys.executable,
-            str(BENCHMARKS / "unet3d" / "accuracy.py"),
-            "--log_file",
-            report.logs["accuracy"],
-            "--preprocessed_data_dir",
-            str(data.preprocessed_dir),
-            "--postprocessed_data_dir",
-            str(tmp_path / "post"),
-        ],
-        capture_output=True,
-        text=True,
+    out = bench.run_script(
+        bench.BENCHMARKS / "unet3d" / "accuracy.py",
+        *("--log_file", report.logs["accuracy"], "--preprocessed_data_dir", data.preprocessed_dir),
+        *("--postprocessed_data_dir", tmp_path / "post"),
         check=True,
     )
     lines = out.stdout.splitlines()
@@ -511,48 +460,14 @@ def test_accuracy_script_works_standalone_on_an_accuracy_log(assets, cache, tmp_
 
 def test_run_py_single_stream_accuracy_writes_accuracy_txt(cache, tmp_path):
     out_dir = tmp_path / "cli"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(RUN_PY),
-            "--embedded",
-            "tiny",
-            "--scenario",
-            "SingleStream",
-            "--accuracy",
-            "--cache-dir",
-            str(cache),
-            "--output",
-            str(out_dir),
-            "--no-progress",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    text = (out_dir / "accuracy.txt").read_text()
+    proc, text = bench.run_accuracy_cli(RUN_PY, "SingleStream", cache, out_dir, embedded="tiny")
     assert text.startswith("Accuracy: mean = ")
     assert "DICE 1.0 by construction" in proc.stdout
     assert (out_dir / "mlperf_log_accuracy.json").is_file()
 
 
 def test_run_py_with_dataset_but_no_model_is_a_usage_error(assets, tmp_path):
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(RUN_PY),
-            "--dataset-path",
-            str(assets.data_dir),
-            "--output",
-            str(tmp_path / "o"),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert proc.returncode == 2
-    assert "--model" in proc.stderr
+    bench.check_usage_error_without_model(RUN_PY, assets.data_dir, tmp_path / "o", "--model")
 
 
 def test_compliance_and_submission_flow(assets, cache, tmp_path):

@@ -189,22 +189,16 @@ void Run::CompleteBufferInPass(const ResponseId* ids, size_t count,
 // The same, for callers that hold no pass (tests drive a Run directly).
 void Run::Complete(const QuerySampleResponse* responses, size_t count,
                    const ResponseCallback& cb) {
-  std::vector<QuerySampleResponse> to_callback;
-  {
-    CompletionGate::Pass pass;
-    CompleteInPass(responses, count, cb ? &to_callback : nullptr);
-  }
-  if (!to_callback.empty()) RunResponseCallbacks(to_callback, cb);
+  InPassThenCallbacks(cb, [&](std::vector<QuerySampleResponse>* to_callback) {
+    CompleteInPass(responses, count, to_callback);
+  });
 }
 
 void Run::FirstToken(const QuerySampleResponse* responses, size_t count,
                      const ResponseCallback& cb) {
-  std::vector<QuerySampleResponse> to_callback;
-  {
-    CompletionGate::Pass pass;
-    FirstTokenInPass(responses, count, cb ? &to_callback : nullptr);
-  }
-  if (!to_callback.empty()) RunResponseCallbacks(to_callback, cb);
+  InPassThenCallbacks(cb, [&](std::vector<QuerySampleResponse>* to_callback) {
+    FirstTokenInPass(responses, count, to_callback);
+  });
 }
 
 void Run::CompleteIds(const ResponseId* ids, size_t count) {

@@ -96,30 +96,34 @@ void StartTest(SystemUnderTest* sut, QuerySampleLibrary* qsl,
   RunTest(sut, qsl, requested_settings, log_settings, options);
 }
 
+namespace {
+
+// `fn`'s work: the current Run's `kInPass` (CompleteInPass or
+// FirstTokenInPass) on the responses, with CurrentRun read inside the pass as
+// it requires. A template on the member, so the call stays direct.
+template <auto kInPass>
+void CompleteInCurrentRun(const char* fn, const QuerySampleResponse* responses,
+                          size_t count, const ResponseCallback& cb) {
+  internal::InPassThenCallbacks(cb,
+                                [&](std::vector<QuerySampleResponse>* logged) {
+                                  internal::Run* run = CurrentRun();
+                                  if (!run) return ReportNoRun(fn, count);
+                                  (run->*kInPass)(responses, count, logged);
+                                });
+}
+
+}  // namespace
+
 void QuerySamplesComplete(QuerySampleResponse* responses, size_t response_count,
                           const ResponseCallback& response_cb) {
-  std::vector<QuerySampleResponse> logged;
-  {
-    internal::CompletionGate::Pass pass;
-    internal::Run* run = CurrentRun();
-    if (!run) return ReportNoRun("QuerySamplesComplete", response_count);
-    run->CompleteInPass(responses, response_count,
-                        response_cb ? &logged : nullptr);
-  }
-  if (!logged.empty()) internal::RunResponseCallbacks(logged, response_cb);
+  CompleteInCurrentRun<&internal::Run::CompleteInPass>(
+      "QuerySamplesComplete", responses, response_count, response_cb);
 }
 
 void FirstTokenComplete(QuerySampleResponse* responses, size_t response_count,
                         const ResponseCallback& response_cb) {
-  std::vector<QuerySampleResponse> logged;
-  {
-    internal::CompletionGate::Pass pass;
-    internal::Run* run = CurrentRun();
-    if (!run) return ReportNoRun("FirstTokenComplete", response_count);
-    run->FirstTokenInPass(responses, response_count,
-                          response_cb ? &logged : nullptr);
-  }
-  if (!logged.empty()) internal::RunResponseCallbacks(logged, response_cb);
+  CompleteInCurrentRun<&internal::Run::FirstTokenInPass>(
+      "FirstTokenComplete", responses, response_count, response_cb);
 }
 
 void QuerySamplesCompleteIds(const ResponseId* ids, size_t count) {

@@ -1,6 +1,7 @@
 // The settings and result records of mlperf_log_detail.txt, with the
 // reference's keys and value formats.
 #include <string>
+#include <type_traits>
 
 #include "renderers.h"
 #include "results.h"
@@ -8,11 +9,83 @@
 namespace mlperf {
 namespace internal {
 
+namespace {
+
+// Adds records that share one time stamp.
+struct RecordAdder {
+  DetailLog* detail;
+  int64_t t;
+  void operator()(const std::string& key, const std::string& value) const {
+    detail->Add(key, value, t);
+  }
+};
+
+// A setting's value as the reference logs it for the setting's type.
+template <typename T>
+std::string SettingValue(T v) {
+  if constexpr (std::is_same_v<T, bool>) {
+    return JsonBool(v);
+  } else if constexpr (std::is_floating_point_v<T>) {
+    return JsonNumber(v);
+  } else {
+    return std::to_string(v);
+  }
+}
+
+// The records TestSettings and EffectiveSettings share, as `prefix`name in
+// the reference's order: the bounds, then `after_bounds()` (what only one of
+// them logs there), then the seeds, the accuracy log's sampling and the issue
+// options.
+template <typename Settings, typename AfterBounds>
+void AddSharedSettings(const RecordAdder& add, const std::string& prefix,
+                       const Settings& s, AfterBounds after_bounds) {
+  auto field = [&](const char* name, auto v) {
+    add(prefix + name, SettingValue(v));
+  };
+  field("min_duration_ms", s.min_duration_ms);
+  field("max_duration_ms", s.max_duration_ms);
+  field("min_query_count", s.min_query_count);
+  field("max_query_count", s.max_query_count);
+  after_bounds();
+  field("qsl_rng_seed", s.qsl_rng_seed);
+  field("sample_index_rng_seed", s.sample_index_rng_seed);
+  field("schedule_rng_seed", s.schedule_rng_seed);
+  field("accuracy_log_rng_seed", s.accuracy_log_rng_seed);
+  field("accuracy_log_probability", s.accuracy_log_probability);
+  field("accuracy_log_sampling_target", s.accuracy_log_sampling_target);
+  field("print_timestamps", s.print_timestamps);
+  field("performance_issue_unique", s.performance_issue_unique);
+  field("performance_issue_same", s.performance_issue_same);
+  field("performance_issue_same_index", s.performance_issue_same_index);
+}
+
+// The keys of one latency distribution's records: min, max, mean, and each
+// percentile as percentile_prefix + "50.00" + percentile_suffix.
+struct StatsKeys {
+  const char* min;
+  const char* max;
+  const char* mean;
+  const char* percentile_prefix;
+  const char* percentile_suffix;
+};
+
+void AddStats(const RecordAdder& add, const LatencyStats& st,
+              const StatsKeys& keys) {
+  add(keys.min, std::to_string(st.min_ns));
+  add(keys.max, std::to_string(st.max_ns));
+  add(keys.mean, std::to_string(st.mean_ns));
+  for (size_t i = 0; i < st.percentiles.size(); ++i) {
+    add(keys.percentile_prefix + FixedString(st.percentiles[i] * 100) +
+            keys.percentile_suffix,
+        std::to_string(st.percentile_ns[i]));
+  }
+}
+
+}  // namespace
+
 void LogSettingsRecords(DetailLog* detail, const TestSettings& r,
                         const EffectiveSettings& e, int64_t t) {
-  auto add = [&](const std::string& k, const std::string& v) {
-    detail->Add(k, v, t);
-  };
+  const RecordAdder add{detail, t};
   auto u = [](uint64_t v) { return std::to_string(v); };
   add("requested_scenario", JsonString(ToString(r.scenario)));
   add("requested_test_mode", JsonString(ToString(r.mode)));
@@ -50,24 +123,7 @@ void LogSettingsRecords(DetailLog* detail, const TestSettings& r,
       add("requested_offline_expected_qps", JsonNumber(r.offline_expected_qps));
       break;
   }
-  add("requested_min_duration_ms", u(r.min_duration_ms));
-  add("requested_max_duration_ms", u(r.max_duration_ms));
-  add("requested_min_query_count", u(r.min_query_count));
-  add("requested_max_query_count", u(r.max_query_count));
-  add("requested_qsl_rng_seed", u(r.qsl_rng_seed));
-  add("requested_sample_index_rng_seed", u(r.sample_index_rng_seed));
-  add("requested_schedule_rng_seed", u(r.schedule_rng_seed));
-  add("requested_accuracy_log_rng_seed", u(r.accuracy_log_rng_seed));
-  add("requested_accuracy_log_probability",
-      JsonNumber(r.accuracy_log_probability));
-  add("requested_accuracy_log_sampling_target",
-      u(r.accuracy_log_sampling_target));
-  add("requested_print_timestamps", JsonBool(r.print_timestamps));
-  add("requested_performance_issue_unique",
-      JsonBool(r.performance_issue_unique));
-  add("requested_performance_issue_same", JsonBool(r.performance_issue_same));
-  add("requested_performance_issue_same_index",
-      u(r.performance_issue_same_index));
+  AddSharedSettings(add, "requested_", r, [] {});
   add("requested_performance_sample_count_override",
       u(r.performance_sample_count_override));
   add("requested_accuracy_sample_count_override",
@@ -88,25 +144,9 @@ void LogSettingsRecords(DetailLog* detail, const TestSettings& r,
       JsonNumber(e.target_latency_percentile));
   add("effective_max_async_queries", u(e.max_async_queries));
   add("effective_target_duration_ms", std::to_string(e.target_duration_ms));
-  add("effective_min_duration_ms", std::to_string(e.min_duration_ms));
-  add("effective_max_duration_ms", std::to_string(e.max_duration_ms));
-  add("effective_min_query_count", u(e.min_query_count));
-  add("effective_max_query_count", u(e.max_query_count));
-  add("effective_min_sample_count", u(e.min_sample_count));
-  add("effective_qsl_rng_seed", u(e.qsl_rng_seed));
-  add("effective_sample_index_rng_seed", u(e.sample_index_rng_seed));
-  add("effective_schedule_rng_seed", u(e.schedule_rng_seed));
-  add("effective_accuracy_log_rng_seed", u(e.accuracy_log_rng_seed));
-  add("effective_accuracy_log_probability",
-      JsonNumber(e.accuracy_log_probability));
-  add("effective_accuracy_log_sampling_target",
-      u(e.accuracy_log_sampling_target));
-  add("effective_print_timestamps", JsonBool(e.print_timestamps));
-  add("effective_performance_issue_unique",
-      JsonBool(e.performance_issue_unique));
-  add("effective_performance_issue_same", JsonBool(e.performance_issue_same));
-  add("effective_performance_issue_same_index",
-      u(e.performance_issue_same_index));
+  AddSharedSettings(add, "effective_", e, [&] {
+    add("effective_min_sample_count", u(e.min_sample_count));
+  });
   add("effective_performance_sample_count", u(e.performance_sample_count));
   add("effective_accuracy_sample_count", u(e.accuracy_sample_count));
   add("effective_sample_concatenate_permutation",
@@ -122,9 +162,7 @@ void LogSettingsRecords(DetailLog* detail, const TestSettings& r,
 
 void LogResultRecords(DetailLog* detail, const PerformanceResult& r,
                       const EffectiveSettings& s, int64_t t) {
-  auto add = [&](const std::string& k, const std::string& v) {
-    detail->Add(k, v, t);
-  };
+  const RecordAdder add{detail, t};
   auto i64 = [](int64_t v) { return std::to_string(v); };
   auto fixed = [](double v) { return JsonNumber(std::stod(FixedString(v))); };
   add("result_validity", JsonString(r.valid ? "VALID" : "INVALID"));
@@ -158,14 +196,10 @@ void LogResultRecords(DetailLog* detail, const PerformanceResult& r,
       break;
     case TestScenario::MultiStream:
       add("early_stopping_latency_ms", i64(r.early_stopping_latency_ms));
-      add("result_min_query_latency_ns", i64(r.query_latency.min_ns));
-      add("result_max_query_latency_ns", i64(r.query_latency.max_ns));
-      add("result_mean_query_latency_ns", i64(r.query_latency.mean_ns));
-      for (size_t i = 0; i < r.query_latency.percentiles.size(); ++i) {
-        add("result_" + FixedString(r.query_latency.percentiles[i] * 100) +
-                "_percentile_per_query_latency_ns",
-            i64(r.query_latency.percentile_ns[i]));
-      }
+      AddStats(add, r.query_latency,
+               {"result_min_query_latency_ns", "result_max_query_latency_ns",
+                "result_mean_query_latency_ns", "result_",
+                "_percentile_per_query_latency_ns"});
       break;
     case TestScenario::Server:
       add("result_overlatency_query_count", i64(r.overlatency_query_count));
@@ -181,34 +215,21 @@ void LogResultRecords(DetailLog* detail, const PerformanceResult& r,
       add("result_samples_per_second", JsonNumber(r.samples_per_sec));
       break;
   }
-  add("result_min_latency_ns", i64(r.sample_latency.min_ns));
-  add("result_max_latency_ns", i64(r.sample_latency.max_ns));
-  add("result_mean_latency_ns", i64(r.sample_latency.mean_ns));
-  for (size_t i = 0; i < r.sample_latency.percentiles.size(); ++i) {
-    add("result_" + FixedString(r.sample_latency.percentiles[i] * 100) +
-            "_percentile_latency_ns",
-        i64(r.sample_latency.percentile_ns[i]));
-  }
+  AddStats(add, r.sample_latency,
+           {"result_min_latency_ns", "result_max_latency_ns",
+            "result_mean_latency_ns", "result_", "_percentile_latency_ns"});
   if (s.use_token_latencies) {
-    add("result_first_token_min_latency_ns", i64(r.first_token.min_ns));
-    add("result_first_token_max_latency_ns", i64(r.first_token.max_ns));
-    add("result_first_token_mean_latency_ns", i64(r.first_token.mean_ns));
-    for (size_t i = 0; i < r.first_token.percentiles.size(); ++i) {
-      add("result_first_token_" +
-              FixedString(r.first_token.percentiles[i] * 100) +
-              "_percentile_latency_ns",
-          i64(r.first_token.percentile_ns[i]));
-    }
-    add("result_time_to_output_token_min", i64(r.time_per_output_token.min_ns));
-    add("result_time_to_output_token_max", i64(r.time_per_output_token.max_ns));
-    add("result_time_to_output_token_mean",
-        i64(r.time_per_output_token.mean_ns));
-    for (size_t i = 0; i < r.time_per_output_token.percentiles.size(); ++i) {
-      add("result_time_per_output_token_" +
-              FixedString(r.time_per_output_token.percentiles[i] * 100) +
-              "_percentile_ns",
-          i64(r.time_per_output_token.percentile_ns[i]));
-    }
+    AddStats(add, r.first_token,
+             {"result_first_token_min_latency_ns",
+              "result_first_token_max_latency_ns",
+              "result_first_token_mean_latency_ns", "result_first_token_",
+              "_percentile_latency_ns"});
+    // (The reference's keys: "time_to" for min, max and mean.)
+    AddStats(
+        add, r.time_per_output_token,
+        {"result_time_to_output_token_min", "result_time_to_output_token_max",
+         "result_time_to_output_token_mean", "result_time_per_output_token_",
+         "_percentile_ns"});
     add("result_token_count", i64(r.token_count));
   }
   // Ours: how the latencies were recorded, and streaming mode's bound.

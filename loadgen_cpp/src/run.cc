@@ -222,22 +222,21 @@ TestResult Run::Execute() {
   modes.result = &result_;
   modes.summary_text = &summary_text_;
   modes.sut_name = sut_name_;
+  auto performance = [&] {
+    result_.performance.push_back(RunPerformanceMode(&modes, settings_, true));
+  };
   if (!control_.Aborting()) {
     switch (settings_.mode) {
       case TestMode::SubmissionRun:
         RunAccuracyMode(&modes, settings_);
         WriteDetail();
-        if (!control_.Aborting()) {
-          result_.performance.push_back(
-              RunPerformanceMode(&modes, settings_, true));
-        }
+        if (!control_.Aborting()) performance();
         break;
       case TestMode::AccuracyOnly:
         RunAccuracyMode(&modes, settings_);
         break;
       case TestMode::PerformanceOnly:
-        result_.performance.push_back(
-            RunPerformanceMode(&modes, settings_, true));
+        performance();
         break;
       case TestMode::FindPeakPerformance:
         RunFindPeakMode(&modes, settings_);

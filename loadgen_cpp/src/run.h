@@ -26,6 +26,7 @@
 
 #include "accuracy_log.h"
 #include "clock.h"
+#include "completion_gate.h"
 #include "completion_tracker.h"
 #include "detail_log.h"
 #include "loadgen/loadgen.h"
@@ -41,6 +42,20 @@ namespace internal {
 // callback ran (so a throwing callback never leaves a sample unclaimed).
 void RunResponseCallbacks(const std::vector<QuerySampleResponse>& responses,
                           const ResponseCallback& cb);
+
+// The shape of every response-taking entry point: `in_pass(to_callback)`
+// inside a CompletionGate::Pass (to_callback is null without `cb`), then,
+// after the pass, `cb` for the responses it collected. A template, so that
+// `in_pass` (a *InPass call) is inlined into the completion path.
+template <typename InPass>
+void InPassThenCallbacks(const ResponseCallback& cb, InPass in_pass) {
+  std::vector<QuerySampleResponse> to_callback;
+  {
+    CompletionGate::Pass pass;
+    in_pass(cb ? &to_callback : nullptr);
+  }
+  if (!to_callback.empty()) RunResponseCallbacks(to_callback, cb);
+}
 
 class Run {
  public:

@@ -14,6 +14,7 @@
 
 #include "loadgen/loadgen.h"
 #include "safe_copy.h"
+#include "test_fixtures.h"
 
 namespace mlperf {
 namespace internal {
@@ -95,18 +96,6 @@ class BadDataSut : public SystemUnderTest {
   size_t next_ = 0;
 };
 
-class Qsl : public QuerySampleLibrary {
- public:
-  const std::string& Name() override { return name_; }
-  size_t TotalSampleCount() override { return 50; }
-  size_t PerformanceSampleCount() override { return 50; }
-  void LoadSamplesToRam(const std::vector<QuerySampleIndex>&) override {}
-  void UnloadSamplesFromRam(const std::vector<QuerySampleIndex>&) override {}
-
- private:
-  std::string name_ = "Qsl";
-};
-
 std::string Read(const std::string& path) {
   std::ifstream f(path);
   std::stringstream ss;
@@ -116,16 +105,12 @@ std::string Read(const std::string& path) {
 
 TEST(BadResponseData, AccuracyRunKeepsTheGoodDataAndNamesEachBadSample) {
   BadDataSut sut;
-  Qsl qsl;
+  TestQsl qsl(50, 50);
   TestSettings s;
   s.scenario = TestScenario::Offline;
   s.mode = TestMode::AccuracyOnly;
-  LogSettings log;
-  log.log_output.outdir =
-      (fs::temp_directory_path() / "loadgen_bad_data_acc").string();
-  RunOptions options;
-  options.audit_config_filename = "";
-  const TestResult r = RunTest(&sut, &qsl, s, log, options);
+  const TestResult r = RunTest(
+      &sut, &qsl, s, LogsInTemp("loadgen_bad_data_acc"), WithoutAuditConfig());
   EXPECT_EQ(r.accuracy_samples_completed, 50);
   EXPECT_EQ(r.num_errors, 40);  // 4 of every 5 samples
   const std::string acc = Read(r.accuracy_path);
@@ -144,18 +129,14 @@ TEST(BadResponseData, AccuracyRunKeepsTheGoodDataAndNamesEachBadSample) {
 
 TEST(BadResponseData, SampledPerformanceRunIsInvalid) {
   BadDataSut sut;
-  Qsl qsl;
+  TestQsl qsl(50, 50);
   TestSettings s;
   s.scenario = TestScenario::Offline;
   s.min_duration_ms = 0;
   s.min_query_count = 50;
   s.accuracy_log_probability = 1.0;  // every response is logged
-  LogSettings log;
-  log.log_output.outdir =
-      (fs::temp_directory_path() / "loadgen_bad_data_perf").string();
-  RunOptions options;
-  options.audit_config_filename = "";
-  const TestResult r = RunTest(&sut, &qsl, s, log, options);
+  const TestResult r = RunTest(
+      &sut, &qsl, s, LogsInTemp("loadgen_bad_data_perf"), WithoutAuditConfig());
   ASSERT_EQ(r.performance.size(), 1u);
   EXPECT_FALSE(r.performance[0].valid);
   EXPECT_EQ(r.performance[0].samples_completed, 50);

@@ -18,6 +18,7 @@
 #include "completion_tracker.h"
 #include "loadgen/loadgen.h"
 #include "settings_internal.h"
+#include "test_fixtures.h"
 
 namespace mlperf {
 namespace internal {
@@ -154,36 +155,20 @@ class ThreadedSut : public SystemUnderTest {
   std::vector<std::thread> workers_;
 };
 
-class SmallQsl : public QuerySampleLibrary {
- public:
-  const std::string& Name() override { return name_; }
-  size_t TotalSampleCount() override { return 64; }
-  size_t PerformanceSampleCount() override { return 64; }
-  void LoadSamplesToRam(const std::vector<QuerySampleIndex>&) override {}
-  void UnloadSamplesFromRam(const std::vector<QuerySampleIndex>&) override {}
-
- private:
-  std::string name_ = "SmallQSL";
-};
-
 TEST(CompletionStress,
      DuplicatesUnknownAndLateIdsFromManyThreadsAreCountedNotFatal) {
   for (int round = 0; round < 3; ++round) {
     ThreadedSut sut;
-    SmallQsl qsl;
+    TestQsl qsl(64, 64, "SmallQSL");
     TestSettings s;
     s.scenario = TestScenario::Offline;
     s.min_duration_ms = 0;
     s.min_query_count = 4000;
     s.offline_expected_qps = 1;
     s.watchdog_timeout_ms = 20000;
-    LogSettings log;
-    log.log_output.outdir =
-        (std::filesystem::temp_directory_path() / "loadgen_stress").string();
+    LogSettings log = LogsInTemp("loadgen_stress");
     log.enable_trace = false;
-    RunOptions options;
-    options.audit_config_filename = "";
-    TestResult r = RunTest(&sut, &qsl, s, log, options);
+    TestResult r = RunTest(&sut, &qsl, s, log, WithoutAuditConfig());
     sut.Join();
     ASSERT_EQ(r.performance.size(), 1u);
     EXPECT_EQ(r.performance[0].samples_completed,

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "loadgen/loadgen.h"
+#include "test_fixtures.h"
 
 namespace mlperf {
 namespace internal {
@@ -30,18 +31,6 @@ class EchoSut : public SystemUnderTest {
 
  private:
   std::string name_ = "EchoSUT";
-};
-
-class Qsl : public QuerySampleLibrary {
- public:
-  const std::string& Name() override { return name_; }
-  size_t TotalSampleCount() override { return 16; }
-  size_t PerformanceSampleCount() override { return 16; }
-  void LoadSamplesToRam(const std::vector<QuerySampleIndex>&) override {}
-  void UnloadSamplesFromRam(const std::vector<QuerySampleIndex>&) override {}
-
- private:
-  std::string name_ = "Qsl";
 };
 
 // A log directory whose `name` is /dev/full: opening works, writing fails
@@ -71,9 +60,8 @@ TEST_P(LogWriteFailure, ReachesTheCallerNamingTheFile) {
   LogSettings log;
   log.log_output.outdir = DirWithFullFile("loadgen_full_" + name, name);
   EchoSut sut;
-  Qsl qsl;
-  RunOptions options;
-  options.audit_config_filename = "";
+  TestQsl qsl(16, 16);
+  const RunOptions options = WithoutAuditConfig();
   try {
     RunTest(&sut, &qsl, Quick(), log, options);
     FAIL() << "a failed write of " << name << " was not reported";
@@ -83,9 +71,8 @@ TEST_P(LogWriteFailure, ReachesTheCallerNamingTheFile) {
     EXPECT_NE(what.find("cannot write"), std::string::npos) << what;
   }
   // The process is not left with a test running.
-  log.log_output.outdir =
-      (fs::temp_directory_path() / ("loadgen_ok_" + name)).string();
-  EXPECT_NO_THROW(RunTest(&sut, &qsl, Quick(), log, options));
+  EXPECT_NO_THROW(
+      RunTest(&sut, &qsl, Quick(), LogsInTemp("loadgen_ok_" + name), options));
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryFile, LogWriteFailure,

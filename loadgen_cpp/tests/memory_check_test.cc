@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "loadgen/loadgen.h"
+#include "test_fixtures.h"
 
 namespace mlperf {
 namespace internal {
@@ -62,40 +63,22 @@ class NeverCalledSut : public SystemUnderTest {
   std::string name_ = "NeverCalled";
 };
 
-class Qsl : public QuerySampleLibrary {
- public:
-  const std::string& Name() override { return name_; }
-  size_t TotalSampleCount() override { return 1024; }
-  size_t PerformanceSampleCount() override { return 1024; }
-  void LoadSamplesToRam(const std::vector<QuerySampleIndex>&) override {
-    ++loads;
-  }
-  void UnloadSamplesFromRam(const std::vector<QuerySampleIndex>&) override {}
-  int loads = 0;
-
- private:
-  std::string name_ = "Qsl";
-};
-
 TEST(MemoryCheck, HugeOfflineQueryIsRefusedBeforeAnythingRuns) {
   const uint64_t available = AvailableMemoryBytes();
   if (available == 0) GTEST_SKIP() << "no /proc/meminfo";
   // More samples than this machine can hold at 32 B each.
   const uint64_t samples = available / kBytesPerSample * 2 + 1000;
   NeverCalledSut sut;
-  Qsl qsl;
+  TestQsl qsl(1024, 1024);
   TestSettings s;
   s.scenario = TestScenario::Offline;
   s.min_query_count = samples;
   s.min_duration_ms = 0;
-  LogSettings log;
-  log.log_output.outdir =
-      (std::filesystem::temp_directory_path() / "loadgen_memcheck").string();
-  RunOptions options;
-  options.audit_config_filename = "";
-  EXPECT_THROW(RunTest(&sut, &qsl, s, log, options), std::invalid_argument);
+  EXPECT_THROW(RunTest(&sut, &qsl, s, LogsInTemp("loadgen_memcheck"),
+                       WithoutAuditConfig()),
+               std::invalid_argument);
   EXPECT_EQ(sut.calls, 0);
-  EXPECT_EQ(qsl.loads, 0);
+  EXPECT_EQ(qsl.loads.size(), 0u);
 }
 
 }  // namespace

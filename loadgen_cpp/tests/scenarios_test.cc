@@ -16,26 +16,15 @@
 #include "clock.h"
 #include "results.h"
 #include "run.h"
+#include "test_fixtures.h"
 
 namespace mlperf {
 namespace internal {
 namespace {
 
-class FakeQsl : public QuerySampleLibrary {
+class FakeQsl : public TestQsl {
  public:
-  FakeQsl(size_t total, size_t perf) : total_(total), perf_(perf) {}
-  const std::string& Name() override { return name_; }
-  size_t TotalSampleCount() override { return total_; }
-  size_t PerformanceSampleCount() override { return perf_; }
-  void LoadSamplesToRam(const std::vector<QuerySampleIndex>& s) override {
-    loads.push_back(s);
-  }
-  void UnloadSamplesFromRam(const std::vector<QuerySampleIndex>&) override {}
-  std::vector<std::vector<QuerySampleIndex>> loads;
-
- private:
-  std::string name_ = "FakeQSL";
-  size_t total_, perf_;
+  FakeQsl(size_t total, size_t perf) : TestQsl(total, perf, "FakeQSL") {}
 };
 
 // A SUT that, for each IssueQuery, runs `on_issue` (which may advance the
@@ -73,14 +62,19 @@ std::string TempDir(const std::string& name) {
   return p.string();
 }
 
+// Each IssueQuery call to `sut` takes `ns` of `clock`.
+void EachCallTakes(FakeSut* sut, ManualClock* clock, int64_t ns) {
+  sut->on_issue = [clock, ns](const std::vector<QuerySample>&) {
+    clock->Advance(ns);
+  };
+}
+
 TestResult RunWith(FakeSut* sut, FakeQsl* qsl, const TestSettings& s,
                    ManualClock* clock, const std::string& name) {
   LogSettings log;
   log.log_output.outdir = TempDir(name);
   log.enable_trace = false;
-  RunOptions options;
-  options.audit_config_filename = "";
-  Run run(sut, qsl, s, log, options, clock);
+  Run run(sut, qsl, s, log, WithoutAuditConfig(), clock);
   sut->run = &run;
   return run.Execute();
 }
@@ -88,9 +82,7 @@ TestResult RunWith(FakeSut* sut, FakeQsl* qsl, const TestSettings& s,
 TEST(SingleStream, LatencyIsTheSutTimeAndTheRunStopsAtMinDurationAndCount) {
   ManualClock clock;
   FakeSut sut;
-  sut.on_issue = [&](const std::vector<QuerySample>&) {
-    clock.Advance(1000000);
-  };
+  EachCallTakes(&sut, &clock, 1000000);
   FakeQsl qsl(100, 50);
   TestSettings s;
   s.min_duration_ms = 100;
@@ -112,9 +104,7 @@ TEST(SingleStream, LatencyIsTheSutTimeAndTheRunStopsAtMinDurationAndCount) {
 TEST(SingleStream, TooFewQueriesForEarlyStoppingIsInvalid) {
   ManualClock clock;
   FakeSut sut;
-  sut.on_issue = [&](const std::vector<QuerySample>&) {
-    clock.Advance(10000000);
-  };
+  EachCallTakes(&sut, &clock, 10000000);
   FakeQsl qsl(100, 50);
   TestSettings s;
   s.min_duration_ms = 100;  // 11 queries of 10 ms
@@ -202,9 +192,7 @@ TEST(Server, IssuesAtThePoissonScheduleOfTheSeed) {
 TEST(Server, CoalescesQueriesWhoseTimeHasPassed) {
   ManualClock clock;
   FakeSut sut;
-  sut.on_issue = [&](const std::vector<QuerySample>&) {
-    clock.Advance(5000000);
-  };
+  EachCallTakes(&sut, &clock, 5000000);
   FakeQsl qsl(100, 50);
   TestSettings s;
   s.scenario = TestScenario::Server;
@@ -224,9 +212,7 @@ TEST(Server, CoalescesQueriesWhoseTimeHasPassed) {
 TEST(Offline, OneQueryOfTheSlackedSampleCount) {
   ManualClock clock;
   FakeSut sut;
-  sut.on_issue = [&](const std::vector<QuerySample>&) {
-    clock.Advance(2000000000);
-  };
+  EachCallTakes(&sut, &clock, 2000000000);
   FakeQsl qsl(100, 30);
   TestSettings s;
   s.scenario = TestScenario::Offline;
@@ -304,9 +290,7 @@ TEST(Errors, ExceptionInIssueQueryIsRethrownAfterTheLogs) {
   EXPECT_THROW(RunWith(&sut, &qsl, s, &clock, "exception"), std::runtime_error);
   // A second run works.
   FakeSut sut2;
-  sut2.on_issue = [&](const std::vector<QuerySample>&) {
-    clock.Advance(1000000);
-  };
+  EachCallTakes(&sut2, &clock, 1000000);
   s.min_duration_ms = 10;
   TestResult r = RunWith(&sut2, &qsl, s, &clock, "exception2");
   EXPECT_EQ(r.performance.size(), 1u);
@@ -323,9 +307,7 @@ TEST(Errors, WatchdogEndsARunWhoseSutStopsAnswering) {
   s.min_query_count = 10;
   LogSettings log;
   log.log_output.outdir = TempDir("watchdog");
-  RunOptions options;
-  options.audit_config_filename = "";
-  internal::Run run(&sut, &qsl, s, log, options);
+  internal::Run run(&sut, &qsl, s, log, WithoutAuditConfig());
   sut.run = &run;
   const auto t0 = std::chrono::steady_clock::now();
   TestResult r = run.Execute();

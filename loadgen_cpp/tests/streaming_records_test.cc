@@ -19,6 +19,7 @@
 #include "latency_histogram.h"
 #include "latency_set.h"
 #include "run.h"
+#include "test_fixtures.h"
 
 namespace mlperf {
 namespace internal {
@@ -114,20 +115,6 @@ TEST(LatencyHistogram, PercentilesWithinTheBoundOnKnownDistributions) {
 
 // ---- Whole runs, exact against streaming.
 
-class Qsl : public QuerySampleLibrary {
- public:
-  explicit Qsl(size_t total) : total_(total) {}
-  const std::string& Name() override { return name_; }
-  size_t TotalSampleCount() override { return total_; }
-  size_t PerformanceSampleCount() override { return total_ / 2; }
-  void LoadSamplesToRam(const std::vector<QuerySampleIndex>&) override {}
-  void UnloadSamplesFromRam(const std::vector<QuerySampleIndex>&) override {}
-
- private:
-  size_t total_;
-  std::string name_ = "Qsl";
-};
-
 // Completes each sample after a latency drawn from `draw` (advancing the
 // clock). Every `hold_every`-th sample is held back and completed only
 // `hold_for` samples later (a straggler); after each completion it also
@@ -221,7 +208,7 @@ Outcome RunOnce(TestSettings s, const Draw& draw, const std::string& name,
   sut.hold_every = hold_every;
   sut.hold_for = hold_for;
   sut.dup_back = dup_back;
-  Qsl qsl(qsl_samples);
+  TestQsl qsl(qsl_samples, qsl_samples / 2);
   LogSettings log;
   // Tests run in parallel processes (ctest -j): a directory per test.
   const std::string test =
@@ -231,9 +218,7 @@ Outcome RunOnce(TestSettings s, const Draw& draw, const std::string& name,
   std::filesystem::remove_all(dir);
   log.log_output.outdir = dir.string();
   log.enable_trace = true;
-  RunOptions options;
-  options.audit_config_filename = "";
-  Run run(&sut, &qsl, s, log, options, &clock);
+  Run run(&sut, &qsl, s, log, WithoutAuditConfig(), &clock);
   sut.run = &run;
   Outcome o;
   o.result = run.Execute();

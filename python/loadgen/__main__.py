@@ -17,6 +17,7 @@ answer questions about the installation and take no command.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -142,47 +143,31 @@ def _run_config_builtin(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_report(subparsers: argparse._SubParsersAction[_Parser]) -> None:
-    from . import report
+def _module_command(
+    name: str, help: str, func: str | None = None
+) -> Callable[[argparse._SubParsersAction[_Parser]], None]:
+    """A subcommand that is the package module ``name``: its DESCRIPTION, and
+    its ``add_arguments(parser)``; ``func`` names the module's ``func(args)``
+    when add_arguments does not set it. The module is imported when the
+    parser is built."""
 
-    p = subparsers.add_parser(
-        "report",
-        help="write an HTML report of a run, or a comparison of runs",
-        description=report.DESCRIPTION,
-    )
-    report.add_arguments(p)
-    p.set_defaults(func=report.run_from_args)
+    def add(subparsers: argparse._SubParsersAction[_Parser]) -> None:
+        module = importlib.import_module(f".{name}", __package__)
+        p = subparsers.add_parser(name, help=help, description=module.DESCRIPTION)
+        module.add_arguments(p)
+        if func is not None:
+            p.set_defaults(func=getattr(module, func))
 
-
-def _add_compliance(subparsers: argparse._SubParsersAction[_Parser]) -> None:
-    from . import compliance
-
-    p = subparsers.add_parser(
-        "compliance",
-        help="compliance tests: audit.config files and verifications",
-        description=compliance.DESCRIPTION,
-    )
-    compliance.add_arguments(p)
-
-
-def _add_submission(subparsers: argparse._SubParsersAction[_Parser]) -> None:
-    from . import submission
-
-    p = subparsers.add_parser(
-        "submission",
-        help="pack run folders into a submission tree, or check one",
-        description=submission.DESCRIPTION,
-    )
-    submission.add_arguments(p)
+    return add
 
 
 # Each entry adds one subcommand; its parser sets `func(args) -> exit status`.
 _COMMANDS: Sequence[Callable[[argparse._SubParsersAction[_Parser]], None]] = (
     _add_demo,
     _add_config,
-    _add_report,
-    _add_compliance,
-    _add_submission,
+    _module_command("report", "write an HTML report of a run, or a comparison of runs", "run_from_args"),
+    _module_command("compliance", "compliance tests: audit.config files and verifications"),
+    _module_command("submission", "pack run folders into a submission tree, or check one"),
 )
 
 

@@ -104,18 +104,26 @@ class AccuracyEntry:
     data: bytes
 
 
-def read_accuracy_log(path: str | Path) -> list[AccuracyEntry]:
+def read_accuracy_array(path: str | Path, needed: str) -> tuple[Path, list[Any]]:
+    """The file and the raw entries of mlperf_log_accuracy.json (``path`` or
+    the one in folder ``path``); LogError when it is missing (``needed`` says
+    what needs it), not JSON, or not an array."""
     p = Path(path)
     if p.is_dir():
         p = p / ACCURACY
     if not p.is_file():
-        raise LogError(f"{p}: missing (an accuracy log is needed here)")
+        raise LogError(f"{p}: missing ({needed})")
     try:
         raw = json.loads(p.read_text(encoding="utf-8"))
     except json.JSONDecodeError as e:
         raise LogError(f"{p}:{e.lineno}: not valid JSON ({e.msg}); is it a truncated copy?") from e
     if not isinstance(raw, list):
         raise LogError(f"{p}: not a JSON array of accuracy entries")
+    return p, raw
+
+
+def read_accuracy_log(path: str | Path) -> list[AccuracyEntry]:
+    p, raw = read_accuracy_array(path, "an accuracy log is needed here")
     out = []
     for i, rec in enumerate(raw):
         try:

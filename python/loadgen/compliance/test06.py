@@ -30,7 +30,6 @@ response whose ``token_data`` is missing or empty while its answer is not.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 from collections.abc import Iterable, Sequence
@@ -40,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from ..rules import TEST01_ACCURACY_LOG_RNG_SEED
-from .logs import ACCURACY, DTYPES, LogError, read_detail
+from .logs import ACCURACY, DTYPES, LogError, read_accuracy_array, read_detail
 from .verdict import Verification
 
 # The audit.config values (shared/spec/mlperf-rules.md §6); the seed is TEST01's.
@@ -90,17 +89,7 @@ class TokenEntry:
 
 def read_token_log(path: str | Path) -> list[TokenEntry]:
     """mlperf_log_accuracy.json (or its folder) with ``token_data`` and ``token_count``."""
-    p = Path(path)
-    if p.is_dir():
-        p = p / ACCURACY
-    if not p.is_file():
-        raise LogError(f"{p}: missing (TEST06 reads the compliance run's accuracy log)")
-    try:
-        raw = json.loads(p.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise LogError(f"{p}:{e.lineno}: not valid JSON ({e.msg}); is it a truncated copy?") from e
-    if not isinstance(raw, list):
-        raise LogError(f"{p}: not a JSON array of accuracy entries")
+    p, raw = read_accuracy_array(path, "TEST06 reads the compliance run's accuracy log")
     out = []
     for i, rec in enumerate(raw):
         try:
