@@ -18,18 +18,13 @@ from llama3_1_8b.model import LlamaCppGenerator
 
 class LlamaCppBackend(Backend):
     name = "llamacpp"
+    library = "llama_cpp"
 
     def __init__(self) -> None:
         self.model_path: str | None = None
         self.threads = 1
         self._warm: LlamaCppGenerator | None = None
         self._lock = threading.Lock()
-
-    @property
-    def version(self) -> str:
-        import llama_cpp
-
-        return str(llama_cpp.__version__)
 
     def load(self, options: BackendOptions) -> None:
         if not options.model_path:

@@ -55,13 +55,9 @@ def batch_len(batch: Batch) -> int:
 
 def ort_session(model: str, intra_op_threads: int) -> Any:
     """An onnxruntime CPU session with the harness backend's options."""
-    import onnxruntime as ort
+    from .backend_onnxruntime import cpu_session
 
-    so = ort.SessionOptions()
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    so.intra_op_num_threads = intra_op_threads
-    so.inter_op_num_threads = 1
-    return ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
+    return cpu_session(model, intra_op_threads)
 
 
 def run_batches(
