@@ -33,13 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from loadgen.harness.accuracy import (
-    AccuracyResult,
-    decode,
-    first_response_per_sample,
-    read_accuracy_log,
-    reference_from,
-)
+from loadgen.harness.accuracy import AccuracyResult, decode, first_response_per_sample, read_accuracy_log
+from loadgen.harness.embedded import reference_from
 
 CRITEO_REFERENCE_AUC = 80.25  # percent, the FP32 reference model (rules)
 TARGETS = (0.99, 0.999)  # dlrm-99, dlrm-99.9

@@ -38,12 +38,8 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from loadgen.harness.accuracy import (
-    AccuracyResult,
-    first_response_per_sample,
-    read_accuracy_log,
-    reference_from,
-)
+from loadgen.harness.accuracy import AccuracyResult, first_response_per_sample, read_accuracy_log
+from loadgen.harness.embedded import reference_from
 
 NEWSTEST_REFERENCE_BLEU = 23.9
 TARGET_FRACTION = 0.99

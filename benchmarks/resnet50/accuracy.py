@@ -25,13 +25,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from loadgen.harness.accuracy import (
-    AccuracyResult,
-    decode,
-    first_response_per_sample,
-    read_accuracy_log,
-    reference_from,
-)
+from loadgen.harness.accuracy import AccuracyResult, decode, first_response_per_sample, read_accuracy_log
+from loadgen.harness.embedded import reference_from
 
 IMAGENET_REFERENCE_TOP1 = 76.46  # percent, FP32 reference model (rules)
 TARGET_FRACTION = 0.99

@@ -31,13 +31,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from loadgen.harness.accuracy import (
-    AccuracyResult,
-    decode,
-    first_response_per_sample,
-    read_accuracy_log,
-    reference_from,
-)
+from loadgen.harness.accuracy import AccuracyResult, decode, first_response_per_sample, read_accuracy_log
+from loadgen.harness.embedded import reference_from
 from loadgen.harness.script import benchmark_folder
 
 benchmark_folder(__file__)  # `import rnnt` also when run as a script

@@ -37,13 +37,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from loadgen.harness.accuracy import (
-    AccuracyResult,
-    dataset_json_value,
-    decode,
-    first_response_per_sample,
-    read_accuracy_log,
-)
+from loadgen.harness.accuracy import AccuracyResult, decode, first_response_per_sample, read_accuracy_log
+from loadgen.harness.embedded import dataset_json_value
 
 KITS_REFERENCE_DICE = 0.86170  # mean DICE of the FP32 reference model on the 43 inference cases
 TARGET_FRACTIONS = (0.99, 0.999)  # 3d-unet-99, 3d-unet-99.9

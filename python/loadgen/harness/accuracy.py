@@ -47,23 +47,6 @@ def decode(data: bytes, dtype: str | np.dtype) -> np.ndarray:
     return np.frombuffer(data, dtype=dt)
 
 
-def dataset_json_value(folder: str | Path, key: str) -> Any:
-    """``key`` of the ``dataset.json`` in ``folder``, or None (no file, no key).
-
-    An embedded default names its own FP32 reference score there (its labels
-    are that model's outputs), which replaces the rules' value."""
-    info = Path(folder) / "dataset.json"
-    if info.is_file():
-        return json.loads(info.read_text(encoding="utf-8")).get(key)
-    return None
-
-
-def reference_from(folder: str | Path, key: str, default: float) -> float:
-    """The FP32 reference score ``key`` of ``folder``'s ``dataset.json``, else ``default`` (the rules')."""
-    ref = dataset_json_value(folder, key)
-    return default if ref is None else float(ref)
-
-
 @dataclass
 class AccuracyResult:
     """One accuracy evaluation.

@@ -16,10 +16,14 @@ does the part that is the same for all of them:
   (``which_model``), unless the backend is ``null`` (it needs no model).
 
 The notes go into ``opts.extra["notes"]``, which the run's report prints.
+An embedded default's ``dataset.json`` names its own FP32 reference score (its
+labels are that model's outputs); ``reference_from`` reads it for the accuracy
+scripts, in place of the rules' value.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -91,3 +95,20 @@ def with_embedded_default(
 def add_size_argument(p: Any, flag: str, default: int, help: str) -> None:
     """The flag that sizes the embedded default (read only when no --dataset-path)."""
     p.add_argument(flag, type=int, default=default, help=f"{help} (when no --dataset-path)")
+
+
+def dataset_json_value(folder: str | Path, key: str) -> Any:
+    """``key`` of the ``dataset.json`` in ``folder``, or None (no file, no key).
+
+    An embedded default names its own FP32 reference score there (its labels
+    are that model's outputs), which replaces the rules' value."""
+    info = Path(folder) / "dataset.json"
+    if info.is_file():
+        return json.loads(info.read_text(encoding="utf-8")).get(key)
+    return None
+
+
+def reference_from(folder: str | Path, key: str, default: float) -> float:
+    """The FP32 reference score ``key`` of ``folder``'s ``dataset.json``, else ``default`` (the rules')."""
+    ref = dataset_json_value(folder, key)
+    return default if ref is None else float(ref)
