@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from loadgen.harness import BenchmarkSpec, RunOptions, coco, main, ssd_run
+from loadgen.harness import RunOptions, coco, main, ssd_run
 from loadgen.harness.script import benchmark_folder
 
 HERE = benchmark_folder(__file__)  # makes `import ssd_mobilenet` work when run as a script
@@ -40,30 +40,24 @@ def profile(opts: RunOptions) -> coco.Profile:
     return coco.PROFILES[PROFILE_FOR_BACKEND.get(opts.backend, "coco-300")]
 
 
-SPEC = BenchmarkSpec(
+SPEC = ssd_run.spec(
+    folder=HERE,
+    synthetic=synthetic,
+    accuracy=accuracy,
+    profile=profile,
+    calibration_profile=lambda opts: coco.PROFILES["coco-300"],
+    which_model="ssd_mobilenet_v1_coco_2018_01_28.onnx (onnxruntime) or the state dict of ssd_mobilenet_v1.pytorch (torch)",
+    input_name=INPUT_NAME,
     overhead="ssd_mobilenet.overhead",
     name="SSD-MobileNet-v1",
     config_model=MODEL_KEY,
-    user_conf=str(HERE / "user.conf"),
-    make_dataset=ssd_run.dataset(profile),
-    postprocess=None,
     respond=respond,
-    accuracy=accuracy.score_for_harness,
-    prepare=ssd_run.embedded_default(
-        synthetic,
-        accuracy.COCO_REFERENCE_MAP,
-        "ssd_mobilenet_v1_coco_2018_01_28.onnx (onnxruntime) or the state dict of ssd_mobilenet_v1.pytorch (torch)",
-    ),
-    inputs=(INPUT_NAME,),
     outputs=OUTPUT_NAMES,
     torch_model_factory=build_torch_model,
     null_outputs=(((), "float32"), ((100, 4), "float32"), ((100,), "float32"), ((100,), "float32")),
     performance_sample_count=256,
     default_max_batchsize=8,
     server_bound="10 ms at the 99th percentile in the v0.5 rules; SSD-MobileNet is edge-only, without Server, from v0.7",
-    server_demo="--max-latency 30 --qps 0.05 --time 10000",
-    server_demo_sized=True,
-    calibration=ssd_run.list_calibration(lambda opts: coco.PROFILES["coco-300"], INPUT_NAME),
 )
 
 add_arguments = ssd_run.arguments(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from loadgen.harness import BenchmarkSpec, RunOptions, coco, main, ssd_run
+from loadgen.harness import RunOptions, coco, main, ssd_run
 from loadgen.harness.script import benchmark_folder
 
 HERE = benchmark_folder(__file__)  # makes `import ssd_resnet34` work when run as a script
@@ -38,30 +38,24 @@ def profile(opts: RunOptions) -> coco.Profile:
     return coco.profile_with_size("coco-1200", synthetic.input_size_for(opts.dataset_path, 1200))
 
 
-SPEC = BenchmarkSpec(
+SPEC = ssd_run.spec(
+    folder=HERE,
+    synthetic=synthetic,
+    accuracy=accuracy,
+    profile=profile,
+    calibration_profile=profile,
+    which_model="resnet34-ssd1200.onnx (onnxruntime) or the SSD-ResNet34 state dict / resnet34-ssd1200.pytorch (torch)",
+    input_name=INPUT_NAME,
     overhead="ssd_resnet34.overhead",
     name="SSD-ResNet34",
     config_model=MODEL_KEY,
-    user_conf=str(HERE / "user.conf"),
-    make_dataset=ssd_run.dataset(profile),
-    postprocess=None,
     respond=respond,
-    accuracy=accuracy.score_for_harness,
-    prepare=ssd_run.embedded_default(
-        synthetic,
-        accuracy.COCO_REFERENCE_MAP,
-        "resnet34-ssd1200.onnx (onnxruntime) or the SSD-ResNet34 state dict / resnet34-ssd1200.pytorch (torch)",
-    ),
-    inputs=(INPUT_NAME,),
     outputs=OUTPUT_NAMES,
     torch_model_factory=build_torch_model,
     null_outputs=(((200, 4), "float32"), ((200,), "int64"), ((200,), "float32")),
     performance_sample_count=64,
     default_max_batchsize=1,
     server_bound="100 ms at the 99th percentile",
-    server_demo="--max-latency 30 --qps 0.05 --time 10000",
-    server_demo_sized=True,
-    calibration=ssd_run.list_calibration(profile, INPUT_NAME),
 )
 
 add_arguments = ssd_run.arguments(

@@ -1,9 +1,10 @@
-"""What both SSD benchmarks' ``run.py`` share: the COCO data set, the embedded
-default, the rules' COCO calibration list and the flags.
+"""What both SSD benchmarks' ``run.py`` and ``accuracy.py`` share: the COCO data
+set, the embedded default, the rules' COCO calibration list, the flags, the
+accuracy hook, and the ``BenchmarkSpec`` made of them (``spec``).
 
-A benchmark's ``run.py`` says only what is its own: the preprocessing profile
-for a run (``profile(opts)``), the model files to give, the Server bound.
-Each function here returns the hook its ``BenchmarkSpec`` takes.
+A benchmark says only what is its own: the preprocessing profile for a run
+(``profile(opts)``), the model files to give, its tensors, the Server bound.
+Each function but ``spec`` returns the hook a ``BenchmarkSpec`` takes.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from . import coco
+from .accuracy import AccuracyResult, first_response_per_sample, read_accuracy_log
+from .benchmark import BenchmarkSpec
 from .calibration import CalibrationSet, image_list_calibration
 from .embedded import add_size_argument
 from .settings import RunOptions
@@ -75,3 +78,52 @@ def arguments(default_count: int, remove_empty_help: str) -> Callable[[argparse.
         p.add_argument("--remove-empty-images", action="store_true", help=remove_empty_help)
 
     return add_arguments
+
+
+def accuracy_hook(reference_map: float, use_inv_map: bool) -> Callable[[str, Any, Any], AccuracyResult]:
+    """``accuracy.score_for_harness``: the mAP of a run's accuracy log over the
+    images of the Dataset the run used (so ``--count`` and missing files line up
+    with the QSL indices); ``reference_map``: the rules' FP32 value, replaced by
+    the embedded default's own."""
+
+    def score_for_harness(accuracy_log: str, dataset: Any, opts: Any) -> AccuracyResult:
+        responses = first_response_per_sample(read_accuracy_log(accuracy_log))
+        return coco.evaluate(
+            responses,
+            dataset.images,
+            dataset.annotation_file,
+            use_inv_map=use_inv_map,
+            reference_map=coco.reference_map_for(dataset.data_path, reference_map),
+        )
+
+    return score_for_harness
+
+
+def spec(
+    *,
+    folder: Path,
+    synthetic: Any,
+    accuracy: Any,
+    profile: Profile,
+    calibration_profile: Profile,
+    which_model: str,
+    input_name: str,
+    **fields: Any,
+) -> BenchmarkSpec:
+    """An SSD's ``BenchmarkSpec``: its ``folder``'s user.conf, the hooks above
+    (``accuracy``: its module, with ``score_for_harness`` and
+    ``COCO_REFERENCE_MAP``), responses by ``fields["respond"]``, the shared
+    short-run advice with Server flags sized from the measured latency, and
+    the rest of ``fields`` as given."""
+    return BenchmarkSpec(
+        user_conf=str(folder / "user.conf"),
+        make_dataset=dataset(profile),
+        postprocess=None,
+        accuracy=accuracy.score_for_harness,
+        prepare=embedded_default(synthetic, accuracy.COCO_REFERENCE_MAP, which_model),
+        inputs=(input_name,),
+        calibration=list_calibration(calibration_profile, input_name),
+        server_demo="--max-latency 30 --qps 0.05 --time 10000",
+        server_demo_sized=True,
+        **fields,
+    )
