@@ -16,27 +16,9 @@ import numpy as np
 
 # dist_quantile.txt of the reference: group size by quantile, 5 % steps.
 QUANTILE_TABLE = (
-    100,
-    100,
-    200,
-    200,
-    200,
-    200,
-    200,
-    200,
-    200,
-    200,
-    200,
-    200,
-    200,
-    200,
-    300,
-    300,
-    400,
-    500,
-    600,
-    700,
-)
+    100, 100, 200, 200, 200, 200, 200, 200, 200, 200,
+    200, 200, 200, 200, 300, 300, 400, 500, 600, 700,
+)  # fmt: skip
 DEFAULT_SEED = 123  # the reference's --numpy-rand-seed
 
 
