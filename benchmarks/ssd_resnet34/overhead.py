@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 
-from loadgen.harness import coco, overhead
+from loadgen.harness import overhead, ssd_run
 
 from . import synthetic
 from .run import INPUT_NAME, OUTPUT_NAMES
@@ -25,12 +25,6 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
 
 
 def comparison(args: argparse.Namespace) -> overhead.Comparison:
-    assets = synthetic.ensure_default_assets(args.cache_dir, log=overhead.stderr_log)
-    return overhead.random_batch_comparison(
-        args,
-        "SSD-ResNet34 Offline",
-        assets.onnx_model,
-        assets.data_dir,
-        coco.CocoDetection(str(assets.data_dir), args.cache_dir, coco.PROFILES["coco-1200"]),
-        overhead.session_predict(assets.onnx_model, args, OUTPUT_NAMES, INPUT_NAME),
+    return ssd_run.overhead_comparison(
+        args, synthetic, "SSD-ResNet34 Offline", "coco-1200", INPUT_NAME, OUTPUT_NAMES
     )

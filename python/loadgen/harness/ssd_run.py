@@ -1,6 +1,7 @@
 """What both SSD benchmarks' ``run.py`` and ``accuracy.py`` share: the COCO data
 set, the embedded default, the rules' COCO calibration list, the flags, the
-accuracy hook, and the ``BenchmarkSpec`` made of them (``spec``).
+accuracy hook, the ``BenchmarkSpec`` made of them (``spec``) and the
+harness-overhead comparison (``overhead_comparison``).
 
 A benchmark says only what is its own: the preprocessing profile for a run
 (``profile(opts)``), the model files to give, its tensors, the Server bound.
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import coco
+from . import coco, overhead
 from .accuracy import AccuracyResult, first_response_per_sample, read_accuracy_log
 from .benchmark import BenchmarkSpec
 from .calibration import CalibrationSet, image_list_calibration
@@ -126,4 +127,21 @@ def spec(
         server_demo="--max-latency 30 --qps 0.05 --time 10000",
         server_demo_sized=True,
         **fields,
+    )
+
+
+def overhead_comparison(
+    args: argparse.Namespace, synthetic: Any, title: str, profile: str, input_name: str, outputs: Any
+) -> overhead.Comparison:
+    """An SSD's ``overhead.comparison``: its embedded default's ONNX file on random
+    batches of its pictures read with ``coco.PROFILES[profile]``
+    (``overhead.random_batch_comparison``)."""
+    assets = synthetic.ensure_default_assets(args.cache_dir, log=overhead.stderr_log)
+    return overhead.random_batch_comparison(
+        args,
+        title,
+        assets.onnx_model,
+        assets.data_dir,
+        coco.CocoDetection(str(assets.data_dir), args.cache_dir, coco.PROFILES[profile]),
+        overhead.session_predict(assets.onnx_model, args, outputs, input_name),
     )
