@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 from loadgen.harness import BenchmarkSpec, Dataset, RunOptions, RunReport, main
+from loadgen.harness.embedded import Embedded, add_size_argument, stderr_line, with_embedded_default
 from loadgen.harness.hints import queries_needed, short_run_hints
 from loadgen.harness.precision import CalibrationSet, find_calibration_list, list_identity
 from loadgen.harness.script import benchmark_folder
@@ -81,34 +82,30 @@ def _check_padding_free_model(model: str) -> None:
             )
 
 
+def embedded(opts: RunOptions, cache_dir: str) -> Embedded:
+    n = int(opts.extra.get("synthetic_questions") or synthetic.DEFAULT_QUESTIONS)
+    assets = synthetic.ensure_default_assets(cache_dir, n, log=stderr_line)
+    return Embedded(
+        assets.folder,
+        assets.onnx_model,  # both backends read it (torch: its initializers)
+        "data: the embedded synthetic SQuAD set; its answers are the fixed-seed FP32 BERT-Large's own "
+        "best spans, so that model scores F1 100 by construction: a pipeline and equivalence check, "
+        "not a SQuAD result",
+    )
+
+
 def prepare(opts: RunOptions) -> RunOptions:
     """Fill in the embedded default data set and model where none was given."""
-    cache_dir = opts.cache_dir or str(synthetic.default_cache_dir())
-    notes = list(opts.extra.get("notes", []))
-    dataset_path, model = opts.dataset_path, opts.model
-    if dataset_path is None:
-        n = int(opts.extra.get("synthetic_questions") or synthetic.DEFAULT_QUESTIONS)
-        assets = synthetic.ensure_default_assets(
-            cache_dir, n, log=lambda s: print(s, file=sys.stderr, flush=True)
-        )
-        dataset_path = str(assets.folder)
-        if model is None:
-            model = str(assets.onnx_model)  # both backends read it (torch: its initializers)
-            notes.append(
-                "data: the embedded synthetic SQuAD set; its answers are the fixed-seed FP32 BERT-Large's own "
-                "best spans, so that model scores F1 100 by construction: a pipeline and equivalence check, "
-                "not a SQuAD result"
-            )
-        else:
-            notes.append(
-                "data: the embedded synthetic SQuAD set with your --model: its answers come from the embedded "
-                "model, so accuracy here says nothing about yours"
-            )
-    elif model is None and opts.backend != "null":
-        raise ValueError(
-            "--dataset-path was given without --model: give an ONNX file (onnxruntime) or a "
-            "BertForQuestionAnswering state dict such as MLPerf's model.pytorch (torch)"
-        )
+    opts = with_embedded_default(
+        opts,
+        synthetic.default_cache_dir(),
+        embedded,
+        "data: the embedded synthetic SQuAD set with your --model: its answers come from the embedded "
+        "model, so accuracy here says nothing about yours",
+        "give an ONNX file (onnxruntime) or a "
+        "BertForQuestionAnswering state dict such as MLPerf's model.pytorch (torch)",
+    )
+    model, notes = opts.model, opts.extra["notes"]
     if opts.extra.get("padding_free"):
         if model and model.endswith(".onnx") and opts.backend == "onnxruntime":
             _check_padding_free_model(model)
@@ -118,14 +115,10 @@ def prepare(opts: RunOptions) -> RunOptions:
         )
     return replace(
         opts,
-        dataset_path=dataset_path,
-        model=model,
-        cache_dir=cache_dir,
         # Two warm-up batches (1 sample, then a full batch, so the batch shape's first-call
         # allocations stay out of the timed run), not the harness's three: a BERT-Large batch
         # costs seconds here.
         warmup_batches=min(opts.warmup_batches, 2),
-        extra={**opts.extra, "notes": notes},
     )
 
 
@@ -251,11 +244,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="run each batch at the length of its longest real sequence instead of 384 (length-bucketed batches)",
     )
-    p.add_argument(
+    add_size_argument(
+        p,
         "--synthetic-questions",
-        type=int,
-        default=synthetic.DEFAULT_QUESTIONS,
-        help="questions in the embedded synthetic data set (when no --dataset-path)",
+        synthetic.DEFAULT_QUESTIONS,
+        "questions in the embedded synthetic data set",
     )
 
 

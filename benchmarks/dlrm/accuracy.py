@@ -27,7 +27,6 @@ The harness calls ``score_for_harness`` after an accuracy run.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 from loadgen.harness.accuracy import AccuracyResult, decode, first_response_per_sample, read_accuracy_log
+from loadgen.harness.embedded import reference_from
 
 CRITEO_REFERENCE_AUC = 80.25  # percent, the FP32 reference model (rules)
 TARGETS = (0.99, 0.999)  # dlrm-99, dlrm-99.9
@@ -60,12 +60,7 @@ class AucResult(AccuracyResult):
 
 def reference_auc_for(data_dir: str | Path) -> float:
     """The FP32 reference's AUC (percent) on the data in this folder."""
-    info = Path(data_dir) / "dataset.json"
-    if info.is_file():
-        ref = json.loads(info.read_text(encoding="utf-8")).get("reference_auc")
-        if ref is not None:
-            return float(ref)
-    return CRITEO_REFERENCE_AUC
+    return reference_from(data_dir, "reference_auc", CRITEO_REFERENCE_AUC)
 
 
 def evaluate(

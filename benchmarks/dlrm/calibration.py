@@ -49,7 +49,7 @@ def _raw_feeds(source: Path, first: int, stop: int, max_ind_range: int) -> Itera
     dicts = criteo.load_dictionaries(source.parent)
     if dicts is None:
         dicts = [criteo.FirstSeenIds() for _ in range(criteo.NUM_CAT)]
-        for day in [*criteo._earlier_days(source.parent), source]:
+        for day in [*criteo.earlier_days(source.parent), source]:
             for _, _, cats in criteo.iter_raw_rows(day, stop=first if day == source else None):
                 for j in range(criteo.NUM_CAT):
                     dicts[j].map(cats[:, j] % max_ind_range)
@@ -71,8 +71,8 @@ def _raw_feeds(source: Path, first: int, stop: int, max_ind_range: int) -> Itera
 
 
 def _npz_feeds(source: Path, first: int, stop: int, max_ind_range: int) -> Iterator[Mapping[str, np.ndarray]]:
-    dense = np.concatenate(list(criteo._npz_member_rows(source, "X_int", stop)))[first:]
-    cat = np.concatenate(list(criteo._npz_member_rows(source, "X_cat", stop)))[first:]
+    dense = np.concatenate(list(criteo.npz_member_rows(source, "X_int", stop)))[first:]
+    cat = np.concatenate(list(criteo.npz_member_rows(source, "X_cat", stop)))[first:]
     ids = (cat.astype(np.int64) % max_ind_range).T
     for s in range(0, len(dense), FEED_ROWS):
         yield _feed(criteo.dense_transform(dense[s : s + FEED_ROWS]), ids[:, s : s + FEED_ROWS])

@@ -1,29 +1,14 @@
-"""Criteo Terabyte's test day for DLRM: the two file forms, the mapping of
-categorical values to table rows, and the aggregated samples (groups).
+"""Criteo Terabyte's test day for DLRM: the parsed test half, cached, and the ``Dataset``.
 
-Facts: shared/spec/benchmarks.md §3.1, §3.2, §3.4.
+Facts: shared/spec/benchmarks.md §3.1, §3.2, §3.4. Reading the two file forms
+(raw ``day_23`` text, the reference's ``day_23_reordered.npz``) and the
+category dictionaries: ``criteo_files.py``; the groups (one QSL sample each)
+and the trace file: ``criteo_groups.py``.
 
-* Raw ``day_23``: one line per user-item pair, tab-separated: the label (0/1),
-  13 integers, 26 categorical values as hex strings; an empty field is 0.
-  It is streamed in blocks and parsed with vectorised NumPy (hex included),
-  never read whole.
-* Preprocessed ``day_23_reordered.npz`` (the reference's output): ``X_int``
-  ``[n, 13]``, ``X_cat`` ``[n, 26]`` (already table rows), ``y`` ``[n]``. Its
-  members are streamed too: only the test half's rows are decompressed.
 * The test half is the first ceil(n / 2) rows.
-* Categorical (raw form): ``int(hex, 16) % max_ind_range``, then per table a
-  dictionary gives contiguous ids in order of first appearance, scanning
-  ``day_0`` ... ``day_23`` (whichever are in the folder). The reference's own
-  dictionaries, ``day_fea_dict_<j>.npz`` (``unique``), are used instead when
-  the folder has them, which is the only way to match the official model's rows
-  from ``day_23`` alone. Both forms then take ids modulo ``max_ind_range``, as
-  the reference does when it loads them.
-* Dense: negative values become 0, then x -> ln(x + 1) as float32.
-* One QSL sample is one group of consecutive pairs. Group sizes are drawn
-  from the 20-entry quantile table with NumPy's legacy generator (seed 123):
-  a uniform integer in [0, 20) picks the entry. Groups tile the test half from
-  row 0; the last one is cut at the end. The trace file lists
-  ``start, end, count`` per group (end exclusive).
+* Categorical (raw form): ``int(hex, 16) % max_ind_range``, then the table's
+  dictionary gives the row; both forms then take ids modulo
+  ``max_ind_range``, as the reference does when it loads them.
 
 The parsed test half is cached under ``--cache-dir`` as ``.npy`` files
 (dense float32 ``[n, 13]``, categorical int32 ``[26, n]``, labels float32
@@ -35,43 +20,40 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 from loadgen.harness import Dataset
 from loadgen.harness.cache import build_once
 
-NUM_DENSE = 13
-NUM_CAT = 26
-NUM_FIELDS = 1 + NUM_DENSE + NUM_CAT
-RAW_DAY = "day_23"
-NPZ_DAY = "day_23_reordered.npz"
-# dist_quantile.txt of the reference: group size by quantile, 5 % steps.
-QUANTILE_TABLE = (
-    100,
-    100,
-    200,
-    200,
-    200,
-    200,
-    200,
-    200,
-    200,
-    200,
-    200,
-    200,
-    200,
-    200,
-    300,
-    300,
-    400,
-    500,
-    600,
-    700,
+# The day files' layout and readers, and the groups: their own modules, re-exported
+# here because callers (run.py, accuracy.py, calibration.py, the tests) read them as criteo.X.
+from .criteo_files import (  # noqa: F401 - re-exported
+    NPZ_DAY,
+    NUM_CAT,
+    NUM_DENSE,
+    NUM_FIELDS,
+    RAW_DAY,
+    FirstSeenIds,
+    count_lines,
+    dense_transform,
+    earlier_days,
+    iter_raw_rows,
+    load_dictionaries,
+    npz_member_rows,
+    npz_row_count,
 )
-DEFAULT_SEED = 123  # the reference's --numpy-rand-seed
+from .criteo_groups import (  # noqa: F401 - re-exported
+    DEFAULT_SEED,
+    QUANTILE_TABLE,
+    draw_group_offsets,
+    fixed_group_offsets,
+    read_quantile_file,
+    read_trace,
+    write_trace,
+)
+
 CACHE_VERSION = 1
 
 # Rows per table of the official model (--max-ind-range 40000000), §3.2.
@@ -92,319 +74,6 @@ def table_sizes_for(max_ind_range: int) -> tuple[int, ...]:
 
 def official_table_bytes(dim: int = 128) -> int:
     return sum(OFFICIAL_TABLE_SIZES) * dim * 4
-
-
-BLOCK_BYTES = 8 << 20
-
-# ---------------------------------------------------------------------------
-# Groups (aggregated samples) and the trace file.
-
-
-def read_quantile_file(path: str | Path) -> np.ndarray:
-    """The group-size table from a file in the reference's form (the first
-    line: sizes separated by commas)."""
-    with open(path, encoding="utf-8") as f:
-        line = f.readline()
-    try:
-        sizes = np.array([int(v) for v in line.replace(",", " ").split()], np.int64)
-    except ValueError:
-        raise ValueError(
-            f"{path}: line 1 must be integers separated by commas, got {line.strip()!r}"
-        ) from None
-    if sizes.size == 0 or sizes.min() < 1:
-        raise ValueError(f"{path}: line 1 must hold at least one group size >= 1")
-    return sizes
-
-
-def draw_group_offsets(
-    n_pairs: int, quantiles: Sequence[int] = QUANTILE_TABLE, seed: int = DEFAULT_SEED
-) -> np.ndarray:
-    """Group boundaries over ``n_pairs`` rows, drawn as the reference draws
-    them: for each group, ``randint(0, len(quantiles))`` from NumPy's legacy
-    generator seeded ``seed`` picks the size; the last group is cut at the
-    end. Returns the offsets (``groups + 1`` entries, first 0, last ``n_pairs``)."""
-    if n_pairs < 1:
-        raise ValueError(f"n_pairs = {n_pairs}: the test half is empty")
-    q = np.asarray(quantiles, np.int64)
-    rs = np.random.RandomState(seed)
-    offsets = [0]
-    pos = 0
-    high = len(q)
-    while pos < n_pairs:
-        pos = min(pos + int(q[rs.randint(0, high)]), n_pairs)
-        offsets.append(pos)
-    return np.array(offsets, np.int64)
-
-
-def fixed_group_offsets(n_pairs: int, size: int) -> np.ndarray:
-    """Groups of ``size`` pairs (the reference's ``--samples-to-aggregate-fix``)."""
-    if size < 1:
-        raise ValueError(f"samples_to_aggregate_fix = {size}: must be >= 1")
-    return np.append(np.arange(0, n_pairs, size, dtype=np.int64), np.int64(n_pairs))
-
-
-def write_trace(path: str | Path, offsets: np.ndarray) -> None:
-    """The reference's trace file: one ``start, end, count`` line per group."""
-    s, e = offsets[:-1], offsets[1:]
-    with open(path, "w", encoding="utf-8") as f:
-        f.writelines(f"{a}, {b}, {b - a}\n" for a, b in zip(s.tolist(), e.tolist()))
-
-
-def read_trace(path: str | Path) -> np.ndarray:
-    """Group offsets from a trace file; the groups must tile rows 0.. in order."""
-    offsets = [0]
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            parts = [p.strip() for p in line.split(",")]
-            try:
-                s, e, c = (int(p) for p in parts)
-            except ValueError:
-                raise ValueError(
-                    f"{path}:{lineno}: expected 'start, end, count', got {line.strip()!r}"
-                ) from None
-            if s != offsets[-1] or e - s != c or c < 1:
-                raise ValueError(
-                    f"{path}:{lineno}: group {s}, {e}, {c} does not follow the previous group "
-                    f"(which ended at {offsets[-1]}) with count = end - start >= 1"
-                )
-            offsets.append(e)
-    if len(offsets) == 1:
-        raise ValueError(f"{path}: no groups")
-    return np.array(offsets, np.int64)
-
-
-# ---------------------------------------------------------------------------
-# Raw day files: streamed, vectorised parsing.
-
-_HEX = np.full(256, -1, np.int64)
-for _i, _c in enumerate(b"0123456789abcdef"):
-    _HEX[_c] = _i
-for _i, _c in enumerate(b"ABCDEF"):
-    _HEX[_c] = 10 + _i
-_DEC = np.full(256, -1, np.int64)
-for _i, _c in enumerate(b"0123456789"):
-    _DEC[_c] = _i
-
-
-def count_lines(path: str | Path) -> int:
-    """Lines in a text file (a last line without newline counts), streamed."""
-    n = 0
-    last = b"\n"
-    with open(path, "rb") as f:
-        while True:
-            block = f.read(BLOCK_BYTES)
-            if not block:
-                break
-            n += block.count(b"\n")
-            last = block[-1:]
-    return n + (last != b"\n")
-
-
-def _fields(buf: np.ndarray, line_start: np.ndarray, line_end: np.ndarray, first_line: int, path: str):
-    """Start and end (exclusive) of every field, ``[lines, 40]``."""
-    tabs = np.flatnonzero(buf == 9)
-    line_of_tab = np.searchsorted(line_end, tabs)
-    per_line = np.bincount(line_of_tab, minlength=len(line_end))
-    bad = np.flatnonzero(per_line != NUM_FIELDS - 1)
-    if bad.size:
-        i = int(bad[0])
-        raise ValueError(
-            f"{path}: line {first_line + i + 1} has {per_line[i] + 1} tab-separated fields, expected "
-            f"{NUM_FIELDS} (label, {NUM_DENSE} integers, {NUM_CAT} hex categories)"
-        )
-    tabs = tabs.reshape(-1, NUM_FIELDS - 1)
-    starts = np.concatenate([line_start[:, None], tabs + 1], axis=1)
-    ends = np.concatenate([tabs, line_end[:, None]], axis=1)
-    return starts, ends
-
-
-def _digits(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, width: int):
-    """Right-aligned bytes of each field in a ``[..., width]`` array (0 = none)."""
-    lengths = ends - starts
-    pos = starts[..., None] + np.arange(width)
-    inside = np.arange(width) < lengths[..., None]
-    return np.where(inside, buf[np.minimum(pos, len(buf) - 1)], 0), lengths
-
-
-def _parse_numbers(buf, starts, ends, table, base, width, what, first_line, path, signed=False):
-    b, lengths = _digits(buf, starts, ends, width)
-    if (lengths > width).any():
-        r, c = np.argwhere(lengths > width)[0]
-        raise ValueError(
-            f"{path}: line {first_line + r + 1}: {what} field {c} is longer than {width} characters"
-        )
-    neg = np.zeros(lengths.shape, bool)
-    if signed:
-        neg = (b[..., 0] == ord("-")) & (lengths > 0)
-        b[..., 0] = np.where(neg, ord("0"), b[..., 0])
-    vals = table[b]
-    inside = np.arange(width) < lengths[..., None]
-    if (inside & (vals < 0)).any():
-        r, c = np.argwhere((inside & (vals < 0)).any(axis=-1))[0]
-        raise ValueError(f"{path}: line {first_line + r + 1}: {what} field {c} is not a base-{base} number")
-    power = np.where(inside, lengths[..., None] - 1 - np.arange(width), 0)
-    out = (np.where(inside, vals, 0) * (base**power)).sum(axis=-1)
-    return np.where(neg, -out, out)
-
-
-def iter_raw_rows(
-    path: str | Path, stop: int | None = None, block_bytes: int = BLOCK_BYTES
-) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Blocks of ``(labels int64 [m], dense int64 [m, 13], hex values int64 [m, 26])``
-    from a raw day file, in file order, up to ``stop`` rows. Empty fields are 0."""
-    path = str(path)
-    done = 0
-    carry = b""
-    with open(path, "rb") as f:
-        while stop is None or done < stop:
-            block = f.read(block_bytes)
-            eof = not block
-            data = carry + block
-            if eof:
-                if not data:
-                    return
-                if not data.endswith(b"\n"):
-                    data += b"\n"
-                carry = b""
-            else:
-                cut = data.rfind(b"\n") + 1
-                data, carry = data[:cut], data[cut:]
-                if not data:
-                    continue
-            buf = np.frombuffer(data, np.uint8)
-            line_end = np.flatnonzero(buf == 10)
-            line_start = np.concatenate([[0], line_end[:-1] + 1])
-            if stop is not None and done + len(line_end) > stop:
-                keep = stop - done
-                line_end, line_start = line_end[:keep], line_start[:keep]
-                buf = buf[: int(line_end[-1]) + 1]
-            cr = buf[np.maximum(line_end - 1, 0)] == 13
-            line_end_text = line_end - cr
-            starts, ends = _fields(buf, line_start, line_end_text, done, path)
-            labels = _parse_numbers(buf, starts[:, 0], ends[:, 0], _DEC, 10, 1, "label", done, path)
-            dense = _parse_numbers(
-                buf, starts[:, 1:14], ends[:, 1:14], _DEC, 10, 12, "integer", done, path, True
-            )
-            cats = _parse_numbers(buf, starts[:, 14:], ends[:, 14:], _HEX, 16, 8, "categorical", done, path)
-            if (labels > 1).any():
-                r = int(np.flatnonzero(labels > 1)[0])
-                raise ValueError(f"{path}: line {done + r + 1}: the label must be 0 or 1")
-            done += len(line_end)
-            yield labels, dense, cats
-            if eof:
-                return
-
-
-def dense_transform(dense: np.ndarray) -> np.ndarray:
-    """Negative -> 0, then ln(x + 1) in float32 (the reference's load-time transform)."""
-    return np.log(np.maximum(dense, 0).astype(np.float32) + np.float32(1.0))
-
-
-class FirstSeenIds:
-    """Contiguous ids 0, 1, ... for values in order of first appearance (one
-    table's dictionary), kept as sorted arrays so that millions of keys cost
-    no Python objects."""
-
-    def __init__(self) -> None:
-        self.keys = np.empty(0, np.int64)  # sorted
-        self.ids = np.empty(0, np.int64)  # id of each sorted key
-        self.count = 0
-        self.frozen = False
-
-    @classmethod
-    def from_unique(cls, unique: np.ndarray) -> FirstSeenIds:
-        """The reference's ``day_fea_dict_<j>.npz`` ``unique``: id = position."""
-        d = cls()
-        unique = np.asarray(unique, np.int64)
-        order = np.argsort(unique, kind="stable")
-        d.keys, d.ids, d.count, d.frozen = unique[order], order.astype(np.int64), len(unique), True
-        return d
-
-    def map(self, values: np.ndarray, where: str = "") -> np.ndarray:
-        u, first, inverse = np.unique(values, return_index=True, return_inverse=True)
-        pos = np.searchsorted(self.keys, u)
-        found = pos < len(self.keys)
-        found[found] = self.keys[pos[found]] == u[found]
-        ids_u = np.empty(len(u), np.int64)
-        ids_u[found] = self.ids[pos[found]]
-        new = np.flatnonzero(~found)
-        if new.size:
-            if self.frozen:
-                raise ValueError(f"{where}: value {int(u[new[0]])} is not in the dictionary (day_fea_dict)")
-            new = new[np.argsort(first[new], kind="stable")]
-            new_ids = self.count + np.arange(len(new), dtype=np.int64)
-            ids_u[new] = new_ids
-            self.count += len(new)
-            keys = np.concatenate([self.keys, u[new]])
-            ids = np.concatenate([self.ids, new_ids])
-            order = np.argsort(keys, kind="stable")
-            self.keys, self.ids = keys[order], ids[order]
-        return ids_u[inverse.reshape(-1)]
-
-    def unique_in_order(self) -> np.ndarray:
-        out = np.empty(self.count, np.int64)
-        out[self.ids] = self.keys
-        return out
-
-
-def load_dictionaries(folder: Path) -> list[FirstSeenIds] | None:
-    files = [folder / f"day_fea_dict_{j}.npz" for j in range(NUM_CAT)]
-    if not all(f.is_file() for f in files):
-        return None
-    out = []
-    for f in files:
-        with np.load(f) as z:
-            out.append(FirstSeenIds.from_unique(z["unique"]))
-    return out
-
-
-def _earlier_days(folder: Path) -> list[Path]:
-    return [folder / f"day_{d}" for d in range(23) if (folder / f"day_{d}").is_file()]
-
-
-# ---------------------------------------------------------------------------
-# The preprocessed npz: members streamed row by row.
-
-
-def _read_npy_header(f) -> tuple[tuple[int, ...], bool, np.dtype]:
-    """(shape, fortran_order, dtype) of the .npy stream ``f``, left at its data."""
-    version = np.lib.format.read_magic(f)
-    if version == (1, 0):
-        return np.lib.format.read_array_header_1_0(f)
-    return np.lib.format.read_array_header_2_0(f)
-
-
-def _npz_member_rows(npz: Path, key: str, stop: int, chunk_rows: int = 1 << 20) -> Iterator[np.ndarray]:
-    """The first ``stop`` rows of one array in an ``.npz`` (C order), in
-    chunks, decompressing no more than those rows."""
-    with zipfile.ZipFile(npz) as zf:
-        name = key + ".npy"
-        if name not in zf.namelist():
-            raise ValueError(f"{npz}: no array {key!r} (it has {[n[:-4] for n in zf.namelist()]})")
-        with zf.open(name) as f:
-            shape, fortran, dtype = _read_npy_header(f)
-            if fortran and len(shape) > 1:
-                raise ValueError(f"{npz}: {key} is stored in Fortran order; re-save it in C order")
-            row_items = int(np.prod(shape[1:])) if len(shape) > 1 else 1
-            if stop > shape[0]:
-                raise ValueError(f"{npz}: {key} has {shape[0]} rows, fewer than {stop}")
-            done = 0
-            while done < stop:
-                m = min(chunk_rows, stop - done)
-                raw = f.read(m * row_items * dtype.itemsize)
-                yield np.frombuffer(raw, dtype).reshape((m, *shape[1:]))
-                done += m
-
-
-def npz_row_count(npz: Path) -> int:
-    with zipfile.ZipFile(npz) as zf:
-        if "y.npy" not in zf.namelist():
-            raise ValueError(f"{npz}: no array 'y' (need X_int, X_cat, y)")
-        with zf.open("y.npy") as f:
-            shape, _, _ = _read_npy_header(f)
-    return int(shape[0])
 
 
 # ---------------------------------------------------------------------------
@@ -448,11 +117,11 @@ def build_test_half(source_kind: str, source: Path, max_ind_range: int, out: Pat
     if source_kind == "npz":
         log(f"reading the first {n} of {n_total} rows of {source}")
         done = 0
-        for x in _npz_member_rows(source, "X_int", n):
+        for x in npz_member_rows(source, "X_int", n):
             dense[done : done + len(x)] = dense_transform(x)
             done += len(x)
         done = 0
-        for x in _npz_member_rows(source, "X_cat", n):
+        for x in npz_member_rows(source, "X_cat", n):
             if x.shape[1:] != (NUM_CAT,):
                 raise ValueError(f"{source}: X_cat has shape [n, {x.shape[1:]}], expected [n, {NUM_CAT}]")
             if (x < 0).any():
@@ -460,7 +129,7 @@ def build_test_half(source_kind: str, source: Path, max_ind_range: int, out: Pat
             cat[:, done : done + len(x)] = (x.astype(np.int64) % max_ind_range).T
             done += len(x)
         done = 0
-        for x in _npz_member_rows(source, "y", n):
+        for x in npz_member_rows(source, "y", n):
             labels[done : done + len(x)] = x.reshape(-1)
             done += len(x)
         how = "X_cat ids modulo max_ind_range"
@@ -471,7 +140,7 @@ def build_test_half(source_kind: str, source: Path, max_ind_range: int, out: Pat
             how = "day_fea_dict_<j>.npz (the reference's dictionaries)"
         else:
             dicts = [FirstSeenIds() for _ in range(NUM_CAT)]
-            earlier = _earlier_days(folder)
+            earlier = earlier_days(folder)
             for day in earlier:
                 log(f"building the category dictionaries: scanning {day} (streamed)")
                 for _, _, cats in iter_raw_rows(day):

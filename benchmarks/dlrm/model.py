@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from loadgen.harness.onnx_file import save_graph
 from torch import nn
 
 from .criteo import OFFICIAL_MAX_IND_RANGE, OFFICIAL_TABLE_SIZES, table_sizes_for  # noqa: F401 - re-exported
@@ -162,7 +163,6 @@ def export_onnx(state_dict: Mapping[str, torch.Tensor], path: str | Path, opset:
     into their bags, so general offsets work, not only 0..B-1. Every bag start
     must be below B (as in the reference, where each sample has one index).
     """
-    import onnx
     from onnx import TensorProto, helper, numpy_helper
 
     w = {k: v.detach().cpu().numpy() for k, v in state_dict.items()}
@@ -247,12 +247,4 @@ def export_onnx(state_dict: Mapping[str, torch.Tensor], path: str | Path, opset:
         [helper.make_tensor_value_info(OUTPUT_NAME, TensorProto.FLOAT, ["B", 1])],
         initializer=[numpy_helper.from_array(v, k) for k, v in inits.items()],
     )
-    model = helper.make_model(
-        graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="loadgen-benchmarks"
-    )
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(str(path) + ".tmp")
-    onnx.save(model, str(tmp))
-    tmp.replace(path)
+    save_graph(graph, path, opset)

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
-from loadgen.harness import BenchmarkSpec, RunOptions, RunReport, main
+from loadgen.harness import BenchmarkSpec, RunOptions, main
 from loadgen.harness.calibration import CalibrationSet
-from loadgen.harness.hints import short_run_hints
+from loadgen.harness.embedded import Embedded, add_size_argument, stderr_line, with_embedded_default
 from loadgen.harness.script import benchmark_folder
 
 HERE = benchmark_folder(__file__)  # makes `import dlrm` work when run as a script
@@ -98,53 +97,32 @@ def table_note(max_ind_range: int) -> str:
     )
 
 
+def embedded(opts: RunOptions, cache_dir: str) -> Embedded:
+    m = int(opts.extra.get("max_ind_range") or synthetic.DEFAULT_MAX_IND_RANGE)
+    rows = int(opts.extra.get("synthetic_rows") or synthetic.DEFAULT_ROWS)
+    assets = synthetic.ensure_default_assets(cache_dir, rows=rows, max_ind_range=m, log=stderr_line)
+    return Embedded(
+        assets.data_dir,
+        {"onnxruntime": assets.onnx_model, "torch": assets.torch_state_dict},
+        f"data: the embedded synthetic day_23 ({rows} rows of raw Criteo text; test-half labels from the "
+        f"fixed-seed FP32 model's own scores, see synthetic.py): a pipeline and equivalence check, "
+        f"not a Criteo result",
+        extra={"max_ind_range": m},
+    )
+
+
 def prepare(opts: RunOptions) -> RunOptions:
     """Fill in the embedded default data set and model where none was given."""
-    cache_dir = opts.cache_dir or str(synthetic.default_cache_dir())
-    notes = list(opts.extra.get("notes", []))
-    extra = dict(opts.extra)
-    dataset_path, model = opts.dataset_path, opts.model
-    if dataset_path is None:
-        m = int(extra.get("max_ind_range") or synthetic.DEFAULT_MAX_IND_RANGE)
-        extra["max_ind_range"] = m
-        rows = int(extra.get("synthetic_rows") or synthetic.DEFAULT_ROWS)
-        assets = synthetic.ensure_default_assets(
-            cache_dir, rows=rows, max_ind_range=m, log=lambda s: print(s, file=sys.stderr, flush=True)
-        )
-        dataset_path = str(assets.data_dir)
-        if model is None:
-            model = {"onnxruntime": str(assets.onnx_model), "torch": str(assets.torch_state_dict)}.get(
-                opts.backend
-            )
-            notes.append(
-                f"data: the embedded synthetic day_23 ({rows} rows of raw Criteo text; test-half labels from the "
-                f"fixed-seed FP32 model's own scores, see synthetic.py): a pipeline and equivalence check, "
-                f"not a Criteo result"
-            )
-        else:
-            notes.append(
-                "data: the embedded synthetic data set with your --model: its labels come from "
-                "the embedded model, so AUC here says nothing about your model"
-            )
-    elif model is None and opts.backend != "null":
-        raise ValueError(
-            "--dataset-path was given without --model: give the ONNX file (onnxruntime) "
-            "or the DLRM checkpoint / state dict (torch) to run on it"
-        )
-    notes.append(table_note(_max_ind_range(replace(opts, extra=extra))))
-    extra["notes"] = notes
-    return replace(opts, dataset_path=dataset_path, model=model, cache_dir=cache_dir, extra=extra)
-
-
-def hint(report: RunReport, opts: RunOptions) -> list[str]:
-    """Why a short run on a small machine may be INVALID, and what would fix it."""
-    return short_run_hints(
-        report,
+    opts = with_embedded_default(
         opts,
-        "dlrm",
-        "60 ms at the 99th percentile, mlperf.conf's dlrm.Server.target_latency, for a group of 100-700 pairs",
-        "--max-latency 0.5 --qps 5 --time 120",
+        synthetic.default_cache_dir(),
+        embedded,
+        "data: the embedded synthetic data set with your --model: its labels come from "
+        "the embedded model, so AUC here says nothing about your model",
+        "give the ONNX file (onnxruntime) or the DLRM checkpoint / state dict (torch) to run on it",
     )
+    opts.extra["notes"].append(table_note(_max_ind_range(opts)))
+    return opts
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -175,12 +153,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--aggregation-trace-file", help="read the groups from such a trace instead of drawing them"
     )
-    p.add_argument(
-        "--synthetic-rows",
-        type=int,
-        default=synthetic.DEFAULT_ROWS,
-        help="rows of the embedded synthetic day_23 (when no --dataset-path)",
-    )
+    add_size_argument(p, "--synthetic-rows", synthetic.DEFAULT_ROWS, "rows of the embedded synthetic day_23")
 
 
 def calibration(opts: RunOptions) -> CalibrationSet:
@@ -205,7 +178,8 @@ SPEC = BenchmarkSpec(
     null_outputs=(((1,), "float32"),),
     performance_sample_count=204800,
     default_max_batchsize=2048,
-    hint=hint,
+    server_bound="60 ms at the 99th percentile, mlperf.conf's dlrm.Server.target_latency, for a group of 100-700 pairs",
+    server_demo="--max-latency 0.5 --qps 5 --time 120",
     calibration=calibration,
 )
 

@@ -32,7 +32,6 @@ The harness calls ``score_for_harness`` after an accuracy run.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 from collections import Counter
@@ -40,6 +39,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from loadgen.harness.accuracy import AccuracyResult, first_response_per_sample, read_accuracy_log
+from loadgen.harness.embedded import reference_from
 
 NEWSTEST_REFERENCE_BLEU = 23.9
 TARGET_FRACTION = 0.99
@@ -92,12 +92,7 @@ def corpus_bleu(
 
 
 def reference_bleu_for(reference_file: str | Path) -> float:
-    info = Path(reference_file).parent / "dataset.json"
-    if info.is_file():
-        ref = json.loads(info.read_text(encoding="utf-8")).get("reference_bleu")
-        if ref is not None:
-            return float(ref)
-    return NEWSTEST_REFERENCE_BLEU
+    return reference_from(Path(reference_file).parent, "reference_bleu", NEWSTEST_REFERENCE_BLEU)
 
 
 def read_references(path: str | Path) -> list[list[str]]:

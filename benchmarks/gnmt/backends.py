@@ -99,12 +99,7 @@ class TorchStepper:
 
 class GnmtTorchBackend(_SearchBackend):
     name = "torch"
-
-    @property
-    def version(self) -> str:
-        import torch
-
-        return str(torch.__version__)
+    library = "torch"
 
     def load(self, options: BackendOptions) -> None:
         import torch
@@ -148,15 +143,10 @@ class OrtStepper:
 
 class GnmtOnnxBackend(_SearchBackend):
     name = "onnxruntime"
-
-    @property
-    def version(self) -> str:
-        import onnxruntime
-
-        return str(onnxruntime.__version__)
+    library = "onnxruntime"
 
     def load(self, options: BackendOptions) -> None:
-        import onnxruntime as ort
+        from loadgen.harness.backend_onnxruntime import cpu_session
 
         if not options.model_path:
             raise ValueError("the onnxruntime backend needs a GNMT model folder (--model)")
@@ -164,15 +154,10 @@ class GnmtOnnxBackend(_SearchBackend):
         if folder.is_file():
             folder = folder.parent
         cfg = read_config(folder)
-        so = ort.SessionOptions()
-        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        if options.intra_op_threads:
-            so.intra_op_num_threads = options.intra_op_threads
-        so.inter_op_num_threads = 1
         sessions = []
         for name in (ENCODER_FILE, STEP_FILE):
             if not (folder / name).is_file():
                 raise FileNotFoundError(f"{folder}: no {name} (convert.py writes it)")
-            sessions.append(ort.InferenceSession(str(folder / name), so, providers=["CPUExecutionProvider"]))
+            sessions.append(cpu_session(folder / name, options.intra_op_threads))
         self.tgt_vocab_size = int(cfg["tgt_vocab_size"])
         self.stepper = OrtStepper(*sessions)

@@ -24,11 +24,11 @@ of both.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
+from loadgen.harness.onnx_file import save_graph
 
 ENCODER_FILE = "gnmt_encoder.onnx"
 STEP_FILE = "gnmt_decoder_step.onnx"
@@ -113,17 +113,8 @@ class _Graph:
         return y, yh, yc
 
     def save(self, path: Path, name: str, inputs: list, outputs: list) -> None:
-        import onnx
-
         graph = self.helper.make_graph(self.nodes, name, inputs, outputs, self.inits)
-        model = self.helper.make_model(
-            graph, opset_imports=[self.helper.make_opsetid("", OPSET)], producer_name="loadgen-gnmt"
-        )
-        model.ir_version = 8
-        onnx.checker.check_model(model)
-        tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-        onnx.save(model, str(tmp))
-        tmp.replace(path)
+        save_graph(graph, path, OPSET, producer="loadgen-gnmt")
 
 
 def _sizes(sd: Mapping[str, np.ndarray]) -> tuple[int, int, int]:

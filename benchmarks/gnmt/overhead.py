@@ -27,17 +27,7 @@ from __future__ import annotations
 
 import argparse
 
-from loadgen.harness import BackendOptions
-from loadgen.harness.overhead import (
-    Comparison,
-    add_overhead_arguments,
-    harness_options,
-    intra_threads,
-    random_batches,
-    run_batches,
-    standard_title,
-    stderr_log,
-)
+from loadgen.harness import overhead
 
 from . import synthetic
 from .backends import GnmtOnnxBackend
@@ -46,21 +36,19 @@ from .run import SPEC
 
 
 def add_arguments(ap: argparse.ArgumentParser) -> None:
-    add_overhead_arguments(ap, 256, SPEC.default_max_batchsize, 20000, str(synthetic.default_cache_dir()))
-
-
-def comparison(args: argparse.Namespace) -> Comparison:
-    assets = synthetic.ensure_default_assets(args.cache_dir, log=stderr_log)
-    data = NewsTest(assets.data_dir)
-    batches = random_batches(data, args.samples, args.max_batchsize)
-    backend = GnmtOnnxBackend()
-    backend.load(
-        BackendOptions(model_path=str(assets.model_dir), intra_op_threads=intra_threads(args.threads))
+    overhead.add_overhead_arguments(
+        ap, 256, SPEC.default_max_batchsize, 20000, str(synthetic.default_cache_dir())
     )
-    return Comparison(
-        standard_title(f"GNMT Offline (embedded default, {assets.units} units, beam 10)", args),
-        harness_options(args, assets.model_dir, assets.data_dir),
-        lambda: run_batches(backend.predict, batches, args.threads),
+
+
+def comparison(args: argparse.Namespace) -> overhead.Comparison:
+    assets = synthetic.ensure_default_assets(args.cache_dir, log=overhead.stderr_log)
+    return overhead.random_batch_comparison(
+        args,
+        f"GNMT Offline (embedded default, {assets.units} units, beam 10)",
+        assets.model_dir,
+        assets.data_dir,
+        NewsTest(assets.data_dir),  # its sentences are held from the start: load() only checks
+        overhead.backend_predict(GnmtOnnxBackend(), assets.model_dir, args),
         alone_name="beam search + onnxruntime alone",
-        null_samples=args.null_samples,
     )

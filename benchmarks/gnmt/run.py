@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import replace
 
 import numpy as np
-from loadgen.harness import BenchmarkSpec, RunOptions, RunReport, main
-from loadgen.harness.hints import short_run_hints
+from loadgen.harness import BenchmarkSpec, RunOptions, main
+from loadgen.harness.embedded import Embedded, add_size_argument, stderr_line, with_embedded_default
 from loadgen.harness.script import benchmark_folder
 
 HERE = benchmark_folder(__file__)  # makes `import gnmt` work when run as a script
@@ -57,63 +56,40 @@ def make_dataset(opts: RunOptions) -> NewsTest:
     return data
 
 
+def embedded(opts: RunOptions, cache_dir: str) -> Embedded:
+    n = int(opts.extra.get("synthetic_sentences") or synthetic.DEFAULT_SENTENCES)
+    units = int(opts.extra.get("synthetic_units") or synthetic.DEFAULT_UNITS)
+    assets = synthetic.ensure_default_assets(cache_dir, n=n, units=units, log=stderr_line)
+    return Embedded(
+        assets.data_dir,
+        assets.model_dir,
+        f"data: the embedded synthetic corpus ({n} sentences) and a fixed-seed GNMT with {units} units "
+        f"(the MLPerf model has 1024); the references are the FP32 model's own beam-search output, "
+        f"so FP32 scores BLEU 100: a pipeline and equivalence check, not a translation result",
+    )
+
+
 def prepare(opts: RunOptions) -> RunOptions:
     """Fill in the embedded default data set and model where none was given."""
-    cache_dir = opts.cache_dir or str(synthetic.default_cache_dir())
-    notes = list(opts.extra.get("notes", []))
-    dataset_path, model = opts.dataset_path, opts.model
-    if dataset_path is None:
-        n = int(opts.extra.get("synthetic_sentences") or synthetic.DEFAULT_SENTENCES)
-        units = int(opts.extra.get("synthetic_units") or synthetic.DEFAULT_UNITS)
-        assets = synthetic.ensure_default_assets(
-            cache_dir, n=n, units=units, log=lambda s: print(s, file=sys.stderr, flush=True)
-        )
-        dataset_path = str(assets.data_dir)
-        if model is None:
-            model = str(assets.model_dir)
-            notes.append(
-                f"data: the embedded synthetic corpus ({n} sentences) and a fixed-seed GNMT with {units} units "
-                f"(the MLPerf model has 1024); the references are the FP32 model's own beam-search output, "
-                f"so FP32 scores BLEU 100: a pipeline and equivalence check, not a translation result"
-            )
-        else:
-            notes.append(
-                "data: the embedded synthetic corpus with your --model: its references come from the "
-                "embedded model, so BLEU here says nothing about your model"
-            )
-    elif model is None and opts.backend != "null":
-        raise ValueError("--dataset-path was given without --model: give a GNMT model folder (convert.py)")
+    opts = with_embedded_default(
+        opts,
+        synthetic.default_cache_dir(),
+        embedded,
+        "data: the embedded synthetic corpus with your --model: its references come from the "
+        "embedded model, so BLEU here says nothing about your model",
+        "give a GNMT model folder (convert.py)",
+    )
     if not opts.accuracy:
         repeat = int(opts.extra.get("repeat") or PERFORMANCE_REPEAT)
-        notes.append(
+        opts.extra["notes"].append(
             f"performance set: the sentences repeated {repeat} times, as the reference's .large file"
         )
-    return replace(
-        opts,
-        dataset_path=dataset_path,
-        model=model,
-        cache_dir=cache_dir,
-        extra={**opts.extra, "notes": notes},
-    )
-
-
-def hint(report: RunReport, opts: RunOptions) -> list[str]:
-    """Why a short run on a small machine may be INVALID, and what would fix it."""
-    return short_run_hints(
-        report,
-        opts,
-        "gnmt",
-        "250 ms at the 97th percentile, v0.5's GNMT value, in user.conf",
-        "--time 60, or a lower --qps if the latencies are over the bound",
-    )
+    return opts
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--synthetic-sentences",
-        type=int,
-        default=synthetic.DEFAULT_SENTENCES,
-        help="size of the embedded synthetic corpus (when no --dataset-path)",
+    add_size_argument(
+        p, "--synthetic-sentences", synthetic.DEFAULT_SENTENCES, "size of the embedded synthetic corpus"
     )
     p.add_argument(
         "--synthetic-units",
@@ -150,7 +126,8 @@ SPEC = BenchmarkSpec(
     null_outputs=(((1,), "int64"), ((), "int64")),
     performance_sample_count=3903900,
     default_max_batchsize=16,
-    hint=hint,
+    server_bound="250 ms at the 97th percentile, v0.5's GNMT value, in user.conf",
+    server_demo="--time 60, or a lower --qps if the latencies are over the bound",
     backends={"onnxruntime": GnmtOnnxBackend, "torch": GnmtTorchBackend},
 )
 

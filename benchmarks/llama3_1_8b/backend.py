@@ -2,7 +2,8 @@
 
 ``generator()`` gives each SUT worker its own llama.cpp context (they are not
 thread-safe); ``predict`` (used only by the harness's warm-up) generates a
-few tokens for each prompt of a batch.
+few tokens for each prompt of a batch. ``StreamingBackend`` is what the
+llama.cpp and transformers backends share: that warm-up generator and its lock.
 """
 
 from __future__ import annotations
@@ -16,20 +17,31 @@ from loadgen.harness import Backend, BackendOptions
 from llama3_1_8b.model import LlamaCppGenerator
 
 
-class LlamaCppBackend(Backend):
-    name = "llamacpp"
+class StreamingBackend(Backend):
+    """A backend whose model streams tokens: ``load`` sets ``_warm``, a generator
+    (with ``stream(prompt, max_new_tokens)``) that ``predict`` shares under a lock."""
 
     def __init__(self) -> None:
-        self.model_path: str | None = None
-        self.threads = 1
-        self._warm: LlamaCppGenerator | None = None
+        self._warm: Any = None
         self._lock = threading.Lock()
 
-    @property
-    def version(self) -> str:
-        import llama_cpp
+    def predict(self, batch: Any) -> list[np.ndarray]:
+        assert self._warm is not None, "load() first"
+        with self._lock:
+            return [np.asarray(list(self._warm.stream(prompt, 4)), dtype=np.int32) for prompt in batch]
 
-        return str(llama_cpp.__version__)
+    def close(self) -> None:
+        self._warm = None
+
+
+class LlamaCppBackend(StreamingBackend):
+    name = "llamacpp"
+    library = "llama_cpp"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.model_path: str | None = None
+        self.threads = 1
 
     def load(self, options: BackendOptions) -> None:
         if not options.model_path:
@@ -41,11 +53,3 @@ class LlamaCppBackend(Backend):
     def generator(self) -> LlamaCppGenerator:
         assert self.model_path is not None, "load() first"
         return LlamaCppGenerator(self.model_path, n_threads=self.threads)
-
-    def predict(self, batch: Any) -> list[np.ndarray]:
-        assert self._warm is not None, "load() first"
-        with self._lock:
-            return [np.asarray(list(self._warm.stream(prompt, 4)), dtype=np.int32) for prompt in batch]
-
-    def close(self) -> None:
-        self._warm = None

@@ -19,14 +19,13 @@ queues samples over its workers, no batching across sequences.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from loadgen.harness import Backend, BackendOptions
+from loadgen.harness import BackendOptions
 
+from llama3_1_8b.backend import StreamingBackend
 from llama3_1_8b.convert import ensure_converted, is_converted
 
 
@@ -99,13 +98,12 @@ class TransformersGenerator:
                 ids = torch.tensor([[tok]], dtype=torch.long)
 
 
-class TransformersBackend(Backend):
+class TransformersBackend(StreamingBackend):
     name = "torch"
 
     def __init__(self) -> None:
+        super().__init__()
         self.model: Any = None
-        self._lock = threading.Lock()
-        self._warm: TransformersGenerator | None = None
 
     @property
     def version(self) -> str:
@@ -128,11 +126,6 @@ class TransformersBackend(Backend):
         assert self.model is not None, "load() first"
         return TransformersGenerator(self.model)
 
-    def predict(self, batch: Any) -> list[np.ndarray]:
-        assert self._warm is not None, "load() first"
-        with self._lock:
-            return [np.asarray(list(self._warm.stream(prompt, 4)), dtype=np.int32) for prompt in batch]
-
     def close(self) -> None:
-        self._warm = None
+        super().close()
         self.model = None

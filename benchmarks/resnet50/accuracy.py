@@ -21,12 +21,12 @@ The harness calls ``score_for_harness`` after an accuracy run.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from loadgen.harness.accuracy import AccuracyResult, decode, first_response_per_sample, read_accuracy_log
+from loadgen.harness.embedded import reference_from
 
 IMAGENET_REFERENCE_TOP1 = 76.46  # percent, FP32 reference model (rules)
 TARGET_FRACTION = 0.99
@@ -35,12 +35,7 @@ DTYPES = ("float32", "int32", "int64")
 
 def reference_top1_for(data_dir: str | Path) -> float:
     """The FP32 reference's top-1 on this data set folder (percent)."""
-    info = Path(data_dir) / "dataset.json"
-    if info.is_file():
-        ref = json.loads(info.read_text(encoding="utf-8")).get("reference_top1")
-        if ref is not None:
-            return float(ref)
-    return IMAGENET_REFERENCE_TOP1
+    return reference_from(data_dir, "reference_top1", IMAGENET_REFERENCE_TOP1)
 
 
 def evaluate(

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from loadgen.harness.onnx_file import save_graph
 from torch import nn
 
 NUM_CLASSES = 1001  # 1000 ImageNet classes + background (index 0)
@@ -225,7 +226,6 @@ def export_onnx(state_dict: Mapping[str, torch.Tensor], path: str | Path, opset:
     The batch dimension is symbolic (``N``). Imports ``onnx`` here, so that
     this module stays importable without it.
     """
-    import onnx
     from onnx import TensorProto, helper, numpy_helper
 
     weights = {k: v.detach().cpu().numpy() for k, v in state_dict.items()}
@@ -292,12 +292,4 @@ def export_onnx(state_dict: Mapping[str, torch.Tensor], path: str | Path, opset:
         ],
         initializer=[numpy_helper.from_array(v, k) for k, v in inits.items()],
     )
-    model = helper.make_model(
-        graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="loadgen-benchmarks"
-    )
-    model.ir_version = 8  # readable by every onnxruntime since 1.10
-    onnx.checker.check_model(model)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(str(path) + ".tmp")
-    onnx.save(model, str(tmp))
-    tmp.replace(path)
+    save_graph(graph, path, opset)

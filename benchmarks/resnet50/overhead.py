@@ -30,12 +30,8 @@ import argparse
 from loadgen.harness.overhead import (
     Comparison,
     add_overhead_arguments,
-    harness_options,
-    intra_threads,
-    ort_session,
-    random_batches,
-    run_batches,
-    standard_title,
+    random_batch_comparison,
+    session_predict,
     stderr_log,
 )
 
@@ -50,13 +46,11 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
 
 def comparison(args: argparse.Namespace) -> Comparison:
     assets = synthetic.ensure_default_assets(args.cache_dir, log=stderr_log)
-    data = ImageNetVal(str(assets.data_dir), args.cache_dir)
-    data.load(range(data.total_count))
-    batches = random_batches(data, args.samples, args.max_batchsize)
-    sess = ort_session(str(assets.onnx_model), intra_threads(args.threads))
-    return Comparison(
-        standard_title("ResNet50-v1.5 Offline", args),
-        harness_options(args, assets.onnx_model, assets.data_dir),
-        lambda: run_batches(lambda b: sess.run([ARGMAX_OUTPUT], {INPUT_NAME: b}), batches, args.threads),
-        null_samples=args.null_samples,
+    return random_batch_comparison(
+        args,
+        "ResNet50-v1.5 Offline",
+        assets.onnx_model,
+        assets.data_dir,
+        ImageNetVal(str(assets.data_dir), args.cache_dir),
+        session_predict(assets.onnx_model, args, [ARGMAX_OUTPUT], INPUT_NAME),
     )

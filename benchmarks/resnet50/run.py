@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from loadgen.harness import BenchmarkSpec, RunOptions, RunReport, main
-from loadgen.harness.hints import short_run_hints
+from loadgen.harness import BenchmarkSpec, RunOptions, main
+from loadgen.harness.embedded import Embedded, add_size_argument, stderr_line, with_embedded_default
 from loadgen.harness.precision import CalibrationSet, dataset_feeds, find_calibration_list, list_identity
 from loadgen.harness.script import benchmark_folder
 
@@ -49,41 +48,26 @@ def make_dataset(opts: RunOptions) -> ImageNetVal:
     return ImageNetVal(opts.dataset_path, opts.cache_dir, count=opts.count)
 
 
+def embedded(opts: RunOptions, cache_dir: str) -> Embedded:
+    n = int(opts.extra.get("synthetic_images") or synthetic.DEFAULT_VAL_COUNT)
+    assets = synthetic.ensure_default_assets(cache_dir, n_val=n, log=stderr_line)
+    return Embedded(
+        assets.data_dir,
+        {"onnxruntime": assets.onnx_model, "torch": assets.torch_state_dict},
+        f"data: the embedded synthetic data set ({n} images, labels = the fixed-seed FP32 reference "
+        f"model's own predictions): a pipeline and equivalence check, not an ImageNet result",
+    )
+
+
 def prepare(opts: RunOptions) -> RunOptions:
     """Fill in the embedded default data set and model where none was given."""
-    cache_dir = opts.cache_dir or str(synthetic.default_cache_dir())
-    notes = list(opts.extra.get("notes", []))
-    dataset_path, model = opts.dataset_path, opts.model
-    if dataset_path is None:
-        n = int(opts.extra.get("synthetic_images") or synthetic.DEFAULT_VAL_COUNT)
-        assets = synthetic.ensure_default_assets(
-            cache_dir, n_val=n, log=lambda s: print(s, file=sys.stderr, flush=True)
-        )
-        dataset_path = str(assets.data_dir)
-        if model is None:
-            model = {"onnxruntime": str(assets.onnx_model), "torch": str(assets.torch_state_dict)}.get(
-                opts.backend
-            )
-            notes.append(
-                f"data: the embedded synthetic data set ({n} images, labels = the fixed-seed FP32 reference "
-                f"model's own predictions): a pipeline and equivalence check, not an ImageNet result"
-            )
-        else:
-            notes.append(
-                "data: the embedded synthetic data set with your --model: its labels come from "
-                "the embedded model, so accuracy here says nothing about your model"
-            )
-    elif model is None and opts.backend != "null":
-        raise ValueError(
-            "--dataset-path was given without --model: give the ONNX file (onnxruntime) "
-            "or the ResNet50 state dict (torch) to run on it"
-        )
-    return replace(
+    return with_embedded_default(
         opts,
-        dataset_path=dataset_path,
-        model=model,
-        cache_dir=cache_dir,
-        extra={**opts.extra, "notes": notes},
+        synthetic.default_cache_dir(),
+        embedded,
+        "data: the embedded synthetic data set with your --model: its labels come from "
+        "the embedded model, so accuracy here says nothing about your model",
+        "give the ONNX file (onnxruntime) or the ResNet50 state dict (torch) to run on it",
     )
 
 
@@ -116,23 +100,9 @@ def calibration(opts: RunOptions) -> CalibrationSet:
     )
 
 
-def hint(report: RunReport, opts: RunOptions) -> list[str]:
-    """Why a short run on a small machine may be INVALID, and what would fix it."""
-    return short_run_hints(
-        report,
-        opts,
-        "resnet50",
-        "15 ms at the 99th percentile; one image takes longer on a few cores",
-        "--max-latency 1 --qps 10 --time 60",
-    )
-
-
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--synthetic-images",
-        type=int,
-        default=synthetic.DEFAULT_VAL_COUNT,
-        help="size of the embedded synthetic data set (when no --dataset-path)",
+    add_size_argument(
+        p, "--synthetic-images", synthetic.DEFAULT_VAL_COUNT, "size of the embedded synthetic data set"
     )
 
 
@@ -151,7 +121,8 @@ SPEC = BenchmarkSpec(
     null_outputs=(((), "int64"),),
     performance_sample_count=1024,
     default_max_batchsize=32,
-    hint=hint,
+    server_bound="15 ms at the 99th percentile; one image takes longer on a few cores",
+    server_demo="--max-latency 1 --qps 10 --time 60",
     calibration=calibration,
 )
 

@@ -26,13 +26,13 @@ The harness calls ``score_for_harness`` after an accuracy run.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from loadgen.harness.accuracy import AccuracyResult, decode, first_response_per_sample, read_accuracy_log
+from loadgen.harness.embedded import reference_from
 from loadgen.harness.script import benchmark_folder
 
 benchmark_folder(__file__)  # `import rnnt` also when run as a script
@@ -45,12 +45,7 @@ DTYPES = ("int64", "int32")
 
 
 def reference_wer_for(data_dir: str | Path) -> float:
-    info = Path(data_dir) / "dataset.json"
-    if info.is_file():
-        ref = json.loads(info.read_text(encoding="utf-8")).get("reference_wer")
-        if ref is not None:
-            return float(ref)
-    return REFERENCE_WER
+    return reference_from(data_dir, "reference_wer", REFERENCE_WER)
 
 
 def word_error_rate(references: Sequence[str], hypotheses: Sequence[str]) -> float:

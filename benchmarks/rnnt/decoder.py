@@ -152,15 +152,10 @@ class RNNTTorchBackend(_RNNTBackend):
     """``--model``: a state dict file (ours) or the reference checkpoint ``rnnt.pt``."""
 
     name = "torch"
+    library = "torch"
 
     def __init__(self) -> None:
         self.model: Any = None
-
-    @property
-    def version(self) -> str:
-        import torch
-
-        return str(torch.__version__)
 
     def load(self, options: BackendOptions) -> None:
         from rnnt.model import EncoderGraph, FusedDecoderStep, load_model
@@ -206,19 +201,14 @@ class RNNTOnnxBackend(_RNNTBackend):
     (``python benchmarks/rnnt/export.py`` writes them from a checkpoint)."""
 
     name = "onnxruntime"
+    library = "onnxruntime"
 
     def __init__(self) -> None:
         self.encoder: Any = None
         self.decoder: Any = None
 
-    @property
-    def version(self) -> str:
-        import onnxruntime as ort
-
-        return str(ort.__version__)
-
     def load(self, options: BackendOptions) -> None:
-        import onnxruntime as ort
+        from loadgen.harness.backend_onnxruntime import cpu_session
 
         from rnnt.model import DECODER_FILE, ENCODER_FILE
 
@@ -238,15 +228,10 @@ class RNNTOnnxBackend(_RNNTBackend):
             if not (folder / name).is_file():
                 raise ValueError(f"{folder}: no {name} (write the graphs with benchmarks/rnnt/export.py)")
         self._setup_torch()
-        so = ort.SessionOptions()
-        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        if options.intra_op_threads:
-            so.intra_op_num_threads = options.intra_op_threads
-        so.inter_op_num_threads = 1
-        providers = ["CPUExecutionProvider"]
-        self.encoder = ort.InferenceSession(str(folder / ENCODER_FILE), so, providers=providers)
-        so.intra_op_num_threads = 1  # the step is tiny: more threads only cost wake-ups
-        self.decoder = ort.InferenceSession(str(folder / DECODER_FILE), so, providers=providers)
+        self.encoder = cpu_session(folder / ENCODER_FILE, options.intra_op_threads)
+        self.decoder = cpu_session(
+            folder / DECODER_FILE, 1
+        )  # the step is tiny: more threads only cost wake-ups
         h_in = self.decoder.get_inputs()[2].shape
         self.state_shape = (int(h_in[0]), int(h_in[2]))
 

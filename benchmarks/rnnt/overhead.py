@@ -25,17 +25,7 @@ from __future__ import annotations
 
 import argparse
 
-from loadgen.harness import BackendOptions
-from loadgen.harness.overhead import (
-    Comparison,
-    add_overhead_arguments,
-    harness_options,
-    intra_threads,
-    random_batches,
-    run_batches,
-    standard_title,
-    stderr_log,
-)
+from loadgen.harness import overhead
 
 from . import synthetic
 from .dataset import LibriSpeech
@@ -44,22 +34,19 @@ from .run import SPEC
 
 
 def add_arguments(ap: argparse.ArgumentParser) -> None:
-    add_overhead_arguments(ap, 64, SPEC.default_max_batchsize, 5000, str(synthetic.default_cache_dir()))
-
-
-def comparison(args: argparse.Namespace) -> Comparison:
-    assets = synthetic.ensure_default_assets(args.cache_dir, log=stderr_log)
-    data = LibriSpeech(assets.data_dir)
-    data.load(range(data.total_count))
-    batches = random_batches(data, args.samples, args.max_batchsize)
-    backend = RNNTOnnxBackend()
-    backend.load(
-        BackendOptions(model_path=str(assets.onnx_dir), intra_op_threads=intra_threads(args.threads))
+    overhead.add_overhead_arguments(
+        ap, 64, SPEC.default_max_batchsize, 5000, str(synthetic.default_cache_dir())
     )
-    return Comparison(
-        standard_title("RNN-T Offline (embedded default)", args),
-        harness_options(args, assets.onnx_dir, assets.data_dir),
-        lambda: run_batches(backend.predict, batches, args.threads),
+
+
+def comparison(args: argparse.Namespace) -> overhead.Comparison:
+    assets = synthetic.ensure_default_assets(args.cache_dir, log=overhead.stderr_log)
+    return overhead.random_batch_comparison(
+        args,
+        "RNN-T Offline (embedded default)",
+        assets.onnx_dir,
+        assets.data_dir,
+        LibriSpeech(assets.data_dir),
+        overhead.backend_predict(RNNTOnnxBackend(), assets.onnx_dir, args),
         alone_name="rnnt onnxruntime backend alone",
-        null_samples=args.null_samples,
     )

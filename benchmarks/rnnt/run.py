@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import replace
 
 import numpy as np
 from loadgen.harness import BenchmarkSpec, RunOptions, RunReport, main
+from loadgen.harness.embedded import Embedded, add_size_argument, stderr_line, with_embedded_default
 from loadgen.harness.script import benchmark_folder
 
 HERE = benchmark_folder(__file__)  # makes `import rnnt` work when run as a script
@@ -41,46 +41,32 @@ def make_dataset(opts: RunOptions) -> LibriSpeech:
     return LibriSpeech(opts.dataset_path, count=opts.count)
 
 
+def embedded(opts: RunOptions, cache_dir: str) -> Embedded:
+    n = int(opts.extra.get("synthetic_utterances") or synthetic.DEFAULT_COUNT)
+    size = str(opts.extra.get("embedded_model") or synthetic.DEFAULT_SIZE)
+    max_s = float(opts.extra.get("synthetic_max_seconds") or synthetic.MAX_S)
+    assets = synthetic.ensure_default_assets(
+        cache_dir, count=n, size=size, log=stderr_line, max_seconds=max_s
+    )
+    return Embedded(
+        assets.data_dir,
+        {"onnxruntime": assets.onnx_dir, "torch": assets.torch_model},
+        f"data: the embedded synthetic data set ({n} utterances of 1-15 s, FLAC in LibriSpeech's "
+        f"layout; transcripts = the fixed-seed FP32 {size} model's own greedy output, so FP32 has "
+        f"WER 0 by construction): a pipeline and equivalence check, not a LibriSpeech result",
+    )
+
+
 def prepare(opts: RunOptions) -> RunOptions:
     """Fill in the embedded default data set and model where none was given."""
-    cache_dir = opts.cache_dir or str(synthetic.default_cache_dir())
-    notes = list(opts.extra.get("notes", []))
-    dataset_path, model = opts.dataset_path, opts.model
-    if dataset_path is None:
-        n = int(opts.extra.get("synthetic_utterances") or synthetic.DEFAULT_COUNT)
-        size = str(opts.extra.get("embedded_model") or synthetic.DEFAULT_SIZE)
-        max_s = float(opts.extra.get("synthetic_max_seconds") or synthetic.MAX_S)
-        assets = synthetic.ensure_default_assets(
-            cache_dir,
-            count=n,
-            size=size,
-            log=lambda s: print(s, file=sys.stderr, flush=True),
-            max_seconds=max_s,
-        )
-        dataset_path = str(assets.data_dir)
-        if model is None:
-            model = {"onnxruntime": str(assets.onnx_dir), "torch": str(assets.torch_model)}.get(opts.backend)
-            notes.append(
-                f"data: the embedded synthetic data set ({n} utterances of 1-15 s, FLAC in LibriSpeech's "
-                f"layout; transcripts = the fixed-seed FP32 {size} model's own greedy output, so FP32 has "
-                f"WER 0 by construction): a pipeline and equivalence check, not a LibriSpeech result"
-            )
-        else:
-            notes.append(
-                "data: the embedded synthetic data set with your --model: its transcripts come from "
-                "the embedded model, so the WER here says nothing about your model"
-            )
-    elif model is None and opts.backend != "null":
-        raise ValueError(
-            "--dataset-path was given without --model: give the checkpoint rnnt.pt or a state dict (torch), "
-            "or the folder of the two ONNX graphs written by benchmarks/rnnt/export.py (onnxruntime)"
-        )
-    return replace(
+    return with_embedded_default(
         opts,
-        dataset_path=dataset_path,
-        model=model,
-        cache_dir=cache_dir,
-        extra={**opts.extra, "notes": notes},
+        synthetic.default_cache_dir(),
+        embedded,
+        "data: the embedded synthetic data set with your --model: its transcripts come from "
+        "the embedded model, so the WER here says nothing about your model",
+        "give the checkpoint rnnt.pt or a state dict (torch), "
+        "or the folder of the two ONNX graphs written by benchmarks/rnnt/export.py (onnxruntime)",
     )
 
 
@@ -113,11 +99,8 @@ def hint(report: RunReport, opts: RunOptions) -> list[str]:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--synthetic-utterances",
-        type=int,
-        default=synthetic.DEFAULT_COUNT,
-        help="size of the embedded synthetic data set (when no --dataset-path)",
+    add_size_argument(
+        p, "--synthetic-utterances", synthetic.DEFAULT_COUNT, "size of the embedded synthetic data set"
     )
     p.add_argument(
         "--embedded-model",

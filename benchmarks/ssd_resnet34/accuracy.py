@@ -21,24 +21,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from loadgen.harness import coco
-from loadgen.harness.accuracy import AccuracyResult, first_response_per_sample, read_accuracy_log
+from loadgen.harness import ssd_run
 from loadgen.harness.coco import accuracy_main
 
 COCO_REFERENCE_MAP = 20.0  # percent, FP32 reference SSD-ResNet34 (rules)
 
-
-def score_for_harness(accuracy_log: str, dataset, opts) -> AccuracyResult:
-    """The harness's hook: images from the Dataset the run used, so ``--count``
-    and missing files line up with the QSL indices."""
-    responses = first_response_per_sample(read_accuracy_log(accuracy_log))
-    return coco.evaluate(
-        responses,
-        dataset.images,
-        dataset.annotation_file,
-        use_inv_map=True,
-        reference_map=coco.reference_map_for(dataset.data_path, COCO_REFERENCE_MAP),
-    )
+score_for_harness = ssd_run.accuracy_hook(COCO_REFERENCE_MAP, use_inv_map=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,21 +1,9 @@
 """The embedded default: synthetic COCO-layout pictures and a fixed-seed SSD-ResNet34.
 
-Made once per cache folder, in the COCO 2017 layout, so that the whole real
-pipeline runs on it (JPEG decoding, the coco-1200 preprocessing, the on-disk
-cache, both backends, pycocotools scoring)::
-
-    <cache>/synthetic-v1-<n>-<size>-w<div>/
-        val2017/000000100001.jpg ...          the pictures (the last one plain)
-        annotations/instances_val2017.json    the FP32 model's own detections scoring >= 0.5
-        calibration/*.jpg                      the calibration pictures
-        coco_cal_images_list.txt               their names, in the format of the rules' COCO list
-        ssd_resnet34_seed0.pt                  the FP32 reference model (a state dict)
-        ssd_resnet34_seed0.onnx                the same weights with the MLPerf interface
-        dataset.json                           what this is, the FP32 mAP; written last
-
-The annotations are the fixed-seed FP32 model's detections (torch, on the
-images as the harness feeds them), so that model scores about 100 % mAP by
-construction; at least one image has no annotation. This checks the
+Made once, as ``<cache>/synthetic-v<VERSION>-<n>-<size>-w<div>/`` (the COCO 2017 layout and what is in it:
+``loadgen.harness.ssd_synthetic``; the model files ``ssd_resnet34_seed0.pt`` / ``.onnx``),
+so that the whole real pipeline runs on it: JPEG decoding, the coco-1200 preprocessing,
+the on-disk cache, both backends, pycocotools scoring. It checks the
 pipeline and that both backends agree; it is not a COCO result.
 """
 

@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 from loadgen.harness.accuracy import AccuracyResult, decode, first_response_per_sample, read_accuracy_log
+from loadgen.harness.embedded import dataset_json_value
 
 KITS_REFERENCE_DICE = 0.86170  # mean DICE of the FP32 reference model on the 43 inference cases
 TARGET_FRACTIONS = (0.99, 0.999)  # 3d-unet-99, 3d-unet-99.9
@@ -151,11 +152,10 @@ def reference_for(data_dir: str | Path | None) -> float:
     """The FP32 reference's mean DICE for a data folder: its dataset.json's (the
     embedded set), else KiTS19's 0.86170."""
     if data_dir is not None:
-        for info in (Path(data_dir) / "dataset.json", Path(data_dir).parent / "dataset.json"):
-            if info.is_file():
-                ref = json.loads(info.read_text(encoding="utf-8")).get("reference_dice", {}).get("mean")
-                if ref is not None:
-                    return float(ref)
+        for folder in (Path(data_dir), Path(data_dir).parent):
+            ref = (dataset_json_value(folder, "reference_dice") or {}).get("mean")
+            if ref is not None:
+                return float(ref)
     return KITS_REFERENCE_DICE
 
 

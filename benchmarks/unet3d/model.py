@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from loadgen.harness.onnx_file import save_graph
 from torch import nn
 
 CHANNELS = (32, 64, 128, 256, 320)
@@ -279,7 +280,6 @@ def export_onnx(
     spatial ones ``patch`` (or symbolic when ``None``). Imports ``onnx`` here,
     so that this module stays importable without it.
     """
-    import onnx
     from onnx import TensorProto, helper, numpy_helper
 
     weights = {k: v.detach().cpu().numpy().astype(np.float32) for k, v in state_dict.items()}
@@ -354,12 +354,4 @@ def export_onnx(
         [helper.make_tensor_value_info(OUTPUT_NAME, TensorProto.FLOAT, ["N", n_class, *side])],
         initializer=[numpy_helper.from_array(v, k) for k, v in inits.items()],
     )
-    model = helper.make_model(
-        graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="loadgen-benchmarks"
-    )
-    model.ir_version = 8  # readable by every onnxruntime since 1.10
-    onnx.checker.check_model(model)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(str(path) + ".tmp")
-    onnx.save(model, str(tmp))
-    tmp.replace(path)
+    save_graph(graph, path, opset)

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 from loadgen.harness import Backend, BenchmarkSpec, RunOptions, RunReport, main
+from loadgen.harness.embedded import Embedded, stderr_line, with_embedded_default
 from loadgen.harness.script import benchmark_folder
 
 HERE = benchmark_folder(__file__)  # makes `import unet3d` work when run as a script
@@ -79,37 +80,32 @@ def make_dataset(opts: RunOptions) -> KiTS19:
     return ds
 
 
+def embedded(opts: RunOptions, cache_dir: str) -> Embedded:
+    profile = synthetic.PROFILES[opts.extra.get("embedded") or "default"]
+    assets = synthetic.ensure_default_assets(cache_dir, profile, log=stderr_line)
+    return Embedded(
+        assets.data_dir,
+        {"onnxruntime": assets.onnx_model, "torch": assets.checkpoint},
+        f"data: the embedded synthetic data set ({len(profile.cases)} CT-like volumes; ground truth = "
+        f"the fixed-seed FP32 reference model's own prediction, so FP32 scores DICE 1.0 by "
+        f"construction): a pipeline and equivalence check, not a KiTS19 result",
+        extra={"patch_size": profile.patch},
+    )
+
+
 def prepare(opts: RunOptions) -> RunOptions:
     """Fill in the embedded default data set and model where none was given."""
-    cache_dir = opts.cache_dir or str(synthetic.default_cache_dir())
-    notes = list(opts.extra.get("notes", []))
-    dataset_path, model = opts.dataset_path, opts.model
-    patch = opts.extra.get("patch_size") or PATCH
-    if dataset_path is None:
-        profile = synthetic.PROFILES[opts.extra.get("embedded") or "default"]
-        assets = synthetic.ensure_default_assets(
-            cache_dir, profile, log=lambda s: print(s, file=sys.stderr, flush=True)
-        )
-        dataset_path = str(assets.data_dir)
-        patch = profile.patch
-        if model is None:
-            model = {"onnxruntime": str(assets.onnx_model), "torch": str(assets.checkpoint)}.get(opts.backend)
-            notes.append(
-                f"data: the embedded synthetic data set ({len(profile.cases)} CT-like volumes; ground truth = "
-                f"the fixed-seed FP32 reference model's own prediction, so FP32 scores DICE 1.0 by "
-                f"construction): a pipeline and equivalence check, not a KiTS19 result"
-            )
-        else:
-            notes.append(
-                "data: the embedded synthetic data set with your --model: its ground truth comes from "
-                "the embedded model, so accuracy here says nothing about your model"
-            )
-    elif model is None and opts.backend != "null":
-        raise ValueError(
-            "--dataset-path was given without --model: give the ONNX file (onnxruntime) or the "
-            "3D-UNet checkpoint / state dict (torch) to run on it"
-        )
-    extra = {**opts.extra, "notes": notes, "patch_size": int(patch)}
+    opts = with_embedded_default(
+        opts,
+        synthetic.default_cache_dir(),
+        embedded,
+        "data: the embedded synthetic data set with your --model: its ground truth comes from "
+        "the embedded model, so accuracy here says nothing about your model",
+        "give the ONNX file (onnxruntime) or the 3D-UNet checkpoint / state dict (torch) to run on it",
+    )
+    assert opts.dataset_path is not None
+    dataset_path, notes = opts.dataset_path, opts.extra["notes"]
+    extra = {**opts.extra, "patch_size": int(opts.extra.get("patch_size") or PATCH)}
     samples_per_query = opts.samples_per_query
     if opts.scenario == "MultiStream" and samples_per_query is None:
         cases = read_case_list(case_list_for(dataset_path, opts.extra.get("case_list")))
@@ -119,9 +115,6 @@ def prepare(opts: RunOptions) -> RunOptions:
             notes.append(f"MultiStream: {n} samples per query (the data set has only {n} cases)")
     return replace(
         opts,
-        dataset_path=dataset_path,
-        model=model,
-        cache_dir=cache_dir,
         samples_per_query=samples_per_query,
         # The sliding-window backend warms up with one patch when it loads; a
         # warm-up on whole cases would cost minutes.

@@ -53,10 +53,15 @@ class Backend(abc.ABC):
     """
 
     name: str = "backend"
+    # The Python module whose ``__version__`` is this backend's version (imported
+    # when asked, so naming it costs nothing); None: "unknown" unless ``version`` is overridden.
+    library: str | None = None
 
     @property
     def version(self) -> str:
-        return "unknown"
+        if self.library is None:
+            return "unknown"
+        return str(importlib.import_module(self.library).__version__)
 
     @abc.abstractmethod
     def load(self, options: BackendOptions) -> None:

@@ -1,6 +1,10 @@
-"""The onnxruntime backend (CPU, or the first provider listed by the user)."""
+"""The onnxruntime backend (CPU, or the first provider listed by the user), and
+``cpu_session``: the session options every onnxruntime run here uses (the
+benchmarks' own multi-graph backends and the harness-overhead yardstick too)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
@@ -9,28 +13,31 @@ from .backend import Backend, BackendOptions
 from .dataset import Batch
 
 
+def cpu_session(model_path: str | Path, intra_op_threads: int = 0) -> ort.InferenceSession:
+    """A CPU session with all graph optimisations, ``intra_op_threads`` threads
+    inside one run (0: onnxruntime's default) and one across runs: parallelism
+    across requests comes from the harness's workers."""
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    if intra_op_threads:
+        so.intra_op_num_threads = intra_op_threads
+    so.inter_op_num_threads = 1
+    return ort.InferenceSession(str(model_path), so, providers=["CPUExecutionProvider"])
+
+
 class OnnxRuntimeBackend(Backend):
     name = "onnxruntime"
+    library = "onnxruntime"
 
     def __init__(self) -> None:
         self.session: ort.InferenceSession | None = None
         self.input_names: list[str] = []
         self.output_names: list[str] = []
 
-    @property
-    def version(self) -> str:
-        return str(ort.__version__)
-
     def load(self, options: BackendOptions) -> None:
         if not options.model_path:
             raise ValueError("the onnxruntime backend needs a model file (--model)")
-        so = ort.SessionOptions()
-        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        if options.intra_op_threads:
-            so.intra_op_num_threads = options.intra_op_threads
-        # Parallelism across requests comes from the harness's workers.
-        so.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(options.model_path, so, providers=["CPUExecutionProvider"])
+        self.session = cpu_session(options.model_path, options.intra_op_threads)
         model_inputs = [i.name for i in self.session.get_inputs()]
         model_outputs = [o.name for o in self.session.get_outputs()]
         for name in options.inputs:

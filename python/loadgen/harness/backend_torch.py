@@ -16,15 +16,12 @@ from .dataset import Batch
 
 class TorchBackend(Backend):
     name = "torch"
+    library = "torch"
 
     def __init__(self) -> None:
         self.model: torch.nn.Module | None = None
         self.input_names: list[str] = []
         self.bf16 = False
-
-    @property
-    def version(self) -> str:
-        return str(torch.__version__)
 
     def load(self, options: BackendOptions) -> None:
         if options.model_factory is None:

@@ -20,6 +20,7 @@ from .. import _core
 from .accuracy import AccuracyResult
 from .backend import Backend, BackendOptions, create_backend
 from .dataset import Dataset
+from .hints import server_demo_flags, short_run_hints
 from .network import network_options
 from .precision import apply as apply_precision
 from .precision import check_supported as check_precision
@@ -58,7 +59,14 @@ class BenchmarkSpec:
     default_max_batchsize, default_threads: used when the flags are not given
         (threads: one worker per core if None).
     hint(report, opts): extra advice to print after a run (e.g. why a short
-        run on a slow machine is INVALID).
+        run on a slow machine is INVALID); replaces the shared advice below.
+    server_bound: the Server latency bound as the reader should know it
+        ("15 ms at the 99th percentile"); given (and no ``hint``), a run gets
+        the shared advice for an INVALID short run (``hints.short_run_hints``).
+    server_demo: flags that relax the Server bound for a demonstration on a
+        small machine; with ``server_demo_sized`` only the fallback for a run
+        that measured nothing: the flags are sized from the measured latency
+        (``hints.server_demo_flags``).
     backends: the benchmark's own Backend classes (or ``"module:Class"``
         strings) for some backend names, used instead of the registry's for
         this benchmark only: e.g. an encoder graph plus a decoder-step graph
@@ -117,6 +125,9 @@ class BenchmarkSpec:
     calibration: Callable[[RunOptions], Any] | None = None
     precision_unsupported: Mapping[str, str] = field(default_factory=dict)
     overhead: str | None = None
+    server_bound: str | None = None
+    server_demo: str = "--max-latency 1 --qps 1 --time 120"
+    server_demo_sized: bool = False
 
     def __post_init__(self) -> None:
         if self.postprocess is None and self.respond is None:
@@ -412,6 +423,9 @@ def run_benchmark(spec: BenchmarkSpec, opts: RunOptions, log: Callable[[str], No
                 _score_fp32(spec, opts, dataset, precision, report, out_dir, intra, log)
     if spec.hint is not None:
         report.hints = spec.hint(report, opts)
+    elif spec.server_bound is not None:
+        demo = server_demo_flags(report, spec.server_demo) if spec.server_demo_sized else spec.server_demo
+        report.hints = short_run_hints(report, opts, spec.config_model, spec.server_bound, demo)
     report.wall_s = time.monotonic() - t_start
     results_json = os.path.join(out_dir, "results.json")
     Path(results_json).write_text(json.dumps(report_to_json(report), indent=2) + "\n", encoding="utf-8")

@@ -25,11 +25,12 @@ wanted. ``append_onnx_multiclass_nms`` imports ``onnx`` itself.
 from __future__ import annotations
 
 import io
-import os
 from typing import Any
 
 import numpy as np
 import torch
+
+from .onnx_file import save_model
 
 
 def box_iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -251,8 +252,4 @@ def export_onnx_with_postprocess(
     for node_out, final, elem_type, shape in outputs:
         graph.node.append(helper.make_node("Identity", [node_out], [final]))
         graph.output.append(helper.make_tensor_value_info(final, elem_type, shape))
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    tmp = f"{path}.tmp"
-    onnx.save(model, tmp)
-    os.replace(tmp, path)
+    save_model(model, path)

@@ -55,13 +55,9 @@ def batch_len(batch: Batch) -> int:
 
 def ort_session(model: str, intra_op_threads: int) -> Any:
     """An onnxruntime CPU session with the harness backend's options."""
-    import onnxruntime as ort
+    from .backend_onnxruntime import cpu_session
 
-    so = ort.SessionOptions()
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    so.intra_op_num_threads = intra_op_threads
-    so.inter_op_num_threads = 1
-    return ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
+    return cpu_session(model, intra_op_threads)
 
 
 def run_batches(
@@ -227,6 +223,50 @@ def standard_title(what: str, args: argparse.Namespace) -> str:
     return (
         f"{what}, {args.threads} worker(s) x {intra_threads(args.threads)} intra-op thread(s), batch "
         f"{args.max_batchsize}, {args.samples} samples per run, {args.repeats} runs each (alternating)"
+    )
+
+
+def session_predict(model: object, args: argparse.Namespace, outputs: Sequence[str], input_name: str) -> Any:
+    """The yardstick's ``predict`` for a one-graph model: ``InferenceSession.run``
+    of ``outputs`` with the batch as ``input_name``, in a session made as the
+    harness's (``ort_session``; the cores shared among the ``--threads`` workers)."""
+    sess = ort_session(str(model), intra_threads(args.threads))
+    names = list(outputs)
+    return lambda b: sess.run(names, {input_name: b})
+
+
+def backend_predict(backend: Any, model: object, args: argparse.Namespace) -> Callable[[Any], object]:
+    """The yardstick's ``predict`` for a benchmark's own backend (e.g. a search
+    loop over two graphs): ``backend`` loaded with ``model`` and the intra-op
+    threads of one of the ``--threads`` workers."""
+    from .backend import BackendOptions
+
+    backend.load(BackendOptions(model_path=str(model), intra_op_threads=intra_threads(args.threads)))
+    return backend.predict
+
+
+def random_batch_comparison(
+    args: argparse.Namespace,
+    what: str,
+    model: object,
+    data_dir: object,
+    data: Any,
+    predict: Callable[[Any], object],
+    alone_name: str = "onnxruntime alone",
+) -> Comparison:
+    """The usual comparison on an embedded default: ``--samples`` random samples
+    of ``data`` (all loaded first) in batches of ``--max-batchsize``; the
+    yardstick calls ``predict`` on them, the harness runs ``model`` on
+    ``data_dir`` with the same flags (``harness_options``); ``what`` starts the
+    title (``standard_title``)."""
+    data.load(range(data.total_count))
+    batches = random_batches(data, args.samples, args.max_batchsize)
+    return Comparison(
+        standard_title(what, args),
+        harness_options(args, model, data_dir),
+        lambda: run_batches(predict, batches, args.threads),
+        alone_name=alone_name,
+        null_samples=args.null_samples,
     )
 
 

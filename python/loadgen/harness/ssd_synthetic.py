@@ -14,6 +14,20 @@ is particular to its model (see ``SsdDefault``) and calls
    what the harness would report) on each picture become the annotations
    (``coco.write_synthetic_coco``, seed + 1, kept above the threshold);
 4. ``dataset.json`` (what this is, the FP32 mAP) is written last.
+
+The folder, in the COCO 2017 layout::
+
+    val2017/000000100001.jpg ...          the pictures (the last one plain)
+    annotations/instances_val2017.json    the FP32 model's own detections above the threshold
+    calibration/*.jpg                      the calibration pictures
+    coco_cal_images_list.txt               their names, in the format of the rules' COCO list
+    <model_stem>.pt                        the FP32 reference model (a state dict)
+    <model_stem>.onnx                      the same weights with the MLPerf interface
+    dataset.json                           what this is, the FP32 mAP; written last
+
+The annotations are the FP32 model's detections (torch, on the images as the
+harness feeds them), so that model scores about 100 % mAP by construction; at
+least one image has no annotation.
 """
 
 from __future__ import annotations
