@@ -212,13 +212,9 @@ def test_official_runs_are_sized_only_when_asked(tmp_path):
         RunOptions(qps=3.0, qps_auto=True)
 
 
-def test_equal_issue_offline_short_run_loads_fewer_samples_not_a_longer_query(tmp_path):
-    # 3D-UNet's mlperf.conf sets sample_concatenate_permutation: the Offline
-    # query is padded to a multiple of the loaded set. At about 20 samples/s,
-    # a loaded set of 256 would make the 1 s short run last about 13 s.
-    spec = spec_for(0.05)
-    spec.make_dataset = lambda opts: Ones(256)
-    spec.performance_sample_count = 256
+def _equal_issue_offline_run(spec: BenchmarkSpec, tmp_path: Path, **kw):
+    """An Offline short run of ``spec`` under equal issue (sample_concatenate_permutation, as
+    3D-UNet's mlperf.conf sets it), one worker thread."""
 
     def equal_issue(ts, opts):
         ts.sample_concatenate_permutation = True
@@ -232,8 +228,20 @@ def test_equal_issue_offline_short_run_loads_fewer_samples_not_a_longer_query(tm
         output=str(tmp_path / "out"),
         progress=False,
         html_report=False,
+        **kw,
     )
-    report = run_benchmark(spec, opts, log=lambda s: None)
+    return run_benchmark(spec, opts, log=lambda s: None)
+
+
+def test_equal_issue_offline_short_run_loads_fewer_samples_not_a_longer_query(tmp_path):
+    # 3D-UNet's mlperf.conf sets sample_concatenate_permutation: the Offline
+    # query is padded to a multiple of the loaded set. At about 20 samples/s,
+    # a loaded set of 256 would make the 1 s short run last about 13 s.
+    spec = spec_for(0.05)
+    spec.make_dataset = lambda opts: Ones(256)
+    spec.performance_sample_count = 256
+
+    report = _equal_issue_offline_run(spec, tmp_path)
     p = report.performance
     assert p is not None and p.valid, p.invalid_reasons
     fewer = report.sizing["fields"]["performance_sample_count_override"]
@@ -270,21 +278,7 @@ def test_equal_issue_offline_sizes_the_query_on_the_samples_it_loads(tmp_path):
     spec.make_dataset = lambda opts: Indexed(8)
     spec.performance_sample_count = 8
 
-    def equal_issue(ts, opts):
-        ts.sample_concatenate_permutation = True
-        return []
-
-    spec.adjust_settings = equal_issue
-    opts = RunOptions(
-        backend="simulated",
-        scenario="Offline",
-        threads=1,
-        max_batchsize=1,
-        output=str(tmp_path / "out"),
-        progress=False,
-        html_report=False,
-    )
-    report = run_benchmark(spec, opts, log=lambda s: None)
+    report = _equal_issue_offline_run(spec, tmp_path, max_batchsize=1)
     p = report.performance
     assert p is not None and p.valid, p.invalid_reasons
     fewer = report.sizing["fields"]["performance_sample_count_override"]
