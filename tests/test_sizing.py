@@ -302,3 +302,47 @@ def test_a_user_conf_query_count_or_duration_is_not_replaced_by_the_short_run_on
     assert any("min_duration 1.5 s" in n for n in report.notes), report.notes
     detail = (tmp_path / "d" / "out" / "mlperf_log_detail.txt").read_text()
     assert '"key": "effective_min_duration_ms", "value": 1500' in detail
+
+
+@pytest.mark.parametrize("rho", [0.3, 0.5, 0.8])
+def test_queue_model_wait_quantile_matches_a_simulated_queue(rho):
+    # Lindley's recursion over an M/M/1 queue: W' = max(0, W + S - A).
+    from loadgen.harness import queueing
+
+    rng = np.random.default_rng(7)
+    capacity, n = 10.0, 400_000
+    service = rng.exponential(1 / capacity, n)
+    gaps = rng.exponential(1 / (rho * capacity), n)
+    waits = np.empty(n)
+    w = 0.0
+    for i in range(n):
+        waits[i] = w
+        w = max(0.0, w + service[i] - gaps[i])
+    simulated = float(np.quantile(waits[1000:], 0.99))
+    assert queueing.wait_quantile_s(rho * capacity, capacity, 0.99) == pytest.approx(simulated, rel=0.08)
+
+
+def test_queue_model_highest_rate_meets_its_limit():
+    from loadgen.harness import queueing
+
+    rate = queueing.highest_rate(20.0, 0.05, 0.35, 0.99, 10.0)
+    assert rate is not None and 7.0 < rate < 8.5
+    assert 0.05 + queueing.wait_quantile_s(rate, 20.0, 0.99) == pytest.approx(0.35, rel=1e-6)
+    assert queueing.highest_rate(20.0, 0.05, 5.0, 0.99, 10.0) == 10.0  # the start fits: kept
+    assert queueing.highest_rate(20.0, 0.4, 0.35, 0.99, 10.0) is None  # one sample is over the limit
+    assert queueing.wait_quantile_s(20.0, 20.0, 0.99) == float("inf")
+
+
+def test_server_probes_of_a_slow_sut_start_at_the_queue_models_rate(tmp_path):
+    # 50 ms a sample, one at a time: 20 samples/s. A probe at half of it holds
+    # 80 queries, too few for its p99; the queue model caps the first rate.
+    conf = tmp_path / "mine.conf"
+    conf.write_text("sim.Server.min_query_count = 20\n")
+    report, results = run(
+        tmp_path, 0.05, scenario="Server", threads=1, max_batchsize=1, max_latency_s=0.5, user_conf=str(conf)
+    )
+    probes = results["sizing"]["probes"]
+    capacity = [p["samples_per_s"] for p in probes if "samples_per_s" in p][-1]
+    first = next(p for p in probes if p["scenario"] == "Server")
+    assert first["target_qps"] < 0.45 * capacity
+    assert any("M/M/1 queue" in n for n in report.notes), report.notes

@@ -16,12 +16,13 @@ scenario needs:
   ``min_query_count`` = the fewest queries early stopping can accept at the
   scenario's percentile (64 at the 90th, 662 at the 99th);
 * Server: a rate the SUT sustains within the latency bound (TTFT and TPOT
-  bounds too, for token streaming): half the measured capacity, halved
-  again until a probe at that rate keeps its 99th percentile under 70 % of
-  the bound; and ``min_query_count`` = enough queries for early stopping at
-  that rate (1000 when they fit in 90 s, else 662). When even the lightest
-  rate misses the bound, the rules make the scenario impossible here: the
-  run says so in one line, with the measured latency, and stays INVALID.
+  bounds too, for token streaming): half the measured capacity (less, for a
+  SUT so slow that a probe holds too few queries to show its tail, where a
+  queue model caps it: queueing.py), halved until a probe keeps its 99th
+  percentile under 70 % of the bound; and ``min_query_count`` = enough for
+  early stopping at that rate (1000 when they fit in 90 s, else 662). When
+  even the lightest rate misses the bound, the run says so in one line,
+  with the measured latency, and stays INVALID (impossible here).
 
 A value the user gives wins and is not measured: ``--qps`` (rate), a line of
 the ``--user-conf`` file (its key), ``--max-latency`` (MultiStream's expected
@@ -48,6 +49,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import _core
+from . import queueing
 from .settings import user_conf_fields as _user_keys
 
 PROBE_TARGET_S = 1.5  # each probe grows until it lasts about this long
@@ -55,11 +57,10 @@ OFFLINE_MARGIN = 2.0  # offline_expected_qps = this x the measured samples/s
 SERVER_START = 0.5  # the first Server probe runs at this fraction of the capacity
 SERVER_TAIL_MARGIN = 0.7  # a probe passes when its p99 is under this fraction of the bound
 HOPELESS = 1.5  # Server: a sample's least time over this x the bound ends the search at once
-SERVER_TRIES = 5
-# A Server probe lasts about this long (10 to 600 queries): long enough for a
-# queue that grows at an unsustainable rate to show in its p99 (3 s probes
-# passed a rate that one busy core could not hold over a 95 s run).
-SERVER_PROBE_S = 8.0  # Server probes before the scenario is called impossible here
+SERVER_TRIES = 5  # Server probes before the scenario is called impossible here
+# A Server probe lasts about this long (10 to 600 queries), for a queue that grows to show in
+# its p99 (3 s probes passed a rate that one busy core could not hold over a 95 s run).
+SERVER_PROBE_S = 8.0
 SERVER_BUDGET_S = 90.0  # Server: 1000 queries when they fit in this, else 662
 CONFIDENCE = 0.99  # early stopping's confidence (rules: 99 %)
 
@@ -170,14 +171,12 @@ def _ms(ns: float) -> str:
 
 
 def _demo(latency_ns: float) -> str:
-    """The flag of a demonstration: a bound of twice the measured latency
-    (sizing then picks the rate and the query count for it)."""
+    """The flag of a demonstration: a bound of twice the measured latency."""
     return f"; for a demonstration (not a result) relax the bound: --max-latency {2 * latency_ns / 1e9:.2g}"
 
 
 def _grow(n: int, seconds: float) -> int:
-    """The next probe's size: aimed at PROBE_TARGET_S from this one's time,
-    at least twice and at most 64 times this one."""
+    """The next probe's size: aimed at PROBE_TARGET_S, 2 to 64 times this one."""
     return int(min(n * 64, max(n * 2, math.ceil(n * PROBE_TARGET_S / max(seconds, 1e-3)))))
 
 
@@ -201,8 +200,7 @@ def _measure_capacity(pr: _Prober, workers: int, enough_s: float) -> tuple[float
 
 
 def _measure_latency(pr: _Prober, scenario: str) -> tuple[float, int]:
-    """Mean latency (ns) of SingleStream samples or MultiStream queries, and
-    the queries it took."""
+    """Mean latency (ns) of SingleStream samples or MultiStream queries, and the queries it took."""
     n = 4
     while True:
         p, seconds = pr.run(scenario, f"{n} queries", min_query_count=n, max_query_count=n)
@@ -438,6 +436,12 @@ def _size_server(
                 f"sizing: measured capacity {capacity:.4g} samples/s; Server target_qps {rate:.4g}"
             )
             return
+        capped = queueing.capped_rate(
+            settings, offline, capacity, rate, floor_ns, SERVER_TAIL_MARGIN, SERVER_PROBE_S
+        )
+        if capped is not None:
+            rate = capped[0]
+            out.notes.append(capped[1])
         for i in range(SERVER_TRIES):
             queries = int(max(10, min(600, rate * SERVER_PROBE_S)))
             p, _ = pr.run(
@@ -456,7 +460,7 @@ def _size_server(
                 demo = "" if settings.use_token_latencies else _demo(_pct_ns(light, 0.99))
                 out.impossible = (
                     f"Server cannot be VALID on this SUT: even at {rate:.3g} queries/s "
-                    f"({SERVER_START / 2**i:.3g} of its measured capacity of {capacity:.3g}/s) a sample takes "
+                    f"({rate / capacity:.3g} of its measured capacity of {capacity:.3g}/s) a sample takes "
                     f"{_ms(light.mean_ns)} on average and {verdict}{demo}"
                 )
                 break
