@@ -23,6 +23,8 @@ import pytest
 lg = pytest.importorskip("loadgen")
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))
+# llama_cpp.server behind the guard against llama.cpp's AMX kernels (llamacpp_amx.py)
+LLAMA_SERVER = str(REPO / "benchmarks" / "llama3_1_8b" / "llamacpp_amx.py")
 
 from llama3_1_8b import accuracy, dataset, synthetic
 
@@ -205,8 +207,7 @@ def start_server(model: str, interrupt: bool) -> tuple[subprocess.Popen, str]:
     port = free_port()
     cmd = [
         sys.executable,
-        "-m",
-        "llama_cpp.server",
+        LLAMA_SERVER,
         "--model",
         model,
         "--host",

@@ -47,6 +47,8 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+# llama_cpp.server behind the guard against llama.cpp's AMX kernels (llamacpp_amx.py)
+LLAMA_SERVER = str(HERE / "llamacpp_amx.py")
 
 PCTS = ("p50", "p90", "p99")
 
@@ -62,8 +64,7 @@ def start_llama_server(model: str, port: int, threads: int, log: Path) -> subpro
 
     cmd = [
         sys.executable,
-        "-m",
-        "llama_cpp.server",
+        LLAMA_SERVER,
         "--model",
         model,
         "--host",

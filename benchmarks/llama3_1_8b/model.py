@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from llama3_1_8b.llamacpp_amx import avoid_amx
+
 DEFAULT_MAX_NEW_TOKENS = 128  # the rules' limit for llama3.1-8b (spec §2b)
 
 
@@ -50,6 +52,7 @@ def _llama(model_path: str, vocab_only: bool = False, n_threads: int = 1, n_ctx:
         ) from e
     if not Path(model_path).is_file():
         raise FileNotFoundError(f"{model_path}: no such GGUF model file")
+    avoid_amx()  # llama.cpp's AMX kernels crash the process in pip's native builds (llamacpp_amx.py)
     return Llama(
         model_path=model_path,
         vocab_only=vocab_only,
