@@ -42,10 +42,12 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
-from loadgen.harness.cache import build_once
+from loadgen.harness.cache import AssetFolder, build_once
 from loadgen.harness.cache import default_cache_dir as _cache_dir
 
 from . import squad
@@ -98,20 +100,16 @@ _MARKERS = {w.lower() for w in START_WORDS + END_WORDS}
 
 
 @dataclass(frozen=True)
-class DefaultAssets:
-    folder: Path
-    dev_json: Path
-    vocab: Path
-    onnx_model: Path
+class DefaultAssets(AssetFolder):
     question_count: int
+    FILES: ClassVar[dict[str, str]] = {
+        "dev_json": "dev-v1.1.json",
+        "vocab": "vocab.txt",
+        "onnx_model": "model.onnx",
+    }
 
 
-def default_cache_dir() -> Path:
-    return _cache_dir("bert")
-
-
-def _assets(folder: Path, n: int) -> DefaultAssets:
-    return DefaultAssets(folder, folder / "dev-v1.1.json", folder / "vocab.txt", folder / "model.onnx", n)
+default_cache_dir = partial(_cache_dir, "bert")
 
 
 def _lexicon(rng: np.random.Generator, size: int) -> list[str]:
@@ -427,7 +425,7 @@ def ensure_default_assets(
     config = config or bert_config.BERT_LARGE
     folder = Path(cache_dir) / f"synthetic-v{VERSION}-{config_tag(config)}-{n_questions}q"
     if (folder / "dataset.json").is_file():
-        return _assets(folder, n_questions)
+        return DefaultAssets(folder, n_questions)
     size_mb = 4 * sum(int(np.prod(s)) for _, s in bert_config.parameter_shapes(config)) / 1e6
     log(
         f"making the embedded default (once): a synthetic SQuAD v1.1 file of {n_questions} questions, "
@@ -486,7 +484,7 @@ def ensure_default_assets(
         log(f"  done: {kept} questions, {len(feats)} features, in {time.monotonic() - t0:.0f} s")
 
     build_once(folder, build)
-    return _assets(folder, n_questions)
+    return DefaultAssets(folder, n_questions)
 
 
 if __name__ == "__main__":  # python -m bert.synthetic [cache-dir]: build the default

@@ -30,10 +30,12 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
-from loadgen.harness.cache import build_once
+from loadgen.harness.cache import AssetFolder, build_once
 from loadgen.harness.cache import default_cache_dir as _cache_dir
 
 from . import criteo
@@ -55,22 +57,17 @@ SCORE_CHUNK = 16_384  # pairs scored per torch call (bounds the activations: ~0.
 
 
 @dataclass(frozen=True)
-class DefaultAssets:
-    data_dir: Path
-    onnx_model: Path
-    torch_state_dict: Path
+class DefaultAssets(AssetFolder):
     rows: int
     max_ind_range: int
+    FILES: ClassVar[dict[str, str]] = {
+        "data_dir": ".",
+        "onnx_model": f"{MODEL_STEM}.onnx",
+        "torch_state_dict": f"{MODEL_STEM}.pt",
+    }
 
 
-def default_cache_dir() -> Path:
-    return _cache_dir("dlrm")
-
-
-def _assets(folder: Path, rows: int, max_ind_range: int) -> DefaultAssets:
-    return DefaultAssets(
-        folder, folder / f"{MODEL_STEM}.onnx", folder / f"{MODEL_STEM}.pt", rows, max_ind_range
-    )
+default_cache_dir = partial(_cache_dir, "dlrm")
 
 
 def draw_raw_values(rows: int, table_sizes, max_ind_range: int, seed: int = SEED):
@@ -151,7 +148,7 @@ def ensure_default_assets(
     (needs torch, onnx and scikit-learn the first time)."""
     folder = Path(cache_dir) / f"synthetic-v{VERSION}-{rows}-m{max_ind_range}"
     if (folder / "dataset.json").is_file():
-        return _assets(folder, rows, max_ind_range)
+        return DefaultAssets(folder, rows, max_ind_range)
     table_gb = sum(criteo.table_sizes_for(max_ind_range)) * 128 * 4 / 1e9
     if table_gb > MAX_TABLE_GB:
         raise ValueError(
@@ -226,4 +223,4 @@ def ensure_default_assets(
         (tmp / "dataset.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
 
     build_once(folder, build)
-    return _assets(folder, rows, max_ind_range)
+    return DefaultAssets(folder, rows, max_ind_range)

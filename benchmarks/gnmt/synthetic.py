@@ -31,10 +31,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
-from loadgen.harness.cache import build_once
+from loadgen.harness.cache import AssetFolder, build_once
 from loadgen.harness.cache import default_cache_dir as _cache_dir
 
 from . import dataset as ds
@@ -221,20 +223,13 @@ def german_rendering(english: str) -> str:
 
 
 @dataclass(frozen=True)
-class DefaultAssets:
-    folder: Path
-    data_dir: Path
-    model_dir: Path
+class DefaultAssets(AssetFolder):
     sentences: int
     units: int
+    FILES: ClassVar[dict[str, str]] = {"data_dir": "data", "model_dir": "model"}
 
 
-def default_cache_dir() -> Path:
-    return _cache_dir("gnmt")
-
-
-def _assets(folder: Path, n: int, units: int) -> DefaultAssets:
-    return DefaultAssets(folder, folder / "data", folder / "model", n, units)
+default_cache_dir = partial(_cache_dir, "gnmt")
 
 
 def build_default(
@@ -339,7 +334,7 @@ def ensure_default_assets(
         name += f"-c{corpus_sentences}-m{merges}"
     folder = Path(cache_dir) / name
     if (folder / "done.json").is_file():
-        return _assets(folder, n, units)
+        return DefaultAssets(folder, n, units)
     log(f"making the embedded default (once): {n} synthetic sentences and a fixed-seed GNMT in {folder}")
 
     def build(tmp: Path) -> None:
@@ -347,4 +342,4 @@ def ensure_default_assets(
         (tmp / "done.json").write_text(json.dumps({"sentences": n, "units": units}) + "\n", encoding="utf-8")
 
     build_once(folder, build, marker="done.json")
-    return _assets(folder, n, units)
+    return DefaultAssets(folder, n, units)

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from loadgen.harness.fixed_seed import calibrate_batchnorm_, he_init_
 from loadgen.harness.onnx_file import save_graph
 from torch import nn
 
@@ -175,30 +176,15 @@ def make_fixed_seed_model(
     gen = torch.Generator().manual_seed(seed)
     net = ResNet50()
     with torch.no_grad():
-        for m in net.modules():
-            if isinstance(m, nn.Conv2d):
-                fan_out = m.out_channels * m.kernel_size[0] * m.kernel_size[1]
-                m.weight.copy_(torch.randn(m.weight.shape, generator=gen) * (2.0 / fan_out) ** 0.5)
-            elif isinstance(m, nn.BatchNorm2d):
-                m.weight.fill_(1.0)
-                m.bias.zero_()
+        he_init_(net, gen, fan="out")
         for m in net.modules():
             if isinstance(m, Bottleneck):
                 # Keep the residual stream's variance in bounds over 16 blocks.
                 m.bn3.weight.fill_(0.5)
 
         # BN statistics from the calibration batch (cumulative average).
-        for m in net.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                m.reset_running_stats()
-                m.momentum = None
-        net.train()
         x = torch.from_numpy(np.ascontiguousarray(calibration_batch, dtype=np.float32))
-        net(x)
-        net.eval()
-        for m in net.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                m.momentum = 0.1
+        calibrate_batchnorm_(net, lambda: net(x))
         feats = net.features(x)
         mean = feats.mean(dim=0)
         std = feats.std(dim=0).clamp_min(1e-6)

@@ -34,10 +34,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
-from loadgen.harness.cache import build_once
+from loadgen.harness.cache import AssetFolder, build_once
 from loadgen.harness.cache import default_cache_dir as _cache_dir
 
 from . import dataset as ds
@@ -51,26 +53,17 @@ MODEL_STEM = f"resnet50_v1.5_seed{SEED}"
 
 
 @dataclass(frozen=True)
-class DefaultAssets:
-    data_dir: Path
-    onnx_model: Path
-    torch_state_dict: Path
-    calibration_list: Path
+class DefaultAssets(AssetFolder):
     val_count: int
+    FILES: ClassVar[dict[str, str]] = {
+        "data_dir": ".",
+        "onnx_model": f"{MODEL_STEM}.onnx",
+        "torch_state_dict": f"{MODEL_STEM}.pt",
+        "calibration_list": "cal_image_list.txt",
+    }
 
 
-def default_cache_dir() -> Path:
-    return _cache_dir("resnet50")
-
-
-def _assets(folder: Path, n_val: int) -> DefaultAssets:
-    return DefaultAssets(
-        folder,
-        folder / f"{MODEL_STEM}.onnx",
-        folder / f"{MODEL_STEM}.pt",
-        folder / "cal_image_list.txt",
-        n_val,
-    )
+default_cache_dir = partial(_cache_dir, "resnet50")
 
 
 def ensure_default_assets(
@@ -83,7 +76,7 @@ def ensure_default_assets(
     """
     folder = Path(cache_dir) / f"synthetic-v{VERSION}-{n_val}"
     if (folder / "dataset.json").is_file():  # built already: no torch needed
-        return _assets(folder, n_val)
+        return DefaultAssets(folder, n_val)
     try:
         import torch
 
@@ -153,4 +146,4 @@ def ensure_default_assets(
         (tmp / "dataset.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
 
     build_once(folder, build)
-    return _assets(folder, n_val)
+    return DefaultAssets(folder, n_val)

@@ -27,11 +27,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, ClassVar
 
 import numpy as np
-from loadgen.harness.cache import build_once
+from loadgen.harness.cache import AssetFolder, build_once
 from loadgen.harness.cache import default_cache_dir as _cache_dir
 
 VERSION = 1
@@ -45,22 +46,16 @@ RATE = 16000
 
 
 @dataclass(frozen=True)
-class DefaultAssets:
-    folder: Path
-    data_dir: Path
-    torch_model: Path
-    onnx_dir: Path
+class DefaultAssets(AssetFolder):
     count: int
+    FILES: ClassVar[dict[str, str]] = {
+        "data_dir": "LibriSpeech/dev-clean",
+        "torch_model": MODEL_FILE,
+        "onnx_dir": "onnx",
+    }
 
 
-def default_cache_dir() -> Path:
-    return _cache_dir("rnnt")
-
-
-def _assets(folder: Path, count: int) -> DefaultAssets:
-    return DefaultAssets(
-        folder, folder / "LibriSpeech" / "dev-clean", folder / MODEL_FILE, folder / "onnx", count
-    )
+default_cache_dir = partial(_cache_dir, "rnnt")
 
 
 def synthetic_utterance(rng: np.random.Generator, seconds: float) -> np.ndarray:
@@ -124,10 +119,10 @@ def ensure_default_assets(
     tag = "" if max_seconds == MAX_S else f"-max{max_seconds:g}s"
     folder = Path(cache_dir) / f"embedded-v{VERSION}-{size}-{count}{tag}"
     if (folder / "dataset.json").is_file():
-        return _assets(folder, count)
+        return DefaultAssets(folder, count)
     log(f"making the embedded RNN-T default ({count} synthetic utterances, {size} model) in {folder}")
     build_once(folder, lambda tmp: build(tmp, count, size, log, max_seconds))
-    return _assets(folder, count)
+    return DefaultAssets(folder, count)
 
 
 def build(
@@ -144,7 +139,7 @@ def build(
 
     if size not in rnnt_model.EMBEDDED_CONFIGS:
         raise ValueError(f"embedded model size {size!r}: choose one of {sorted(rnnt_model.EMBEDDED_CONFIGS)}")
-    assets = _assets(folder, count)
+    assets = DefaultAssets(folder, count)
     torch.set_num_threads(1)  # as the backends do (decoder.py): small sequential ops
     rng = np.random.default_rng(SEED)
     if not MIN_S <= max_seconds <= MAX_S:

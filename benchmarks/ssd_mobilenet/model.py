@@ -54,6 +54,7 @@ from loadgen.harness.detection import (
     export_onnx_with_postprocess,
     multiclass_nms,
 )
+from loadgen.harness.fixed_seed import he_init_
 from loadgen.harness.torch_checkpoint import load_state_dict_file
 from torch import nn
 
@@ -348,12 +349,7 @@ def make_fixed_seed_model(calibration_batch: np.ndarray, seed: int = 0) -> SSDMo
     net = SSDMobileNetV1()
     x = torch.from_numpy(np.ascontiguousarray(calibration_batch, dtype=np.float32))
     with torch.no_grad():
-        for m in net.modules():
-            if isinstance(m, nn.Conv2d):
-                fan_in = m.in_channels // m.groups * m.kernel_size[0] * m.kernel_size[1]
-                m.weight.copy_(torch.randn(m.weight.shape, generator=gen) * (2.0 / fan_in) ** 0.5)
-                if m.bias is not None:
-                    m.bias.zero_()
+        he_init_(net, gen)  # no BatchNorm2d here: they are folded (ScaleBias, BiasAdd)
 
         def standardise(out: torch.Tensor, scale: torch.Tensor | None, bias: torch.Tensor) -> None:
             mean = out.mean(dim=(0, 2, 3))

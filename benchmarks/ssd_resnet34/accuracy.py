@@ -1,14 +1,9 @@
 """mAP of an SSD-ResNet34 accuracy log, like the reference's accuracy-coco.py.
 
-Standalone::
-
-    python accuracy.py --mlperf-accuracy-file mlperf_log_accuracy.json --coco-dir /data/coco2017
-
-prints pycocotools' summary, ``mAP=XX.XXX%`` (the line submission tools
-parse), then whether the quality target is met: 99 % of the FP32 reference,
-19.8 mAP on COCO val2017 (reference 20.0). For a folder with a
-``dataset.json`` naming its own ``reference_map`` (the embedded synthetic
-set), that reference is used instead.
+Standalone: ``python accuracy.py --mlperf-accuracy-file ... --coco-dir ...``
+(the flags and what it prints: ``loadgen.harness.coco_scoring.accuracy_main``).
+The quality target on COCO val2017 is 19.8 mAP, 99 % of the FP32 reference
+(20.0).
 
 Classes in the payload are 1..80 (the model's), mapped to COCO category ids
 through the sorted category list (``--use-inv-map``, on by default here as

@@ -47,6 +47,7 @@ from loadgen.harness.detection import (
     export_onnx_with_postprocess,
     multiclass_nms,
 )
+from loadgen.harness.fixed_seed import calibrate_batchnorm_, he_init_
 from loadgen.harness.torch_checkpoint import load_state_dict_file
 from torch import nn
 
@@ -309,29 +310,12 @@ def make_fixed_seed_model(
     gen = torch.Generator().manual_seed(seed)
     net = SSDResNet34(size=size, width_div=width_div)
     with torch.no_grad():
-        for m in net.modules():
-            if isinstance(m, nn.Conv2d):
-                fan_in = m.in_channels // m.groups * m.kernel_size[0] * m.kernel_size[1]
-                m.weight.copy_(torch.randn(m.weight.shape, generator=gen) * (2.0 / fan_in) ** 0.5)
-                if m.bias is not None:
-                    m.bias.zero_()
-            elif isinstance(m, nn.BatchNorm2d):
-                m.weight.fill_(1.0)
-                m.bias.zero_()
+        he_init_(net, gen)
         for m in net.modules():
             if isinstance(m, BasicBlock):
                 m.bn2.weight.fill_(0.5)
-        for m in net.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                m.reset_running_stats()
-                m.momentum = None
         x = torch.from_numpy(np.ascontiguousarray(calibration_batch, dtype=np.float32))
-        net.train()
-        net.model(x)
-        net.eval()
-        for m in net.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                m.momentum = 0.1
+        calibrate_batchnorm_(net, lambda: net.model(x))
         src = net.features(x)
         for s, head in zip(src, net.conf):
             z = head(s)  # [n, nd*81, h, w]

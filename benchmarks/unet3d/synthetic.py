@@ -44,10 +44,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
-from loadgen.harness.cache import build_once
+from loadgen.harness.cache import AssetFolder, build_once
 from loadgen.harness.cache import default_cache_dir as _cache_dir
 
 from . import dataset as ds
@@ -110,22 +112,16 @@ PROFILES = {p.name: p for p in (DEFAULT, TINY)}
 
 
 @dataclass(frozen=True)
-class DefaultAssets:
-    folder: Path
-    data_dir: Path
-    checkpoint: Path
-    onnx_model: Path
+class DefaultAssets(AssetFolder):
     profile: Profile
+    FILES: ClassVar[dict[str, str]] = {
+        "data_dir": "data",
+        "checkpoint": f"{MODEL_STEM}.pth",
+        "onnx_model": f"{MODEL_STEM}.onnx",
+    }
 
 
-def default_cache_dir() -> Path:
-    return _cache_dir("unet3d")
-
-
-def _assets(folder: Path, profile: Profile) -> DefaultAssets:
-    return DefaultAssets(
-        folder, folder / "data", folder / f"{MODEL_STEM}.pth", folder / f"{MODEL_STEM}.onnx", profile
-    )
+default_cache_dir = partial(_cache_dir, "unet3d")
 
 
 def raw_shape(grid: Sequence[int], spacing: Sequence[float]) -> tuple[int, ...]:
@@ -232,7 +228,7 @@ def ensure_default_assets(
     prof = PROFILES[profile] if isinstance(profile, str) else profile
     folder = Path(cache_dir) / f"synthetic-v{VERSION}-{prof.name}"
     if (folder / "dataset.json").is_file():
-        return _assets(folder, prof)
+        return DefaultAssets(folder, prof)
     try:
         import torch
 
@@ -328,7 +324,7 @@ def ensure_default_assets(
         (tmp / "dataset.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
 
     build_once(folder, build)
-    return _assets(folder, prof)
+    return DefaultAssets(folder, prof)
 
 
 def ds_patches(grid: Sequence[int], patch: int) -> list[tuple[int, int, int]]:

@@ -8,15 +8,18 @@ them so that an interrupted or concurrent run never leaves a half-made file.
 * ``build_once(folder, build, marker)``: a folder of assets (an embedded data
   set, a model) built in a temporary sibling and renamed into place; the
   marker file, written last by ``build``, says it is complete.
+* ``AssetFolder``: such a folder and its files by name (a benchmark's
+  ``DefaultAssets``).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -95,3 +98,23 @@ def build_once(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return folder
+
+
+@dataclass(frozen=True)
+class AssetFolder:
+    """A folder of assets (``build_once``) and its files by name.
+
+    A subclass (a frozen dataclass) adds the parameters the folder was built
+    with and names its files in ``FILES``, attribute -> file name; each reads
+    as a path: ``assets.onnx_model`` is ``assets.folder / FILES["onnx_model"]``
+    (``"."`` names the folder itself).
+    """
+
+    folder: Path
+    FILES: ClassVar[Mapping[str, str]] = {}
+
+    def __getattr__(self, name: str) -> Path:
+        file = type(self).FILES.get(name)
+        if file is None:  # checked first: ``folder`` itself may be unset yet (unpickling)
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        return self.folder / file

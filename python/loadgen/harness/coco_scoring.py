@@ -133,7 +133,14 @@ def evaluate(
 def accuracy_main(
     argv: Sequence[str] | None, model_name: str, reference_map: float, use_inv_map_default: bool
 ) -> int:
-    """``accuracy.py``'s command line (the reference's accuracy-coco.py flags)."""
+    """An SSD ``accuracy.py``'s command line (the reference's accuracy-coco.py flags)::
+
+        python accuracy.py --mlperf-accuracy-file mlperf_log_accuracy.json --coco-dir /data/coco2017
+
+    prints pycocotools' summary, ``mAP=XX.XXX%`` (the line submission tools
+    parse), then whether the quality target is met: 99 % of the FP32
+    reference, ``reference_map`` unless ``--coco-dir`` has a ``dataset.json``
+    naming its own ``reference_map`` (the embedded synthetic set)."""
     import argparse
     import sys
 

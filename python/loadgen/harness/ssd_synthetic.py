@@ -1,5 +1,8 @@
 """The embedded default of the SSD benchmarks: synthetic COCO-layout pictures
-labelled by a fixed-seed model's own detections.
+labelled by a fixed-seed model's own detections, so that the whole real
+pipeline runs on it (JPEG decoding, the benchmark's preprocessing, the
+on-disk cache, both backends, pycocotools scoring). It checks the pipeline
+and that both backends agree; it is not a COCO result.
 
 Both SSDs (MobileNet-v1 at 300x300, ResNet34 at 1200x1200) make their
 embedded default the same way; a benchmark's ``synthetic.py`` says only what
@@ -8,8 +11,10 @@ is particular to its model (see ``SsdDefault``) and calls
 
 1. ``cal_count`` calibration pictures (``calibration/calibration_NNN.jpg``,
    seed + 2), preprocessed with the torch profile;
-2. ``make_model(calibration, folder)`` builds the fixed-seed model, saves its
-   state dict and ONNX file, returns the MLPerf-interface torch module;
+2. ``make_model(calibration, folder)`` (from the benchmark's ``load()``,
+   which imports torch and the model only when the default is missing)
+   builds the fixed-seed model, saves its state dict and ONNX file, returns
+   the MLPerf-interface torch module;
 3. that module's detections (through the benchmark's ``respond``, so exactly
    what the harness would report) on each picture become the annotations
    (``coco.write_synthetic_coco``, seed + 1, kept above the threshold);
@@ -75,6 +80,10 @@ class SsdDefault:
     info: Mapping[str, Any] = field(default_factory=dict)
 
 
+ModelMaker = Callable[[np.ndarray, Path], Any]
+Responder = Callable[[list[np.ndarray], Any, np.ndarray], list[bytes]]
+
+
 def assets_in(folder: Path, model_stem: str) -> DefaultAssets:
     return DefaultAssets(folder, folder / f"{model_stem}.onnx", folder / f"{model_stem}.pt")
 
@@ -92,20 +101,27 @@ def ensure_ssd_default(
     recipe: SsdDefault,
     n_images: int,
     profile: coco.Profile,
-    make_model: Callable[[np.ndarray, Path], Any],
-    respond: Callable[[list[np.ndarray], Any, np.ndarray], list[bytes]],
+    load: Callable[[], tuple[ModelMaker, Responder]],
     category_ids: Callable[[np.ndarray], np.ndarray],
     log_what: str,
     log: Callable[[str], None] = print,
 ) -> DefaultAssets:
     """The embedded default in ``folder``, made if missing (see the module doc).
 
+    ``load()`` imports what making it needs and returns ``(make_model,
+    respond)``: the model maker of step 2 and the benchmark's response
+    function; an ImportError from it says to install torch and onnx.
     ``category_ids(classes)`` maps the payload's class column to COCO ids;
     ``log_what`` ends the log line (e.g. "SSD-ResNet34 (1200x1200) in <folder>").
     """
     if (folder / "dataset.json").is_file():
         return assets_in(folder, recipe.model_stem)
-    import torch
+    try:
+        import torch
+
+        make_model, respond = load()
+    except ImportError as e:
+        raise torch_needed(e) from e
 
     log(f"making the embedded default (once): {n_images} synthetic pictures and a fixed-seed {log_what}")
 
