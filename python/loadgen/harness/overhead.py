@@ -181,6 +181,25 @@ def add_overhead_arguments(
     ap.add_argument("--cache-dir", default=cache_dir)
 
 
+def flags(
+    samples: int,
+    max_batchsize: int,
+    null_samples: int,
+    cache_dir: Callable[[], object],
+    repeats: int = 3,
+    samples_help: str = "",
+) -> Callable[[Any], None]:
+    """The ``add_arguments`` of a comparison with only the flags most take
+    (``add_overhead_arguments``): these defaults, the cache folder
+    ``cache_dir()`` (the benchmark's ``synthetic.default_cache_dir``)."""
+
+    def add_arguments(ap: Any) -> None:
+        add_overhead_arguments(ap, samples, max_batchsize, null_samples, str(cache_dir()), samples_help)
+        ap.set_defaults(repeats=repeats)
+
+    return add_arguments
+
+
 def stderr_log(line: str) -> None:
     """Where the embedded default's "making it once" line goes (stdout is the table)."""
     print(line, file=sys.stderr)
