@@ -18,11 +18,10 @@ from pathlib import Path
 
 import numpy as np
 from loadgen.harness import BenchmarkSpec, Dataset, RunOptions, RunReport, main
-from loadgen.harness.benchmark import imported_when_called
 from loadgen.harness.embedded import Embedded, add_size_argument, data_note, own_model_note, stderr_line
 from loadgen.harness.hints import queries_needed, short_run_hints
 from loadgen.harness.precision import CalibrationSet, find_calibration_list, list_identity
-from loadgen.harness.script import benchmark_folder
+from loadgen.harness.script import benchmark_folder, imported_when_called
 
 HERE = benchmark_folder(__file__)  # makes `import bert` work when run as a script
 

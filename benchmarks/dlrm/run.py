@@ -19,10 +19,9 @@ import sys
 
 import numpy as np
 from loadgen.harness import BenchmarkSpec, RunOptions, main
-from loadgen.harness.benchmark import imported_when_called
 from loadgen.harness.calibration import CalibrationSet
 from loadgen.harness.embedded import Embedded, add_size_argument, data_note, own_model_note, stderr_line
-from loadgen.harness.script import benchmark_folder
+from loadgen.harness.script import benchmark_folder, imported_when_called
 
 HERE = benchmark_folder(__file__)  # makes `import dlrm` work when run as a script
 

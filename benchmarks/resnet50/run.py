@@ -17,10 +17,9 @@ from pathlib import Path
 
 import numpy as np
 from loadgen.harness import BenchmarkSpec, RunOptions, main
-from loadgen.harness.benchmark import imported_when_called
 from loadgen.harness.embedded import Embedded, add_size_argument, data_note, stderr_line
 from loadgen.harness.precision import CalibrationSet, dataset_feeds, find_calibration_list, list_identity
-from loadgen.harness.script import benchmark_folder
+from loadgen.harness.script import benchmark_folder, imported_when_called
 
 HERE = benchmark_folder(__file__)  # makes `import resnet50` work when run as a script
 

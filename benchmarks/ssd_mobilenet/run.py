@@ -14,8 +14,7 @@ from __future__ import annotations
 import sys
 
 from loadgen.harness import RunOptions, coco, main, ssd_run
-from loadgen.harness.benchmark import imported_when_called
-from loadgen.harness.script import benchmark_folder
+from loadgen.harness.script import benchmark_folder, imported_when_called
 
 HERE = benchmark_folder(__file__)  # makes `import ssd_mobilenet` work when run as a script
 

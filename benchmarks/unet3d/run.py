@@ -21,9 +21,8 @@ from dataclasses import replace
 
 import numpy as np
 from loadgen.harness import Backend, BenchmarkSpec, RunOptions, RunReport, main
-from loadgen.harness.benchmark import imported_when_called
 from loadgen.harness.embedded import Embedded, data_note, own_model_note, stderr_line
-from loadgen.harness.script import benchmark_folder
+from loadgen.harness.script import benchmark_folder, imported_when_called
 
 HERE = benchmark_folder(__file__)  # makes `import unet3d` work when run as a script
 

@@ -34,18 +34,6 @@ from .sizing import Sizing, size_run, write_user_conf
 from .sut import InlineSUT, Postprocess, Respond, SortKey, ThreadedSUT
 
 
-def imported_when_called(ref: str) -> Callable[..., Any]:
-    """The function ``ref`` (``"module:function"``), imported at its first call:
-    e.g. ``torch_model_factory`` from a module that imports torch, which a run
-    on another backend then never imports."""
-    module_name, _, name = ref.partition(":")
-
-    def call(*args: Any, **kwargs: Any) -> Any:
-        return getattr(importlib.import_module(module_name), name)(*args, **kwargs)
-
-    return call
-
-
 @dataclass
 class BenchmarkSpec:
     """Everything the harness needs to know about one benchmark.
@@ -73,7 +61,7 @@ class BenchmarkSpec:
         ``which_model``: what to give with --dataset-path (the error's end).
     inputs/outputs: the model's tensor names, in the order postprocess expects.
     torch_model_factory(path): the torch module for a model file (e.g.
-        ``imported_when_called("resnet50.model:build_torch_model")``).
+        ``script.imported_when_called("resnet50.model:build_torch_model")``).
     null_outputs: per-sample shape and dtype of each output, for the null backend.
     performance_sample_count: the QSL's count (capped by the data set size).
     default_max_batchsize, default_threads: used when the flags are not given
@@ -115,7 +103,8 @@ class BenchmarkSpec:
         60 s, a model whose one sample can take longer on a CPU sets more.
     overhead: the module of the benchmark's harness-overhead comparison
         (``python -m loadgen.harness.overhead --benchmark NAME``; see
-        ``loadgen.harness.overhead``), e.g. ``"resnet50.overhead"``; None: none.
+        ``loadgen.harness.overhead``), e.g. ``"resnet50.overhead"`` (``in_folder``:
+        the folder's overhead.py); None: none.
     """
 
     name: str

@@ -6,7 +6,7 @@ the harness against its runtime alone on the same batches.
 One command for every benchmark whose ``BenchmarkSpec.overhead`` names the
 module of its comparison (e.g. ``"resnet50.overhead"``). That module's
 docstring says what both sides run; it gives ``add_arguments(ap)`` (its
-flags, mostly ``add_overhead_arguments``) and ``comparison(args)``, which
+flags: mostly ``flags(...)``, the common ones of ``add_overhead_arguments``) and ``comparison(args)``, which
 returns a ``Comparison``: the yardstick, the harness's options, the title.
 This module does the rest, the same way for all:
 
