@@ -15,18 +15,17 @@ import argparse
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from loadgen.harness import BenchmarkSpec, Dataset, RunOptions, RunReport, main
-from loadgen.harness.embedded import Embedded, add_size_argument, stderr_line, with_embedded_default
+from loadgen.harness.embedded import Embedded, add_size_argument, data_note, own_model_note, stderr_line
 from loadgen.harness.hints import queries_needed, short_run_hints
 from loadgen.harness.precision import CalibrationSet, find_calibration_list, list_identity
-from loadgen.harness.script import benchmark_folder
+from loadgen.harness.script import benchmark_folder, imported_when_called
 
 HERE = benchmark_folder(__file__)  # makes `import bert` work when run as a script
 
-from bert import accuracy, squad, synthetic
+from bert import squad, synthetic
 from bert.dataset import SquadFeatures
 
 INPUT_NAMES = ("input_ids", "input_mask", "segment_ids")
@@ -43,12 +42,6 @@ def postprocess(outputs: list[np.ndarray]) -> np.ndarray:
     out[:, :seq, 0] = start
     out[:, :seq, 1] = end
     return out.reshape(b, 2 * squad.MAX_SEQ_LENGTH)
-
-
-def build_torch_model(path: str) -> Any:
-    from bert.model import build_torch_model as build
-
-    return build(path)
 
 
 def make_dataset(opts: RunOptions) -> SquadFeatures:
@@ -88,23 +81,17 @@ def embedded(opts: RunOptions, cache_dir: str) -> Embedded:
     return Embedded(
         assets.folder,
         assets.onnx_model,  # both backends read it (torch: its initializers)
-        "data: the embedded synthetic SQuAD set; its answers are the fixed-seed FP32 BERT-Large's own "
-        "best spans, so that model scores F1 100 by construction: a pipeline and equivalence check, "
-        "not a SQuAD result",
+        data_note(
+            "SQuAD set; its answers are the fixed-seed FP32 BERT-Large's own best spans, so that model "
+            "scores F1 100 by construction",
+            "a SQuAD result",
+        ),
+        own_model_note("answers", data="SQuAD set"),
     )
 
 
 def prepare(opts: RunOptions) -> RunOptions:
-    """Fill in the embedded default data set and model where none was given."""
-    opts = with_embedded_default(
-        opts,
-        synthetic.default_cache_dir(),
-        embedded,
-        "data: the embedded synthetic SQuAD set with your --model: its answers come from the embedded "
-        "model, so accuracy here says nothing about yours",
-        "give an ONNX file (onnxruntime) or a "
-        "BertForQuestionAnswering state dict such as MLPerf's model.pytorch (torch)",
-    )
+    """After the embedded default: the padding-free check and note, and two warm-up batches."""
     model, notes = opts.model, opts.extra["notes"]
     if opts.extra.get("padding_free"):
         if model and model.endswith(".onnx") and opts.backend == "onnxruntime":
@@ -252,18 +239,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-SPEC = BenchmarkSpec(
-    overhead="bert.overhead",
+SPEC = BenchmarkSpec.in_folder(
+    HERE,
     name="BERT-Large SQuAD v1.1",
     config_model="bert",
-    user_conf=str(HERE / "user.conf"),
     make_dataset=make_dataset,
     postprocess=postprocess,
-    accuracy=accuracy.score_for_harness,
     prepare=prepare,
+    embedded=embedded,
+    which_model="give an ONNX file (onnxruntime) or a "
+    "BertForQuestionAnswering state dict such as MLPerf's model.pytorch (torch)",
     inputs=INPUT_NAMES,
     outputs=OUTPUT_NAMES,
-    torch_model_factory=build_torch_model,
+    torch_model_factory=imported_when_called("bert.model:build_torch_model"),
     null_outputs=(((squad.MAX_SEQ_LENGTH,), "float32"), ((squad.MAX_SEQ_LENGTH,), "float32")),
     performance_sample_count=10833,
     default_max_batchsize=2,

@@ -16,17 +16,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 import numpy as np
 from loadgen.harness import BenchmarkSpec, RunOptions, main
 from loadgen.harness.calibration import CalibrationSet
-from loadgen.harness.embedded import Embedded, add_size_argument, stderr_line, with_embedded_default
-from loadgen.harness.script import benchmark_folder
+from loadgen.harness.embedded import Embedded, add_size_argument, data_note, own_model_note, stderr_line
+from loadgen.harness.script import benchmark_folder, imported_when_called
 
 HERE = benchmark_folder(__file__)  # makes `import dlrm` work when run as a script
 
-from dlrm import accuracy, criteo, synthetic
+from dlrm import criteo, synthetic
 from dlrm.calibration import calibration_set
 from dlrm.criteo import CriteoTerabyte
 
@@ -53,12 +52,6 @@ def respond(outputs: list[np.ndarray], dataset: CriteoTerabyte, indices: np.ndar
 
 def group_sizes(dataset: CriteoTerabyte) -> np.ndarray:
     return dataset.sizes
-
-
-def build_torch_model(path: str) -> Any:
-    from dlrm.model import build_torch_model as build
-
-    return build(path)
 
 
 def _max_ind_range(opts: RunOptions) -> int:
@@ -104,23 +97,18 @@ def embedded(opts: RunOptions, cache_dir: str) -> Embedded:
     return Embedded(
         assets.data_dir,
         {"onnxruntime": assets.onnx_model, "torch": assets.torch_state_dict},
-        f"data: the embedded synthetic day_23 ({rows} rows of raw Criteo text; test-half labels from the "
-        f"fixed-seed FP32 model's own scores, see synthetic.py): a pipeline and equivalence check, "
-        f"not a Criteo result",
+        data_note(
+            f"day_23 ({rows} rows of raw Criteo text; test-half labels from the fixed-seed FP32 model's "
+            f"own scores, see synthetic.py)",
+            "a Criteo result",
+        ),
+        own_model_note(score="AUC"),
         extra={"max_ind_range": m},
     )
 
 
 def prepare(opts: RunOptions) -> RunOptions:
-    """Fill in the embedded default data set and model where none was given."""
-    opts = with_embedded_default(
-        opts,
-        synthetic.default_cache_dir(),
-        embedded,
-        "data: the embedded synthetic data set with your --model: its labels come from "
-        "the embedded model, so AUC here says nothing about your model",
-        "give the ONNX file (onnxruntime) or the DLRM checkpoint / state dict (torch) to run on it",
-    )
+    """After the embedded default: the note on the embedding tables' size."""
     opts.extra["notes"].append(table_note(_max_ind_range(opts)))
     return opts
 
@@ -161,20 +149,20 @@ def calibration(opts: RunOptions) -> CalibrationSet:
     return calibration_set(opts, _max_ind_range(opts))
 
 
-SPEC = BenchmarkSpec(
-    overhead="dlrm.overhead",
+SPEC = BenchmarkSpec.in_folder(
+    HERE,
     name="DLRM (Criteo Terabyte)",
     config_model="dlrm",
-    user_conf=str(HERE / "user.conf"),
     make_dataset=make_dataset,
     postprocess=None,
     respond=respond,
     sample_weights=group_sizes,
-    accuracy=accuracy.score_for_harness,
     prepare=prepare,
+    embedded=embedded,
+    which_model="give the ONNX file (onnxruntime) or the DLRM checkpoint / state dict (torch) to run on it",
     inputs=INPUT_NAMES,
     outputs=(OUTPUT_NAME,),
-    torch_model_factory=build_torch_model,
+    torch_model_factory=imported_when_called("dlrm.model:build_torch_model"),
     null_outputs=(((1,), "float32"),),
     performance_sample_count=204800,
     default_max_batchsize=2048,

@@ -34,11 +34,7 @@ from .backends import GnmtOnnxBackend
 from .dataset import NewsTest
 from .run import SPEC
 
-
-def add_arguments(ap: argparse.ArgumentParser) -> None:
-    overhead.add_overhead_arguments(
-        ap, 256, SPEC.default_max_batchsize, 20000, str(synthetic.default_cache_dir())
-    )
+add_arguments = overhead.flags(256, SPEC.default_max_batchsize, 20000, synthetic.default_cache_dir)
 
 
 def comparison(args: argparse.Namespace) -> overhead.Comparison:

@@ -17,12 +17,12 @@ import sys
 
 import numpy as np
 from loadgen.harness import BenchmarkSpec, RunOptions, main
-from loadgen.harness.embedded import Embedded, add_size_argument, stderr_line, with_embedded_default
+from loadgen.harness.embedded import Embedded, add_size_argument, data_note, own_model_note, stderr_line
 from loadgen.harness.script import benchmark_folder
 
 HERE = benchmark_folder(__file__)  # makes `import gnmt` work when run as a script
 
-from gnmt import accuracy, synthetic
+from gnmt import synthetic
 from gnmt.backends import INPUTS, OUTPUTS, GnmtOnnxBackend, GnmtTorchBackend
 from gnmt.dataset import PERFORMANCE_REPEAT, NewsTest
 from gnmt.text import Vocabulary, join_bpe
@@ -63,22 +63,17 @@ def embedded(opts: RunOptions, cache_dir: str) -> Embedded:
     return Embedded(
         assets.data_dir,
         assets.model_dir,
-        f"data: the embedded synthetic corpus ({n} sentences) and a fixed-seed GNMT with {units} units "
-        f"(the MLPerf model has 1024); the references are the FP32 model's own beam-search output, "
-        f"so FP32 scores BLEU 100: a pipeline and equivalence check, not a translation result",
+        data_note(
+            f"corpus ({n} sentences) and a fixed-seed GNMT with {units} units (the MLPerf model has "
+            f"1024); the references are the FP32 model's own beam-search output, so FP32 scores BLEU 100",
+            "a translation result",
+        ),
+        own_model_note("references", "BLEU", "corpus"),
     )
 
 
 def prepare(opts: RunOptions) -> RunOptions:
-    """Fill in the embedded default data set and model where none was given."""
-    opts = with_embedded_default(
-        opts,
-        synthetic.default_cache_dir(),
-        embedded,
-        "data: the embedded synthetic corpus with your --model: its references come from the "
-        "embedded model, so BLEU here says nothing about your model",
-        "give a GNMT model folder (convert.py)",
-    )
+    """After the embedded default: the note on the performance set's repeats."""
     if not opts.accuracy:
         repeat = int(opts.extra.get("repeat") or PERFORMANCE_REPEAT)
         opts.extra["notes"].append(
@@ -107,8 +102,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reference", help="references for --accuracy (default: the folder's .de file)")
 
 
-SPEC = BenchmarkSpec(
-    overhead="gnmt.overhead",
+SPEC = BenchmarkSpec.in_folder(
+    HERE,
     precision_unsupported={
         "int8": (
             "onnxruntime's static (QDQ) quantizer does not quantize LSTM ops (only its dynamic mode does, which is not calibrated), and the LSTMs are nearly all of GNMT's compute"
@@ -116,11 +111,11 @@ SPEC = BenchmarkSpec(
     },
     name="GNMT",
     config_model="gnmt",
-    user_conf=str(HERE / "user.conf"),
     make_dataset=make_dataset,
     postprocess=postprocess,
-    accuracy=accuracy.score_for_harness,
     prepare=prepare,
+    embedded=embedded,
+    which_model="give a GNMT model folder (convert.py)",
     inputs=INPUTS,
     outputs=OUTPUTS,
     null_outputs=(((1,), "int64"), ((), "int64")),

@@ -26,7 +26,7 @@ from loadgen.harness.sut_stream import TokenStreamSUT
 
 HERE = benchmark_folder(__file__)
 
-from llama3_1_8b import accuracy, synthetic
+from llama3_1_8b import synthetic
 from llama3_1_8b.dataset import CnnDailyMail
 from llama3_1_8b.model import DEFAULT_MAX_NEW_TOKENS, smollm2_gguf
 
@@ -170,7 +170,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-SPEC = BenchmarkSpec(
+SPEC = BenchmarkSpec.in_folder(
+    HERE,
     precision_unsupported={
         "int8": (
             "the LLM's weights are quantized in its model file (a quantized GGUF for llama.cpp), not by the harness"
@@ -181,10 +182,8 @@ SPEC = BenchmarkSpec(
     },
     name="Llama3.1-8B (CNN-DailyMail)",
     config_model="llama3_1-8b",
-    user_conf=str(HERE / "user.conf"),
     make_dataset=make_dataset,
     postprocess=lambda outputs: None,
-    accuracy=accuracy.score_for_harness,
     prepare=prepare,
     performance_sample_count=13368,
     default_max_batchsize=1,

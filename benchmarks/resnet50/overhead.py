@@ -27,21 +27,13 @@ from __future__ import annotations
 
 import argparse
 
-from loadgen.harness.overhead import (
-    Comparison,
-    add_overhead_arguments,
-    random_batch_comparison,
-    session_predict,
-    stderr_log,
-)
+from loadgen.harness.overhead import Comparison, flags, random_batch_comparison, session_predict, stderr_log
 
 from . import synthetic
 from .dataset import ImageNetVal
 from .run import ARGMAX_OUTPUT, INPUT_NAME
 
-
-def add_arguments(ap: argparse.ArgumentParser) -> None:
-    add_overhead_arguments(ap, 320, 32, 20000, str(synthetic.default_cache_dir()))
+add_arguments = flags(320, 32, 20000, synthetic.default_cache_dir)
 
 
 def comparison(args: argparse.Namespace) -> Comparison:

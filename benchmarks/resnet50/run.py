@@ -14,17 +14,16 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from loadgen.harness import BenchmarkSpec, RunOptions, main
-from loadgen.harness.embedded import Embedded, add_size_argument, stderr_line, with_embedded_default
+from loadgen.harness.embedded import Embedded, add_size_argument, data_note, stderr_line
 from loadgen.harness.precision import CalibrationSet, dataset_feeds, find_calibration_list, list_identity
-from loadgen.harness.script import benchmark_folder
+from loadgen.harness.script import benchmark_folder, imported_when_called
 
 HERE = benchmark_folder(__file__)  # makes `import resnet50` work when run as a script
 
-from resnet50 import accuracy, synthetic
+from resnet50 import synthetic
 from resnet50.dataset import ImageNetVal, read_image_list
 
 INPUT_NAME = "input_tensor:0"
@@ -35,12 +34,6 @@ def postprocess(outputs: list[np.ndarray]) -> np.ndarray:
     """ArgMax over 1001 classes -> ImageNet label (class 0 is background), as
     one float32 per sample: the reference harness's response."""
     return (outputs[0].reshape(-1, 1) - 1).astype(np.float32)
-
-
-def build_torch_model(path: str) -> Any:
-    from resnet50.model import build_torch_model as build
-
-    return build(path)
 
 
 def make_dataset(opts: RunOptions) -> ImageNetVal:
@@ -54,20 +47,10 @@ def embedded(opts: RunOptions, cache_dir: str) -> Embedded:
     return Embedded(
         assets.data_dir,
         {"onnxruntime": assets.onnx_model, "torch": assets.torch_state_dict},
-        f"data: the embedded synthetic data set ({n} images, labels = the fixed-seed FP32 reference "
-        f"model's own predictions): a pipeline and equivalence check, not an ImageNet result",
-    )
-
-
-def prepare(opts: RunOptions) -> RunOptions:
-    """Fill in the embedded default data set and model where none was given."""
-    return with_embedded_default(
-        opts,
-        synthetic.default_cache_dir(),
-        embedded,
-        "data: the embedded synthetic data set with your --model: its labels come from "
-        "the embedded model, so accuracy here says nothing about your model",
-        "give the ONNX file (onnxruntime) or the ResNet50 state dict (torch) to run on it",
+        data_note(
+            f"data set ({n} images, labels = the fixed-seed FP32 reference model's own predictions)",
+            "an ImageNet result",
+        ),
     )
 
 
@@ -106,18 +89,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-SPEC = BenchmarkSpec(
-    overhead="resnet50.overhead",
+SPEC = BenchmarkSpec.in_folder(
+    HERE,
     name="ResNet50-v1.5",
     config_model="resnet50",
-    user_conf=str(HERE / "user.conf"),
     make_dataset=make_dataset,
     postprocess=postprocess,
-    accuracy=accuracy.score_for_harness,
-    prepare=prepare,
+    embedded=embedded,
+    which_model="give the ONNX file (onnxruntime) or the ResNet50 state dict (torch) to run on it",
     inputs=(INPUT_NAME,),
     outputs=(ARGMAX_OUTPUT,),
-    torch_model_factory=build_torch_model,
+    torch_model_factory=imported_when_called("resnet50.model:build_torch_model"),
     null_outputs=(((), "int64"),),
     performance_sample_count=1024,
     default_max_batchsize=32,

@@ -32,11 +32,7 @@ from .dataset import LibriSpeech
 from .decoder import RNNTOnnxBackend
 from .run import SPEC
 
-
-def add_arguments(ap: argparse.ArgumentParser) -> None:
-    overhead.add_overhead_arguments(
-        ap, 64, SPEC.default_max_batchsize, 5000, str(synthetic.default_cache_dir())
-    )
+add_arguments = overhead.flags(64, SPEC.default_max_batchsize, 5000, synthetic.default_cache_dir)
 
 
 def comparison(args: argparse.Namespace) -> overhead.Comparison:

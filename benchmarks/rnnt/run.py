@@ -18,12 +18,12 @@ import sys
 
 import numpy as np
 from loadgen.harness import BenchmarkSpec, RunOptions, RunReport, main
-from loadgen.harness.embedded import Embedded, add_size_argument, stderr_line, with_embedded_default
+from loadgen.harness.embedded import Embedded, add_size_argument, data_note, own_model_note, stderr_line
 from loadgen.harness.script import benchmark_folder
 
 HERE = benchmark_folder(__file__)  # makes `import rnnt` work when run as a script
 
-from rnnt import accuracy, synthetic
+from rnnt import synthetic
 from rnnt.dataset import LibriSpeech
 
 SERVER_BOUND_MS = 1000  # mlperf.conf: rnnt.Server.target_latency
@@ -51,22 +51,12 @@ def embedded(opts: RunOptions, cache_dir: str) -> Embedded:
     return Embedded(
         assets.data_dir,
         {"onnxruntime": assets.onnx_dir, "torch": assets.torch_model},
-        f"data: the embedded synthetic data set ({n} utterances of 1-15 s, FLAC in LibriSpeech's "
-        f"layout; transcripts = the fixed-seed FP32 {size} model's own greedy output, so FP32 has "
-        f"WER 0 by construction): a pipeline and equivalence check, not a LibriSpeech result",
-    )
-
-
-def prepare(opts: RunOptions) -> RunOptions:
-    """Fill in the embedded default data set and model where none was given."""
-    return with_embedded_default(
-        opts,
-        synthetic.default_cache_dir(),
-        embedded,
-        "data: the embedded synthetic data set with your --model: its transcripts come from "
-        "the embedded model, so the WER here says nothing about your model",
-        "give the checkpoint rnnt.pt or a state dict (torch), "
-        "or the folder of the two ONNX graphs written by benchmarks/rnnt/export.py (onnxruntime)",
+        data_note(
+            f"data set ({n} utterances of 1-15 s, FLAC in LibriSpeech's layout; transcripts = the "
+            f"fixed-seed FP32 {size} model's own greedy output, so FP32 has WER 0 by construction)",
+            "a LibriSpeech result",
+        ),
+        own_model_note("transcripts", "the WER"),
     )
 
 
@@ -110,8 +100,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-SPEC = BenchmarkSpec(
-    overhead="rnnt.overhead",
+SPEC = BenchmarkSpec.in_folder(
+    HERE,
     precision_unsupported={
         "int8": (
             "onnxruntime's static (QDQ) quantizer does not quantize LSTM ops (only its dynamic mode does, which is not calibrated), and the LSTMs are nearly all of RNN-T's compute"
@@ -119,11 +109,11 @@ SPEC = BenchmarkSpec(
     },
     name="RNN-T",
     config_model="rnnt",
-    user_conf=str(HERE / "user.conf"),
     make_dataset=make_dataset,
     postprocess=postprocess,
-    accuracy=accuracy.score_for_harness,
-    prepare=prepare,
+    embedded=embedded,
+    which_model="give the checkpoint rnnt.pt or a state dict (torch), "
+    "or the folder of the two ONNX graphs written by benchmarks/rnnt/export.py (onnxruntime)",
     null_outputs=(((1,), "int64"), ((), "int64")),
     performance_sample_count=2513,
     default_max_batchsize=8,

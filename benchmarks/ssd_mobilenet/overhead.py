@@ -2,11 +2,8 @@
 
     python -m loadgen.harness.overhead --benchmark ssd_mobilenet [--samples 160] [--repeats 3]
 
-Both sides run the embedded default's ONNX file (its NMS inside the graph) on
-batches of its pictures as coco-300 uint8 input, with the same session settings, worker
-threads, intra-op threads and batches; on the harness side the payload records
-are built and completed inside the timed part. How the sides run and are
-compared: ``loadgen.harness.overhead`` (``random_batch_comparison``).
+Both sides run the embedded default's ONNX file on its pictures as coco-300
+uint8 input (``loadgen.harness.ssd_run.overhead_comparison``).
 """
 
 from __future__ import annotations
@@ -18,9 +15,7 @@ from loadgen.harness import overhead, ssd_run
 from . import synthetic
 from .run import INPUT_NAME, OUTPUT_NAMES
 
-
-def add_arguments(ap: argparse.ArgumentParser) -> None:
-    overhead.add_overhead_arguments(ap, 160, 8, 20000, str(synthetic.default_cache_dir()))
+add_arguments = overhead.flags(160, 8, 20000, synthetic.default_cache_dir)
 
 
 def comparison(args: argparse.Namespace) -> overhead.Comparison:

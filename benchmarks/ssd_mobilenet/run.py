@@ -12,10 +12,9 @@ Without ``--dataset-path`` and ``--model`` it runs on the embedded default
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 from loadgen.harness import RunOptions, coco, main, ssd_run
-from loadgen.harness.script import benchmark_folder
+from loadgen.harness.script import benchmark_folder, imported_when_called
 
 HERE = benchmark_folder(__file__)  # makes `import ssd_mobilenet` work when run as a script
 
@@ -27,12 +26,6 @@ OUTPUT_NAMES = ("num_detections:0", "detection_boxes:0", "detection_scores:0", "
 MODEL_KEY = "ssd-mobilenet"
 # The input each backend's model takes: the TF/ONNX graph uint8 NHWC, the PyTorch model [-1, 1] NCHW.
 PROFILE_FOR_BACKEND = {"onnxruntime": "coco-300", "torch": "coco-300-pt", "null": "coco-300"}
-
-
-def build_torch_model(path: str) -> Any:
-    from ssd_mobilenet.model import build_torch_model as build
-
-    return build(path)
 
 
 def profile(opts: RunOptions) -> coco.Profile:
@@ -53,7 +46,7 @@ SPEC = ssd_run.spec(
     config_model=MODEL_KEY,
     respond=respond,
     outputs=OUTPUT_NAMES,
-    torch_model_factory=build_torch_model,
+    torch_model_factory=imported_when_called("ssd_mobilenet.model:build_torch_model"),
     null_outputs=(((), "float32"), ((100, 4), "float32"), ((100,), "float32"), ((100,), "float32")),
     performance_sample_count=256,
     default_max_batchsize=8,

@@ -12,10 +12,9 @@ Without ``--dataset-path`` and ``--model`` it runs on the embedded default
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 from loadgen.harness import RunOptions, coco, main, ssd_run
-from loadgen.harness.script import benchmark_folder
+from loadgen.harness.script import benchmark_folder, imported_when_called
 
 HERE = benchmark_folder(__file__)  # makes `import ssd_resnet34` work when run as a script
 
@@ -25,12 +24,6 @@ from ssd_resnet34.postprocess import respond
 INPUT_NAME = "image"
 OUTPUT_NAMES = ("bboxes", "labels", "scores")
 MODEL_KEY = "ssd-resnet34"
-
-
-def build_torch_model(path: str) -> Any:
-    from ssd_resnet34.model import build_torch_model as build
-
-    return build(path)
 
 
 def profile(opts: RunOptions) -> coco.Profile:
@@ -51,7 +44,7 @@ SPEC = ssd_run.spec(
     config_model=MODEL_KEY,
     respond=respond,
     outputs=OUTPUT_NAMES,
-    torch_model_factory=build_torch_model,
+    torch_model_factory=imported_when_called("ssd_resnet34.model:build_torch_model"),
     null_outputs=(((200, 4), "float32"), ((200,), "int64"), ((200,), "float32")),
     performance_sample_count=64,
     default_max_batchsize=1,

@@ -18,16 +18,15 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import replace
-from typing import Any
 
 import numpy as np
 from loadgen.harness import Backend, BenchmarkSpec, RunOptions, RunReport, main
-from loadgen.harness.embedded import Embedded, stderr_line, with_embedded_default
-from loadgen.harness.script import benchmark_folder
+from loadgen.harness.embedded import Embedded, data_note, own_model_note, stderr_line
+from loadgen.harness.script import benchmark_folder, imported_when_called
 
 HERE = benchmark_folder(__file__)  # makes `import unet3d` work when run as a script
 
-from unet3d import accuracy, synthetic
+from unet3d import synthetic
 from unet3d.calibration import calibration_set
 from unet3d.dataset import PATCH, KiTS19, case_list_for, read_case_list
 from unet3d.sliding import SlidingWindowBackend, patch_origins
@@ -41,12 +40,6 @@ def postprocess(outputs: list[np.ndarray]) -> list[np.ndarray]:
     """The sliding window's class maps, one uint8 (D, H, W) array per sample:
     the response is its D*H*W bytes (the reference's (1, 1, D, H, W) uint8)."""
     return [np.ascontiguousarray(m, dtype=np.uint8) for m in outputs[0]]
-
-
-def build_torch_model(path: str) -> Any:
-    from unet3d.model import build_torch_model as build
-
-    return build(path)
 
 
 def wrap_backend(backend: Backend, opts: RunOptions) -> Backend:
@@ -86,23 +79,18 @@ def embedded(opts: RunOptions, cache_dir: str) -> Embedded:
     return Embedded(
         assets.data_dir,
         {"onnxruntime": assets.onnx_model, "torch": assets.checkpoint},
-        f"data: the embedded synthetic data set ({len(profile.cases)} CT-like volumes; ground truth = "
-        f"the fixed-seed FP32 reference model's own prediction, so FP32 scores DICE 1.0 by "
-        f"construction): a pipeline and equivalence check, not a KiTS19 result",
+        data_note(
+            f"data set ({len(profile.cases)} CT-like volumes; ground truth = the fixed-seed FP32 reference "
+            f"model's own prediction, so FP32 scores DICE 1.0 by construction)",
+            "a KiTS19 result",
+        ),
+        own_model_note("ground-truth masks"),
         extra={"patch_size": profile.patch},
     )
 
 
 def prepare(opts: RunOptions) -> RunOptions:
-    """Fill in the embedded default data set and model where none was given."""
-    opts = with_embedded_default(
-        opts,
-        synthetic.default_cache_dir(),
-        embedded,
-        "data: the embedded synthetic data set with your --model: its ground truth comes from "
-        "the embedded model, so accuracy here says nothing about your model",
-        "give the ONNX file (onnxruntime) or the 3D-UNet checkpoint / state dict (torch) to run on it",
-    )
+    """After the embedded default: the patch size, MultiStream's samples per query, no warm-up."""
     assert opts.dataset_path is not None
     dataset_path, notes = opts.dataset_path, opts.extra["notes"]
     extra = {**opts.extra, "patch_size": int(opts.extra.get("patch_size") or PATCH)}
@@ -167,19 +155,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-SPEC = BenchmarkSpec(
-    overhead="unet3d.overhead",
+SPEC = BenchmarkSpec.in_folder(
+    HERE,
     calibration=calibration_set,  # the rules' KiTS calibration_cases.txt (unet3d/calibration.py)
     name="3D-UNet-KiTS19",
     config_model="3d-unet",
-    user_conf=str(HERE / "user.conf"),
     make_dataset=make_dataset,
     postprocess=postprocess,
-    accuracy=accuracy.score_for_harness,
     prepare=prepare,
+    embedded=embedded,
+    which_model="give the ONNX file (onnxruntime) or the 3D-UNet checkpoint / state dict (torch) to run on it",
     inputs=(INPUT_NAME,),
     outputs=(OUTPUT_NAME,),
-    torch_model_factory=build_torch_model,
+    torch_model_factory=imported_when_called("unet3d.model:build_torch_model"),
     null_outputs=(((3, PATCH, PATCH, PATCH), "float32"),),  # per patch; the sliding window sets its size
     performance_sample_count=43,
     default_max_batchsize=1,

@@ -6,6 +6,7 @@ spec -> prepare(opts) -> dataset, backend -> warm-up -> QSL + SUT
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import time
@@ -20,6 +21,7 @@ from .. import _core
 from .accuracy import AccuracyResult
 from .backend import Backend, BackendOptions, create_backend
 from .dataset import Dataset
+from .embedded import Embedded, prepare_with_default
 from .hints import server_demo_flags, short_run_hints
 from .network import network_options
 from .precision import apply as apply_precision
@@ -49,11 +51,17 @@ class BenchmarkSpec:
         batching workers then count ``max_batchsize`` in these units and never
         split a sample (DLRM: pairs per group). None: every sample weighs 1.
     accuracy(accuracy_log_path, dataset, opts): scores an accuracy log.
-    prepare(opts): fills defaults before anything loads, e.g. makes the
-        embedded data set and model when no --dataset-path/--model is given;
-        returns the options to use (and may add notes through ``opts.extra["notes"]``).
+    prepare(opts): fills defaults before anything loads; returns the options
+        to use (and may add notes through ``opts.extra["notes"]``). With
+        ``embedded`` it runs after the embedded default is filled in, and
+        ``spec.prepare`` is then the two in turn (``embedded.prepare_with_default``).
+    embedded(opts, cache_dir): makes (once) the embedded default in
+        ``cache_dir`` (``embedded_cache_dir()`` without --cache-dir) and returns
+        its ``embedded.Embedded``, used when no --dataset-path is given;
+        ``which_model``: what to give with --dataset-path (the error's end).
     inputs/outputs: the model's tensor names, in the order postprocess expects.
-    torch_model_factory(path): the torch module for a model file.
+    torch_model_factory(path): the torch module for a model file (e.g.
+        ``script.imported_when_called("resnet50.model:build_torch_model")``).
     null_outputs: per-sample shape and dtype of each output, for the null backend.
     performance_sample_count: the QSL's count (capped by the data set size).
     default_max_batchsize, default_threads: used when the flags are not given
@@ -95,7 +103,8 @@ class BenchmarkSpec:
         60 s, a model whose one sample can take longer on a CPU sets more.
     overhead: the module of the benchmark's harness-overhead comparison
         (``python -m loadgen.harness.overhead --benchmark NAME``; see
-        ``loadgen.harness.overhead``), e.g. ``"resnet50.overhead"``; None: none.
+        ``loadgen.harness.overhead``), e.g. ``"resnet50.overhead"`` (``in_folder``:
+        the folder's overhead.py); None: none.
     """
 
     name: str
@@ -105,6 +114,9 @@ class BenchmarkSpec:
     postprocess: Postprocess | None
     accuracy: Callable[[str, Dataset, RunOptions], AccuracyResult] | None = None
     prepare: Callable[[RunOptions], RunOptions] | None = None
+    embedded: Callable[[RunOptions, str], Embedded] | None = None
+    embedded_cache_dir: Callable[[], str | Path] | None = None
+    which_model: str = "give a model file"
     inputs: Sequence[str] = ()
     outputs: Sequence[str] = ()
     torch_model_factory: Callable[[str], Any] | None = None
@@ -132,6 +144,34 @@ class BenchmarkSpec:
     def __post_init__(self) -> None:
         if self.postprocess is None and self.respond is None:
             raise ValueError(f"BenchmarkSpec {self.name!r}: give postprocess or respond")
+        if self.embedded is not None:
+            if self.embedded_cache_dir is None:
+                raise ValueError(f"BenchmarkSpec {self.name!r}: embedded needs embedded_cache_dir")
+            self.prepare = prepare_with_default(
+                self.embedded, self.embedded_cache_dir, self.which_model, self.prepare
+            )
+
+    @classmethod
+    def in_folder(cls, folder: str | Path, **fields: Any) -> BenchmarkSpec:
+        """The spec of a benchmark folder (``benchmarks/<name>/``, importable as
+        the package ``<name>``) with its parts that follow the folder's layout
+        filled in where ``fields`` do not give them: ``user_conf`` its
+        user.conf, ``accuracy`` accuracy.py's ``score_for_harness``,
+        ``overhead`` its overhead.py, and with ``embedded`` the
+        ``embedded_cache_dir`` synthetic.py's ``default_cache_dir``."""
+        folder = Path(folder)
+
+        def module(name: str) -> Any:
+            return importlib.import_module(f"{folder.name}.{name}")
+
+        fields.setdefault("user_conf", str(folder / "user.conf"))
+        if "accuracy" not in fields and (folder / "accuracy.py").is_file():
+            fields["accuracy"] = module("accuracy").score_for_harness
+        if "overhead" not in fields and (folder / "overhead.py").is_file():
+            fields["overhead"] = f"{folder.name}.overhead"
+        if fields.get("embedded") is not None and "embedded_cache_dir" not in fields:
+            fields["embedded_cache_dir"] = module("synthetic").default_cache_dir
+        return cls(**fields)
 
     def open_backend(
         self, opts: RunOptions, model_path: str | None, intra_op_threads: int, precision: str = "fp32"

@@ -6,7 +6,7 @@ the harness against its runtime alone on the same batches.
 One command for every benchmark whose ``BenchmarkSpec.overhead`` names the
 module of its comparison (e.g. ``"resnet50.overhead"``). That module's
 docstring says what both sides run; it gives ``add_arguments(ap)`` (its
-flags, mostly ``add_overhead_arguments``) and ``comparison(args)``, which
+flags: mostly ``flags(...)``, the common ones of ``add_overhead_arguments``) and ``comparison(args)``, which
 returns a ``Comparison``: the yardstick, the harness's options, the title.
 This module does the rest, the same way for all:
 
@@ -179,6 +179,25 @@ def add_overhead_arguments(
     ap.add_argument("--max-batchsize", type=int, default=max_batchsize)
     ap.add_argument("--null-samples", type=int, default=null_samples, help="samples for the null-backend row")
     ap.add_argument("--cache-dir", default=cache_dir)
+
+
+def flags(
+    samples: int,
+    max_batchsize: int,
+    null_samples: int,
+    cache_dir: Callable[[], object],
+    repeats: int = 3,
+    samples_help: str = "",
+) -> Callable[[Any], None]:
+    """The ``add_arguments`` of a comparison with only the flags most take
+    (``add_overhead_arguments``): these defaults, the cache folder
+    ``cache_dir()`` (the benchmark's ``synthetic.default_cache_dir``)."""
+
+    def add_arguments(ap: Any) -> None:
+        add_overhead_arguments(ap, samples, max_batchsize, null_samples, str(cache_dir()), samples_help)
+        ap.set_defaults(repeats=repeats)
+
+    return add_arguments
 
 
 def stderr_log(line: str) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
+from typing import Any, Callable
 
 
 def benchmark_folder(script_file: str) -> Path:
@@ -19,3 +21,15 @@ def benchmark_folder(script_file: str) -> Path:
     if parent not in sys.path:
         sys.path.insert(0, parent)
     return here
+
+
+def imported_when_called(ref: str) -> Callable[..., Any]:
+    """The function ``ref`` (``"module:function"``), imported at its first call:
+    e.g. ``torch_model_factory`` from a module that imports torch, which a run
+    on another backend then never imports."""
+    module_name, _, name = ref.partition(":")
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return getattr(importlib.import_module(module_name), name)(*args, **kwargs)
+
+    return call

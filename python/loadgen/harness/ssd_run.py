@@ -133,8 +133,11 @@ def spec(
 def overhead_comparison(
     args: argparse.Namespace, synthetic: Any, title: str, profile: str, input_name: str, outputs: Any
 ) -> overhead.Comparison:
-    """An SSD's ``overhead.comparison``: its embedded default's ONNX file on random
-    batches of its pictures read with ``coco.PROFILES[profile]``
+    """An SSD's ``overhead.comparison``: its embedded default's ONNX file (its NMS
+    inside the graph) on random batches of its pictures read with
+    ``coco.PROFILES[profile]``, with the same session settings, worker threads,
+    intra-op threads and batches on both sides; on the harness side the payload
+    records are built and completed inside the timed part
     (``overhead.random_batch_comparison``)."""
     assets = synthetic.ensure_default_assets(args.cache_dir, log=overhead.stderr_log)
     return overhead.random_batch_comparison(
