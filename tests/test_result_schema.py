@@ -15,6 +15,7 @@ import pytest
 from lg_helpers import run_in_process, settings_with
 from loadgen.harness import BenchmarkSpec, Dataset, RunOptions, run_benchmark
 from loadgen.harness.report import RESULTS_SCHEMA
+from test_harness import toy_options
 
 
 class TinyDataset(Dataset):
@@ -51,19 +52,7 @@ def tiny_spec() -> BenchmarkSpec:
 
 def tiny_options(tmp_path, scenario: str) -> RunOptions:
     # The null backend answers with zeros of null_outputs' shape.
-    return RunOptions(
-        backend="null",
-        output=str(tmp_path / "out"),
-        progress=False,
-        warmup_batches=1,
-        time_s=0.05,
-        qps=200.0,
-        samples_per_query=2,
-        max_batchsize=3,
-        threads=2,
-        scenario=scenario,
-        count=8,
-    )
+    return toy_options(tmp_path, backend="null", samples_per_query=2, scenario=scenario, count=8)
 
 
 # Names the summary JSON gives LoadGen's figures; results.json must not carry
