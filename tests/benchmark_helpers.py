@@ -118,6 +118,64 @@ def check_scenario_run(report, out: Path, scenario: str, *, offline_valid: bool 
         assert p.valid, p.invalid_reasons
 
 
+def every_scenario_runs_test(spec, options, count: int, more=offline_outlasting_min_duration, **check: Any):
+    """The test that every scenario runs with both backends: a short run of
+    ``count`` samples with the module's ``options(assets, cache, tmp_path,
+    scenario, backend, **kw)`` and ``more(scenario)`` on top passes
+    check_scenario_run (``check``: its keywords). A module takes it as
+    ``test_every_scenario_runs_with_both_backends = every_scenario_runs_test(...)``."""
+
+    @every_scenario_with_both_backends
+    def test(assets, cache, tmp_path, scenario, backend):
+        from loadgen.harness import run_benchmark
+
+        opts = options(assets, cache, tmp_path, scenario, backend, count=count, **more(scenario))
+        check_scenario_run(run_benchmark(spec, opts), tmp_path / "out", scenario, **check)
+
+    return test
+
+
+def accuracy_run(spec, options, assets, cache, tmp_path: Path, scenario: str, backend: str):
+    """The accuracy of an accuracy run of ``scenario`` with ``backend`` (no
+    time limit) that finished (accuracy_of); the accuracy.txt it wrote
+    starts with its line."""
+    from loadgen.harness import run_benchmark
+
+    opts = options(assets, cache, tmp_path, scenario, backend, accuracy=True, time_s=None)
+    acc = accuracy_of(run_benchmark(spec, opts))
+    text = (tmp_path / "out" / "accuracy.txt").read_text()
+    assert text.startswith(acc.line), (text, acc.line)
+    return acc
+
+
+def submission_flow_test(spec, options, **flow: Any):
+    """The test that a benchmark's Offline onnxruntime runs go through
+    performance, accuracy and its model's compliance tests, packed and
+    checked (issue 15; submission_flow.check_flow, ``flow`` its keywords)."""
+
+    def test(assets, cache, tmp_path):
+        from submission_flow import check_flow
+
+        check_flow(
+            spec,
+            lambda **kw: options(assets, cache, tmp_path, "Offline", "onnxruntime", **kw),
+            tmp_path,
+            **flow,
+        )
+
+    return test
+
+
+def usage_error_without_model_test(run_py: Path, message: str = "--model"):
+    """The test that run.py given the module's data set (``assets.data_dir``)
+    but no model is a usage error naming ``message`` (check_usage_error_without_model)."""
+
+    def test(assets, tmp_path):
+        check_usage_error_without_model(run_py, assets.data_dir, tmp_path / "o", message)
+
+    return test
+
+
 def run_script(script: Path, *flags: object, check: bool = False, **options: object):
     """Runs a benchmark's script (run.py, accuracy.py) in this interpreter and
     captures its output. ``flags`` are passed as they are (``"--accuracy"``);

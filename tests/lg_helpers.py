@@ -129,34 +129,100 @@ def summary_error_count(summary: str) -> int:
     return int(m.group(1))
 
 
-def quick_settings(lg, scenario: str, mode: str = "PerformanceOnly", **fields: Any):
-    """TestSettings for a short in-process run: 50 ms, fixed seeds, and a
-    watchdog of 10 s so a LoadGen bug fails the test instead of stalling it.
-    ``fields`` override anything."""
+def settings_with(lg, scenario: str = "SingleStream", mode: str = "PerformanceOnly", **fields: Any):
+    """``lg.TestSettings()`` for the named scenario and mode with ``fields``
+    set; ``lg`` is our module or the reference's (mlperf_loadgen)."""
     ts = lg.TestSettings()
     ts.scenario = getattr(lg.TestScenario, scenario)
     ts.mode = getattr(lg.TestMode, mode)
-    ts.min_duration_ms = 50
-    ts.min_query_count = 100
-    ts.single_stream_expected_latency_ns = 100000
-    ts.multi_stream_expected_latency_ns = 800000
-    ts.server_target_qps = 2000
-    ts.offline_expected_qps = 1000
-    ts.qsl_rng_seed = 1
-    ts.sample_index_rng_seed = 2
-    ts.schedule_rng_seed = 3
-    if hasattr(ts, "watchdog_timeout_ms"):
-        ts.watchdog_timeout_ms = 10000
     for key, value in fields.items():
         setattr(ts, key, value)
     return ts
 
 
-def log_settings_in(lg, outdir: Path, trace: bool = False):
+# A short in-process run: 50 ms, fixed seeds.
+QUICK_FIELDS: dict[str, Any] = {
+    "min_duration_ms": 50,
+    "min_query_count": 100,
+    "single_stream_expected_latency_ns": 100000,
+    "multi_stream_expected_latency_ns": 800000,
+    "server_target_qps": 2000,
+    "offline_expected_qps": 1000,
+    "qsl_rng_seed": 1,
+    "sample_index_rng_seed": 2,
+    "schedule_rng_seed": 3,
+}
+
+
+def quick_settings(lg, scenario: str, mode: str = "PerformanceOnly", **fields: Any):
+    """TestSettings for a short in-process run (QUICK_FIELDS) with a watchdog
+    of 10 s, where ``lg`` has one, so a LoadGen bug fails the test instead of
+    stalling it. ``fields`` override anything."""
+    watchdog = {"watchdog_timeout_ms": 10000} if hasattr(lg.TestSettings(), "watchdog_timeout_ms") else {}
+    return settings_with(lg, scenario, mode, **{**QUICK_FIELDS, **watchdog, **fields})
+
+
+def log_settings_in(lg, outdir: Path | str, trace: bool = False):
     ls = lg.LogSettings()
     ls.log_output.outdir = str(outdir)
     ls.enable_trace = trace
     return ls
+
+
+def run_in_process(lg, settings, outdir: Path, issue=None, *, total: int = 8, perf: int = 8):
+    """``lg.run_test`` in this process, logging into ``outdir`` (no trace):
+    a SUT whose issue callback is ``issue`` (by default one that answers every
+    sample at once, with no data) and a QSL of ``total`` samples, ``perf`` of
+    them loadable, both destroyed however the run ends."""
+    if issue is None:
+
+        def issue(samples) -> None:
+            lg.QuerySamplesComplete([lg.QuerySampleResponse(s.id, 0, 0) for s in samples])
+
+    sut = lg.ConstructSUT(issue, lambda: None)
+    qsl = lg.ConstructQSL(total, perf, lambda s: None, lambda s: None)
+    try:
+        return lg.run_test(sut, qsl, settings, log_settings_in(lg, outdir))
+    finally:
+        lg.DestroySUT(sut)
+        lg.DestroyQSL(qsl)
+
+
+def run_command(
+    *args: object, timeout: float = 120, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Runs ``args`` (each made a string) in a child with child_env() and
+    ``env`` on top, capturing its text output; the exit status is the
+    caller's to check."""
+    return subprocess.run(
+        [str(a) for a in args],
+        check=False,
+        cwd=cwd,
+        env={**child_env(), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def need(module: str) -> None:
+    """Imports ``module``, which the test extra brings (pyproject.toml):
+    an ImportError fails the test with the module's name."""
+    import pytest
+
+    try:
+        __import__(module)
+    except ImportError as e:
+        pytest.fail(f"{module} comes with pip install '.[test]' but cannot be imported: {e}")
 
 
 def wheel_file(package: str, version: str, member_glob: str) -> Path:

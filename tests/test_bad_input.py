@@ -32,35 +32,28 @@ from lg_helpers import (
     summary_value,
 )
 
+TESTS = Path(__file__).resolve().parent
+
 # The start of every child script: a recording SUT/QSL and a settings helper.
-PRELUDE = """
+PRELUDE = f"""
 import json, os, sys, threading
+sys.path.insert(0, {str(TESTS)!r})
 import loadgen as lg
+from lg_helpers import log_settings_in, settings_with
 
 calls = []
 
 def result(**kw):
     print("RESULT " + json.dumps(kw), flush=True)
 
+SHORT = dict(min_duration_ms=20, min_query_count=20, single_stream_expected_latency_ns=100000,
+             server_target_qps=1000, offline_expected_qps=1000, watchdog_timeout_ms=2000)
+
 def settings(scenario="SingleStream", mode="PerformanceOnly", **fields):
-    ts = lg.TestSettings()
-    ts.scenario = getattr(lg.TestScenario, scenario)
-    ts.mode = getattr(lg.TestMode, mode)
-    ts.min_duration_ms = 20
-    ts.min_query_count = 20
-    ts.single_stream_expected_latency_ns = 100000
-    ts.server_target_qps = 1000
-    ts.offline_expected_qps = 1000
-    ts.watchdog_timeout_ms = 2000
-    for k, v in fields.items():
-        setattr(ts, k, v)
-    return ts
+    return settings_with(lg, scenario, mode, **{{**SHORT, **fields}})
 
 def logs(outdir="logs"):
-    ls = lg.LogSettings()
-    ls.log_output.outdir = outdir
-    ls.enable_trace = False
-    return ls
+    return log_settings_in(lg, outdir)
 
 def complete(samples):
     lg.QuerySamplesComplete([lg.QuerySampleResponse(s.id, 0, 0) for s in samples])
@@ -90,15 +83,16 @@ INVALID_SETTINGS = [
     ("MultiStream", "multi_stream_expected_latency_ns", 0.0),
     ("MultiStream", "multi_stream_samples_per_query", 0),
     ("MultiStream", "multi_stream_samples_per_query", 41),  # more than the 40 loadable samples
-    ("SingleStream", "single_stream_target_latency_percentile", 0.0),
-    ("SingleStream", "single_stream_target_latency_percentile", 1.0),
-    ("SingleStream", "single_stream_target_latency_percentile", 1.5),
-    ("MultiStream", "multi_stream_target_latency_percentile", 0.0),
-    ("MultiStream", "multi_stream_target_latency_percentile", 1.0),
-    ("MultiStream", "multi_stream_target_latency_percentile", 1.5),
-    ("Server", "server_target_latency_percentile", 0.0),
-    ("Server", "server_target_latency_percentile", 1.0),
-    ("Server", "server_target_latency_percentile", 1.5),
+    # A latency percentile must lie strictly between 0 and 1.
+    *[
+        (scenario, f"{prefix}_target_latency_percentile", value)
+        for scenario, prefix in [
+            ("SingleStream", "single_stream"),
+            ("MultiStream", "multi_stream"),
+            ("Server", "server"),
+        ]
+        for value in (0.0, 1.0, 1.5)
+    ],
     ("SingleStream", "performance_issue_same_index", 40),
     ("MultiStream", "performance_issue_same_index", 45),
     ("SingleStream", "accuracy_log_probability", 1.5),

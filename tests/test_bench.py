@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from lg_helpers import run_command
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "_loadgen_speed" / "bench.py"
 HAVE_REF = importlib.util.find_spec("mlperf_loadgen") is not None
@@ -22,9 +22,7 @@ HAVE_CMAKE = bool(shutil.which("cmake") or shutil.which("cmake", path=str(Path(s
 
 
 def _bench(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(BENCH), *args], check=False, capture_output=True, text=True, timeout=180
-    )
+    return run_command(sys.executable, BENCH, *args, timeout=180)
 
 
 @pytest.fixture(scope="module")
@@ -106,13 +104,7 @@ def test_long_run_benchmark_compares_exact_and_streaming_records(tmp_path: Path)
     # The Python null SUT only (no native build here): 1 and 2 s at 20k qps
     # in both record modes; the table and the JSON say which mode ran.
     out = tmp_path / "long.json"
-    proc = subprocess.run(
-        [sys.executable, str(LONG_RUN), "--quick", "--suts", "python", "--json", str(out)],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    proc = run_command(sys.executable, LONG_RUN, "--quick", "--suts", "python", "--json", out, timeout=180)
     assert proc.returncode == 0, f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
     rows = json.loads(out.read_text())
     assert [(r["mode"], r["duration_s"]) for r in rows] == [
@@ -127,21 +119,9 @@ def test_long_run_benchmark_compares_exact_and_streaming_records(tmp_path: Path)
 
 
 def test_long_run_benchmark_skips_exact_runs_that_cannot_fit(tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(LONG_RUN),
-            "--quick",
-            "--suts",
-            "python",
-            "--modes",
-            "exact",
-            "--memory-limit-gib",
-            "1e-6",
-        ],
-        check=False,
-        capture_output=True,
-        text=True,
+    proc = run_command(
+        *(sys.executable, LONG_RUN, "--quick", "--suts", "python", "--modes", "exact"),
+        *("--memory-limit-gib", "1e-6"),
         timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
@@ -149,13 +129,10 @@ def test_long_run_benchmark_skips_exact_runs_that_cannot_fit(tmp_path: Path) -> 
 
 
 def test_against_an_unknown_commit_is_a_clear_error(tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [sys.executable, str(BENCH), "--quick", "--only", "ours", "--against", "no-such-rev-0123"],
-        check=False,
-        capture_output=True,
-        text=True,
+    proc = run_command(
+        *(sys.executable, BENCH, "--quick", "--only", "ours", "--against", "no-such-rev-0123"),
         timeout=60,
-        env={**os.environ, "LOADGEN_CACHE_DIR": str(tmp_path)},
+        env={"LOADGEN_CACHE_DIR": str(tmp_path)},
     )
     assert proc.returncode == 2
     assert "--against no-such-rev-0123: no such commit" in proc.stderr
@@ -166,13 +143,14 @@ def test_against_builds_another_commit_and_prints_both(tmp_path: Path) -> None:
     # then one Offline size through both builds, side by side.
     out = tmp_path / "bench.json"
     cmd = [sys.executable, str(BENCH), "--quick", "--only", "ours", "--scenarios", "Offline"]
-    proc = subprocess.run(
-        [*cmd, "--against", "HEAD", "--json", str(out)],
-        check=False,
-        capture_output=True,
-        text=True,
+    proc = run_command(
+        *cmd,
+        "--against",
+        "HEAD",
+        "--json",
+        out,
         timeout=900,
-        env={**os.environ, "LOADGEN_CACHE_DIR": str(tmp_path / "cache")},
+        env={"LOADGEN_CACHE_DIR": str(tmp_path / "cache")},
     )
     assert proc.returncode == 0, f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
     doc = json.loads(out.read_text())

@@ -364,21 +364,22 @@ def honest_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {"performance": base / "performance", "accuracy": base / "accuracy"}
 
 
+def against(tmp: Path, backend: str, test: str, runs: dict[str, Path], scenario: str = "Offline"):
+    """run_compliance of ``test`` for ``backend`` in ``tmp`` with ``runs``'
+    performance and accuracy runs (as honest_runs names them) for baselines."""
+    baselines = str(runs["performance"]), str(runs["accuracy"])
+    return run_compliance(SPEC, opts(tmp, backend, scenario), test, *baselines, log=lambda s: None)
+
+
 def test_honest_sut_is_not_failed_by_test01_and_test04(tmp_path: Path) -> None:
     # SingleStream: the toy's latencies vary little, so a 2 s run mostly decides (PASS); on a
     # busy machine the spread can widen the band to INCONCLUSIVE, never to FAIL.
     base = tmp_path / "base"
     run_benchmark(SPEC, opts(base / "performance", "toy-honest", "SingleStream"), log=lambda s: None)
     run_benchmark(SPEC, opts(base / "accuracy", "toy-honest", accuracy=True), log=lambda s: None)
+    runs = {"performance": base / "performance", "accuracy": base / "accuracy"}
     for test in ("TEST01", "TEST04"):
-        res = run_compliance(
-            SPEC,
-            opts(tmp_path, "toy-honest", "SingleStream"),
-            test,
-            str(base / "performance"),
-            str(base / "accuracy"),
-            log=lambda s: None,
-        )
+        res = against(tmp_path, "toy-honest", test, runs, "SingleStream")
         texts = {v.kind: v.text for v in res.verifications}
         assert res.verdict in ("PASS", "INCONCLUSIVE"), texts
         t = tmp_path / test
@@ -414,14 +415,7 @@ def test_caching_sut_fails_test04_with_the_reason(tmp_path: Path) -> None:
 
 
 def test_garbage_sut_fails_test01_with_the_reason(tmp_path: Path, honest_runs: dict[str, Path]) -> None:
-    res = run_compliance(
-        SPEC,
-        opts(tmp_path, "toy-garbage"),
-        "TEST01",
-        str(honest_runs["performance"]),
-        str(honest_runs["accuracy"]),
-        log=lambda s: None,
-    )
+    res = against(tmp_path, "toy-garbage", "TEST01", honest_runs)
     assert not res.passed
     text = (tmp_path / "TEST01" / "verify_accuracy.txt").read_text()
     assert "TEST FAIL" in text and "num_perf_log_data_mismatch_acc_log = 0" not in text
@@ -504,14 +498,7 @@ def test_test04ab_compares_b_with_a(tmp_path: Path) -> None:
 
 
 def test_verify_cli_on_existing_logs(tmp_path: Path, honest_runs: dict[str, Path]) -> None:
-    run_compliance(
-        SPEC,
-        opts(tmp_path, "toy-honest"),
-        "TEST01",
-        str(honest_runs["performance"]),
-        str(honest_runs["accuracy"]),
-        log=lambda s: None,
-    )
+    against(tmp_path, "toy-honest", "TEST01", honest_runs)
     out = tmp_path / "again"
     cmd = [sys.executable, "-m", "loadgen", "compliance", "verify", "TEST01", "--model", "resnet50"]
     cmd += [

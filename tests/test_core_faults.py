@@ -10,7 +10,7 @@ from pathlib import Path
 
 import loadgen as lg
 import pytest
-from lg_helpers import child_result, run_python, summary_value
+from lg_helpers import child_result, run_in_process, run_python, settings_with, summary_value
 
 # A worker-pool SUT as a new user writes one: issue_queries queues the
 # samples, two threads each take batches and answer a batch after
@@ -165,17 +165,8 @@ def test_vector_query_sample_and_response_hold_their_type_and_complete_samples(t
         got.append(len(vec))
         lg.QuerySamplesComplete(vec)
 
-    ts = lg.TestSettings()
-    ts.scenario = lg.TestScenario.Offline
-    ts.min_duration_ms = 10
-    ts.offline_expected_qps = 100
-    log = lg.LogSettings()
-    log.log_output.outdir = str(tmp_path)
-    sut = lg.ConstructSUT(issue, lambda: None)
-    qsl = lg.ConstructQSL(10, 10, lambda s: None, lambda s: None)
-    r = lg.run_test(sut, qsl, ts, log)
-    lg.DestroySUT(sut)
-    lg.DestroyQSL(qsl)
+    ts = settings_with(lg, "Offline", min_duration_ms=10, offline_expected_qps=100)
+    r = run_in_process(lg, ts, tmp_path, issue, total=10, perf=10)
     p = r.performance[0]
     assert p.samples_never_completed == 0 and r.num_errors == 0
     assert sum(got) == p.samples_issued == p.samples_completed

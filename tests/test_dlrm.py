@@ -417,11 +417,7 @@ def test_weighted_packing_is_greedy_in_issue_order(data):
 # --- Runs through the harness.
 
 
-@bench.every_scenario_with_both_backends
-def test_every_scenario_runs_with_both_backends(assets, cache, tmp_path, scenario, backend):
-    short = bench.offline_outlasting_min_duration(scenario)
-    report = run_benchmark(SPEC, options(assets, cache, tmp_path, scenario, backend, count=4, **short))
-    bench.check_scenario_run(report, tmp_path / "out", scenario)
+test_every_scenario_runs_with_both_backends = bench.every_scenario_runs_test(SPEC, options, 4)
 
 
 @pytest.mark.parametrize("backend", bench.BACKENDS)
@@ -502,13 +498,7 @@ def test_run_py_offline_accuracy_writes_accuracy_txt_and_logs_to_output(cache, t
     assert text2 == (out_dir / "accuracy.txt").read_text()
 
 
-def test_run_py_with_dataset_but_no_model_is_a_usage_error(assets, tmp_path):
-    bench.check_usage_error_without_model(RUN_PY, assets.data_dir, tmp_path / "o", "--model")
+test_run_py_with_dataset_but_no_model_is_a_usage_error = bench.usage_error_without_model_test(RUN_PY)
 
 
-def test_compliance_and_submission_flow(assets, cache, tmp_path):
-    """Performance, accuracy and the model's compliance tests, packed and checked (issue 15)."""
-    from dlrm.run import SPEC
-    from submission_flow import check_flow
-
-    check_flow(SPEC, lambda **kw: options(assets, cache, tmp_path, "Offline", "onnxruntime", **kw), tmp_path)
+test_compliance_and_submission_flow = bench.submission_flow_test(SPEC, options)

@@ -430,20 +430,15 @@ def test_performance_set_is_the_accuracy_set_repeated(assets):
 # --- Runs through the harness.
 
 
-@bench.every_scenario_with_both_backends
-def test_every_scenario_runs_with_both_backends(assets, cache, tmp_path, scenario, backend):
-    short = bench.offline_outlasting_min_duration(scenario)
-    report = run_benchmark(SPEC, options(assets, cache, tmp_path, scenario, backend, count=4, **short))
-    bench.check_scenario_run(report, tmp_path / "out", scenario)
+test_every_scenario_runs_with_both_backends = bench.every_scenario_runs_test(SPEC, options, 4)
 
 
 @bench.every_scenario_with_both_backends
 def test_both_backends_meet_the_quality_target_in_every_scenario(assets, cache, tmp_path, scenario, backend):
-    opts = options(assets, cache, tmp_path, scenario, backend, accuracy=True, time_s=None)
-    acc = bench.accuracy_of(run_benchmark(SPEC, opts))
+    acc = bench.accuracy_run(SPEC, options, assets, cache, tmp_path, scenario, backend)
     assert acc.details["logged"] == N_SENTENCES
     assert acc.value == pytest.approx(100.0) and acc.passed
-    assert (tmp_path / "out" / "accuracy.txt").read_text().startswith("BLEU: 100.0")
+    assert acc.line.startswith("BLEU: 100.0")  # accuracy.txt starts with it
 
 
 def test_null_backend_gives_empty_translations(assets, cache, tmp_path):
@@ -476,13 +471,7 @@ def test_run_py_single_stream_accuracy_writes_accuracy_txt(cache, tmp_path):
     assert (out_dir / "mlperf_log_accuracy.json").is_file()
 
 
-def test_run_py_with_dataset_but_no_model_is_a_usage_error(assets, tmp_path):
-    bench.check_usage_error_without_model(RUN_PY, assets.data_dir, tmp_path / "o", "--model")
+test_run_py_with_dataset_but_no_model_is_a_usage_error = bench.usage_error_without_model_test(RUN_PY)
 
 
-def test_compliance_and_submission_flow(assets, cache, tmp_path):
-    """Performance, accuracy and the model's compliance tests, packed and checked (issue 15)."""
-    from gnmt.run import SPEC
-    from submission_flow import check_flow
-
-    check_flow(SPEC, lambda **kw: options(assets, cache, tmp_path, "Offline", "onnxruntime", **kw), tmp_path)
+test_compliance_and_submission_flow = bench.submission_flow_test(SPEC, options)

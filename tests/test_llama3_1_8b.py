@@ -10,7 +10,6 @@ come with the test extra; without them these tests fail.
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,10 +22,10 @@ import pytest
 lg = pytest.importorskip("loadgen")
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))
-# llama_cpp.server behind the guard against llama.cpp's AMX kernels (llamacpp_amx.py)
-LLAMA_SERVER = str(REPO / "benchmarks" / "llama3_1_8b" / "llamacpp_amx.py")
 
+from lg_helpers import free_port
 from llama3_1_8b import accuracy, dataset, synthetic
+from llm_helpers import llm_run
 
 N_SAMPLES = 3
 MAX_NEW = 16
@@ -99,27 +98,15 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return {"model": model, "data": str(path), "cache": str(cache)}
 
 
-def run(tiny: dict[str, str], tmp: Path, scenario: str, **kw):
-    from llama3_1_8b.run import SPEC
-    from loadgen.harness import RunOptions, run_benchmark
+def tiny_run(tiny: dict[str, str], tmp: Path, scenario: str, extra: dict, count: int | None = 2, **kw):
+    """A run on the tiny set: two queries by default; no --time: a slow CPU
+    must not cut a generation short."""
+    model = {"model": tiny["model"], "dataset_path": tiny["data"], "cache_dir": tiny["cache"]}
+    return llm_run(tmp, scenario, MAX_NEW, extra, count=count, **model, **kw)
 
-    opts = RunOptions(
-        scenario=scenario,
-        backend="llamacpp",
-        model=tiny["model"],
-        dataset_path=tiny["data"],
-        cache_dir=tiny["cache"],
-        output=str(tmp),
-        progress=False,
-        html_report=False,
-        count=kw.pop("count", 2),  # two queries; no --time: a slow CPU must not cut a generation short
-        extra={
-            "max_new_tokens": MAX_NEW,
-            "rouge_reference": {"rouge1": 100.0, "rouge2": 100.0, "rougeL": 100.0},
-        },
-        **kw,
-    )
-    return run_benchmark(SPEC, opts, log=lambda s: None)
+
+def run(tiny: dict[str, str], tmp: Path, scenario: str, **kw):
+    return tiny_run(tiny, tmp, scenario, {}, backend="llamacpp", **kw)
 
 
 def test_greedy_generation_is_deterministic_and_matches_the_references(tiny: dict[str, str]) -> None:
@@ -197,50 +184,17 @@ def test_accuracy_run_scores_rouge_100_on_the_embedded_default(tiny: dict[str, s
 # --- Against llama.cpp's OpenAI-compatible server on 127.0.0.1.
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def start_server(model: str, interrupt: bool) -> tuple[subprocess.Popen, str]:
+    from llama3_1_8b.bench_vs_yardsticks import start_llama_server
+
     port = free_port()
-    cmd = [
-        sys.executable,
-        LLAMA_SERVER,
-        "--model",
-        model,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--n_ctx",
-        "2048",
-        "--n_threads",
-        "2",
-        "--model_alias",
-        "smollm2",
-        "--interrupt_requests",
-        "True" if interrupt else "False",
-    ]
     # The server logs every request: to a file, never an unread pipe (it would block when full).
     log = tempfile.NamedTemporaryFile("w+", prefix="llama-server-", suffix=".log", delete=False)  # noqa: SIM115
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, text=True)
+    log.close()
+    # Under a second on a quiet machine; minutes on a loaded one.
+    proc = start_llama_server(model, port, 2, Path(log.name), interrupt=interrupt, timeout_s=240)
     proc.log_path = log.name  # type: ignore[attr-defined]
-    url = f"http://127.0.0.1:{port}"
-    import httpx
-
-    deadline = time.monotonic() + 240  # under a second on a quiet machine; minutes on a loaded one
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"llama_cpp.server exited: {Path(log.name).read_text()[-2000:]}")
-        try:
-            if httpx.get(url + "/v1/models", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("llama_cpp.server did not start in 240 s")
+    return proc, f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture
@@ -253,30 +207,14 @@ def server(tiny: dict[str, str]):
 
 
 def openai_run(tiny, tmp: Path, url: str, scenario: str, **kw):
-    from llama3_1_8b.run import SPEC
-    from loadgen.harness import RunOptions, run_benchmark
-
-    opts = RunOptions(
-        scenario=scenario,
-        model=tiny["model"],
-        dataset_path=tiny["data"],
-        cache_dir=tiny["cache"],
-        output=str(tmp),
-        progress=False,
-        html_report=False,
-        count=kw.pop("count", 2),
-        extra={
-            "max_new_tokens": MAX_NEW,
-            "sut": "openai",
-            "request_params": {"repeat_penalty": 1.0},  # llama.cpp's server: greedy as in process
-            "url": url,
-            "model_name": "smollm2",
-            "rouge_reference": {"rouge1": 100.0, "rouge2": 100.0, "rougeL": 100.0},
-            **kw.pop("extra", {}),
-        },
-        **kw,
-    )
-    return run_benchmark(SPEC, opts, log=lambda s: None)
+    extra = {
+        "sut": "openai",
+        "request_params": {"repeat_penalty": 1.0},  # llama.cpp's server: greedy as in process
+        "url": url,
+        "model_name": "smollm2",
+        **kw.pop("extra", {}),
+    }
+    return tiny_run(tiny, tmp, scenario, extra, **kw)
 
 
 def test_openai_sut_against_llama_cpp_server(tiny, server, tmp_path: Path) -> None:

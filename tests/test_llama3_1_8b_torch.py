@@ -22,18 +22,10 @@ lg = pytest.importorskip("loadgen")
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))
 
+from lg_helpers import need
 from llama3_1_8b import convert
 
 CAPITAL = "The capital of France is"
-
-
-def need(module: str) -> None:
-    """Imports ``module``, which the test extra brings (pyproject.toml):
-    an ImportError fails the test with the module's name."""
-    try:
-        __import__(module)
-    except ImportError as e:
-        pytest.fail(f"{module} comes with pip install '.[test]' but cannot be imported: {e}")
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -26,25 +25,12 @@ lg = pytest.importorskip("loadgen")
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))
 
+from lg_helpers import free_port, need
 from llama3_1_8b import convert, synthetic
+from llm_helpers import llm_run
 
 MAX_NEW = 8
 N_SAMPLES = 2
-
-
-def need(module: str) -> None:
-    """Imports ``module``, which the test extra brings (pyproject.toml):
-    an ImportError fails the test with the module's name."""
-    try:
-        __import__(module)
-    except ImportError as e:
-        pytest.fail(f"{module} comes with pip install '.[test]' but cannot be imported: {e}")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -120,28 +106,17 @@ def tiny_set(converted: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 
 
 def openai_run(converted, data: str, tmp: Path, url: str, scenario: str, **kw):
-    from llama3_1_8b.run import SPEC
-    from loadgen.harness import RunOptions, run_benchmark
-
-    opts = RunOptions(
-        scenario=scenario,
+    extra = {"sut": "openai", "url": url, "model_name": converted["folder"], **kw.pop("extra", {})}
+    return llm_run(
+        tmp,
+        scenario,
+        MAX_NEW,
+        extra,
         model=converted["gguf"],
         dataset_path=data,
-        output=str(tmp),
-        progress=False,
-        html_report=False,
         time_s=kw.pop("time_s", 0.5),
-        extra={
-            "max_new_tokens": MAX_NEW,
-            "sut": "openai",
-            "url": url,
-            "model_name": converted["folder"],
-            "rouge_reference": {"rouge1": 100.0, "rouge2": 100.0, "rougeL": 100.0},
-            **kw.pop("extra", {}),
-        },
         **kw,
     )
-    return run_benchmark(SPEC, opts, log=lambda s: None)
 
 
 @pytest.mark.slow

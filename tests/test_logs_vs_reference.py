@@ -21,11 +21,13 @@ pytest.importorskip("mlperf_loadgen")
 DRIVER = textwrap.dedent(
     """
     import array, os, sys
-    which, scenario, mode, outdir = sys.argv[1:5]
+    which, scenario, mode, outdir, tests = sys.argv[1:6]
     if which == "ours":
         import loadgen as lg
     else:
         import mlperf_loadgen as lg
+    sys.path.insert(0, tests)
+    from lg_helpers import log_settings_in, settings_with
     keep = []
     def issue(samples):
         responses = []
@@ -37,24 +39,17 @@ DRIVER = textwrap.dedent(
         lg.QuerySamplesComplete(responses)
     sut = lg.ConstructSUT(issue, lambda: None)
     qsl = lg.ConstructQSL(64, 32, lambda x: None, lambda x: None)
-    ts = lg.TestSettings()
-    ts.scenario = getattr(lg.TestScenario, scenario)
-    ts.mode = getattr(lg.TestMode, mode)
-    ts.min_duration_ms = 100
-    ts.min_query_count = 100
-    ts.single_stream_expected_latency_ns = 2000  # the reference must not run out
-    ts.multi_stream_expected_latency_ns = 2000
-    ts.server_target_qps = 2000
-    ts.offline_expected_qps = 1000
-    ts.qsl_rng_seed = 1234
-    ts.sample_index_rng_seed = 5678
-    ts.schedule_rng_seed = 91011
-    ls = lg.LogSettings()
-    ls.log_output.outdir = outdir
-    ls.enable_trace = False
-    lg.StartTestWithLogSettings(sut, qsl, ts, ls)
+    ts = settings_with(
+        lg, scenario, mode, min_duration_ms=100, min_query_count=100,
+        single_stream_expected_latency_ns=2000, multi_stream_expected_latency_ns=2000,  # the reference must not run out
+        server_target_qps=2000, offline_expected_qps=1000,
+        qsl_rng_seed=1234, sample_index_rng_seed=5678, schedule_rng_seed=91011,
+    )
+    lg.StartTestWithLogSettings(sut, qsl, ts, log_settings_in(lg, outdir))
     """
 )
+
+TESTS = os.path.dirname(os.path.abspath(__file__))
 
 # Keys the reference writes that are artifacts of its own logger.
 REFERENCE_ONLY_WARNINGS = {"warning_generic_message"}
@@ -63,7 +58,7 @@ REFERENCE_ONLY_WARNINGS = {"warning_generic_message"}
 def run(which: str, scenario: str, mode: str, outdir: str) -> None:
     os.makedirs(outdir, exist_ok=True)
     proc = subprocess.run(
-        [sys.executable, "-c", DRIVER, which, scenario, mode, outdir],
+        [sys.executable, "-c", DRIVER, which, scenario, mode, outdir, str(TESTS)],
         check=False,
         capture_output=True,
         text=True,

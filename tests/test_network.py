@@ -15,7 +15,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -40,6 +39,7 @@ BENCHMARKS = ROOT / "benchmarks"
 RUN_PY = BENCHMARKS / "resnet50" / "run.py"
 sys.path.insert(0, str(BENCHMARKS))
 
+from resnet50.bench_network_overhead import free_port  # p with p and p + 1 free: HTTP and gRPC
 from resnet50.run import SPEC
 
 N_IMAGES = 8
@@ -48,28 +48,12 @@ SCENARIOS = ["SingleStream", "MultiStream", "Server", "Offline"]
 pytestmark = pytest.mark.slow
 
 
-def free_port_pair() -> int:
-    """A port p with p and p + 1 free (HTTP and gRPC)."""
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            p = s.getsockname()[1]
-        if p < 65000:
-            with socket.socket() as s2:
-                try:
-                    s2.bind(("127.0.0.1", p + 1))
-                except OSError:
-                    continue
-            return p
-    raise RuntimeError("no two free ports in a row")
-
-
 class Server:
     """``python -m loadgen.harness.serve`` in its own process group."""
 
     def __init__(self, engine: str, cache: Path, log: Path, *extra: str, python: str | None = None) -> None:
         self.engine = engine
-        self.port = free_port_pair()
+        self.port = free_port()
         self.log = log
         if python is None:
             if engine == "pytriton":
@@ -231,7 +215,7 @@ def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
 
 
 def test_a_refused_connection_is_a_one_line_error(cache, tmp_path):
-    port = free_port_pair()
+    port = free_port()
     r = run_cli(
         "--cache-dir", str(cache), "--output", str(tmp_path),
         "--sut", "kserve-http", "--url", f"127.0.0.1:{port}", "--model-name", "resnet50",
@@ -389,7 +373,7 @@ def test_grpc_responses_are_read_from_typed_contents_and_from_raw_bytes():
 def test_serve_refuses_an_unknown_benchmark_and_pytriton_under_numpy_2(tmp_path):
     import numpy as np
 
-    serve = [sys.executable, "-m", "loadgen.harness.serve", "--port", str(free_port_pair())]
+    serve = [sys.executable, "-m", "loadgen.harness.serve", "--port", str(free_port())]
     r = subprocess.run(
         [*serve, "--benchmark", "no-such-benchmark", "--engine", "mlserver"],
         capture_output=True, text=True, timeout=60, check=False, cwd=ROOT,

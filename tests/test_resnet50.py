@@ -134,20 +134,17 @@ def test_onnx_export_computes_what_the_torch_model_computes(assets, cache):
 # --- Runs through the harness.
 
 
-@bench.every_scenario_with_both_backends
-def test_every_scenario_runs_with_both_backends(assets, cache, tmp_path, scenario, backend):
-    report = run_benchmark(SPEC, options(assets, cache, tmp_path, scenario, backend, count=4))
-    # Offline: 4 samples of ResNet50 outlast 50 ms, so the run is VALID.
-    bench.check_scenario_run(report, tmp_path / "out", scenario)
+# Offline: 4 samples of ResNet50 outlast 50 ms, so the run is VALID.
+test_every_scenario_runs_with_both_backends = bench.every_scenario_runs_test(
+    SPEC, options, 4, more=lambda s: {}
+)
 
 
 @bench.every_scenario_with_both_backends
 def test_both_backends_meet_the_quality_target_in_every_scenario(assets, cache, tmp_path, scenario, backend):
-    opts = options(assets, cache, tmp_path, scenario, backend, accuracy=True, time_s=None)
-    acc = bench.accuracy_of(run_benchmark(SPEC, opts))
+    acc = bench.accuracy_run(SPEC, options, assets, cache, tmp_path, scenario, backend)
     assert acc.details["total"] == N_IMAGES
     assert acc.value >= 99.0 and acc.passed
-    assert (tmp_path / "out" / "accuracy.txt").read_text().startswith(acc.line)
 
 
 def test_accuracy_script_works_standalone_on_an_accuracy_log(assets, cache, tmp_path):
@@ -181,13 +178,8 @@ def test_run_py_single_stream_accuracy_writes_accuracy_txt(cache, tmp_path):
     assert (out_dir / "mlperf_log_accuracy.json").is_file()
 
 
-def test_run_py_with_dataset_but_no_model_is_a_usage_error(assets, tmp_path):
-    bench.check_usage_error_without_model(RUN_PY, assets.data_dir, tmp_path / "o", "--model")
+test_run_py_with_dataset_but_no_model_is_a_usage_error = bench.usage_error_without_model_test(RUN_PY)
 
 
-def test_compliance_and_submission_flow(assets, cache, tmp_path):
-    """Performance, accuracy and TEST01/04/05, packed and checked (issue 15)."""
-    from resnet50.run import SPEC
-    from submission_flow import check_flow
-
-    check_flow(SPEC, lambda **kw: options(assets, cache, tmp_path, "Offline", "onnxruntime", **kw), tmp_path)
+# Performance, accuracy and TEST01/04/05, packed and checked (issue 15).
+test_compliance_and_submission_flow = bench.submission_flow_test(SPEC, options)

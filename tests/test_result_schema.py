@@ -12,8 +12,10 @@ from pathlib import Path
 import loadgen as lg
 import numpy as np
 import pytest
+from lg_helpers import run_in_process, settings_with
 from loadgen.harness import BenchmarkSpec, Dataset, RunOptions, run_benchmark
 from loadgen.harness.report import RESULTS_SCHEMA
+from test_harness import toy_options
 
 
 class TinyDataset(Dataset):
@@ -50,19 +52,7 @@ def tiny_spec() -> BenchmarkSpec:
 
 def tiny_options(tmp_path, scenario: str) -> RunOptions:
     # The null backend answers with zeros of null_outputs' shape.
-    return RunOptions(
-        backend="null",
-        output=str(tmp_path / "out"),
-        progress=False,
-        warmup_batches=1,
-        time_s=0.05,
-        qps=200.0,
-        samples_per_query=2,
-        max_batchsize=3,
-        threads=2,
-        scenario=scenario,
-        count=8,
-    )
+    return toy_options(tmp_path, backend="null", samples_per_query=2, scenario=scenario, count=8)
 
 
 # Names the summary JSON gives LoadGen's figures; results.json must not carry
@@ -96,20 +86,12 @@ def test_results_json_embeds_the_summary_json_and_repeats_none_of_its_figures(tm
     assert report.performance.samples_completed == perf["samples_completed"]
 
 
+# A null SUT's Offline run of 8 samples.
+OFFLINE_8 = {"min_duration_ms": 0, "min_query_count": 8}
+
+
 def test_test_result_names_the_summary_json(tmp_path):
-    sut = lg.ConstructSUT(
-        lambda s: lg.QuerySamplesComplete([lg.QuerySampleResponse(x.id, 0, 0) for x in s]), lambda: None
-    )
-    qsl = lg.ConstructQSL(8, 8, lambda s: None, lambda s: None)
-    ts = lg.TestSettings()
-    ts.scenario = lg.TestScenario.Offline
-    ts.min_duration_ms = 0
-    ts.min_query_count = 8
-    log = lg.LogSettings()
-    log.log_output.outdir = str(tmp_path)
-    r = lg.run_test(sut, qsl, ts, log)
-    lg.DestroySUT(sut)
-    lg.DestroyQSL(qsl)
+    r = run_in_process(lg, settings_with(lg, "Offline", **OFFLINE_8), tmp_path)
     doc = json.loads(Path(r.summary_json_path).read_text())
     assert r.summary_json_path == str(tmp_path / "mlperf_log_summary.json")
     p, q = r.performance[0], doc["performance"][0]
@@ -122,17 +104,5 @@ def test_test_result_names_the_summary_json(tmp_path):
 )
 def test_a_log_file_that_cannot_be_written_raises_naming_it(tmp_path):
     (tmp_path / "mlperf_log_detail.txt").symlink_to("/dev/full")
-    sut = lg.ConstructSUT(
-        lambda s: lg.QuerySamplesComplete([lg.QuerySampleResponse(x.id, 0, 0) for x in s]), lambda: None
-    )
-    qsl = lg.ConstructQSL(8, 8, lambda s: None, lambda s: None)
-    ts = lg.TestSettings()
-    ts.scenario = lg.TestScenario.Offline
-    ts.min_duration_ms = 0
-    ts.min_query_count = 8
-    log = lg.LogSettings()
-    log.log_output.outdir = str(tmp_path)
     with pytest.raises(RuntimeError, match="cannot write the log file .*mlperf_log_detail.txt"):
-        lg.run_test(sut, qsl, ts, log)
-    lg.DestroySUT(sut)
-    lg.DestroyQSL(qsl)
+        run_in_process(lg, settings_with(lg, "Offline", **OFFLINE_8), tmp_path)

@@ -379,24 +379,20 @@ def test_onnx_backend_given_a_checkpoint_says_to_export(assets):
         RNNTOnnxBackend().load(BackendOptions(model_path=str(assets.torch_model)))
 
 
-@bench.every_scenario_with_both_backends
-def test_every_scenario_runs_with_both_backends(assets, cache, tmp_path, scenario, backend):
-    # --count ends the run; max_duration (--time) stays long enough that a
-    # query slowed by a loaded machine is not taken for a stuck SUT (Offline:
-    # min_duration, 1 ms so that even a fast machine's one query outlasts it).
-    time_s = 0.001 if scenario == "Offline" else 5.0
-    report = run_benchmark(SPEC, options(assets, cache, tmp_path, scenario, backend, count=4, time_s=time_s))
-    bench.check_scenario_run(report, tmp_path / "out", scenario)
+# --count ends the run; max_duration (--time) stays long enough that a
+# query slowed by a loaded machine is not taken for a stuck SUT (Offline:
+# min_duration, 1 ms so that even a fast machine's one query outlasts it).
+test_every_scenario_runs_with_both_backends = bench.every_scenario_runs_test(
+    SPEC, options, 4, more=lambda scenario: {"time_s": 0.001 if scenario == "Offline" else 5.0}
+)
 
 
 @pytest.mark.parametrize("backend", bench.BACKENDS)
 @pytest.mark.parametrize("scenario", ["SingleStream", "Offline"])
 def test_both_backends_decode_the_fp32_transcripts(assets, cache, tmp_path, scenario, backend):
-    opts = options(assets, cache, tmp_path, scenario, backend, accuracy=True, time_s=None)
-    acc = bench.accuracy_of(run_benchmark(SPEC, opts))
+    acc = bench.accuracy_run(SPEC, options, assets, cache, tmp_path, scenario, backend)
     assert acc.details["utterances"] == N_UTT
     assert acc.line == "Word Error Rate: 0.0%, accuracy=100.0%" and acc.passed
-    assert (tmp_path / "out" / "accuracy.txt").read_text().startswith(acc.line)
 
 
 def test_accuracy_script_works_standalone_and_checks_the_target(assets, cache, tmp_path):
@@ -427,13 +423,9 @@ def test_run_py_offline_with_real_form_arguments(assets, tmp_path):
     assert (tmp_path / "cli" / "mlperf_log_summary.txt").is_file()
 
 
-def test_run_py_with_dataset_but_no_model_is_a_usage_error(assets, tmp_path):
-    bench.check_usage_error_without_model(RUN_PY, assets.data_dir, tmp_path / "x", "without --model")
+test_run_py_with_dataset_but_no_model_is_a_usage_error = bench.usage_error_without_model_test(
+    RUN_PY, "without --model"
+)
 
 
-def test_compliance_and_submission_flow(assets, cache, tmp_path):
-    """Performance, accuracy and the model's compliance tests, packed and checked (issue 15)."""
-    from rnnt.run import SPEC
-    from submission_flow import check_flow
-
-    check_flow(SPEC, lambda **kw: options(assets, cache, tmp_path, "Offline", "onnxruntime", **kw), tmp_path)
+test_compliance_and_submission_flow = bench.submission_flow_test(SPEC, options)

@@ -9,7 +9,6 @@ import json
 import math
 import queue
 import re
-import subprocess
 import sys
 import threading
 import time
@@ -23,13 +22,14 @@ from lg_helpers import (
     ACCURACY,
     DETAIL,
     SUMMARY,
-    child_env,
     child_result,
     detail_values,
     log_settings_in,
     quick_settings,
     read_accuracy,
     read_detail,
+    run_command,
+    run_in_process,
     run_python,
     summary_error_count,
     summary_value,
@@ -133,23 +133,17 @@ def test_find_peak_performance_brackets_the_peak_within_the_requested_precision(
             pass
         lg.QuerySamplesComplete([lg.QuerySampleResponse(s.id, 0, 0) for s in samples])
 
-    sut = lg.ConstructSUT(issue, lambda: None)
-    qsl = lg.ConstructQSL(100, 40, lambda s: None, lambda s: None)
-    try:
-        settings = quick_settings(
-            lg,
-            "Server",
-            "FindPeakPerformance",
-            server_target_qps=100,
-            min_duration_ms=100,
-            min_query_count=1,
-            server_target_latency_ns=50_000_000,
-            server_find_peak_qps_decimals_of_precision=0,
-        )
-        result = lg.run_test(sut, qsl, settings, log_settings_in(lg, tmp_path))
-    finally:
-        lg.DestroySUT(sut)
-        lg.DestroyQSL(qsl)
+    settings = quick_settings(
+        lg,
+        "Server",
+        "FindPeakPerformance",
+        server_target_qps=100,
+        min_duration_ms=100,
+        min_query_count=1,
+        server_target_latency_ns=50_000_000,
+        server_find_peak_qps_decimals_of_precision=0,
+    )
+    result = run_in_process(lg, settings, tmp_path, issue, total=100, perf=40)
     assert len(result.peak_probes) == len(result.performance)
     probes = [(p.target_qps, p.passed) for p in result.peak_probes]
     assert probes[0] == (100, True)
@@ -240,19 +234,15 @@ def test_accuracy_log_has_each_index_once_when_four_threads_complete_concurrentl
         for i, inbox in enumerate(inboxes):
             inbox.put(samples[i::4])
 
-    sut = lg.ConstructSUT(issue, lambda: None)
-    qsl = lg.ConstructQSL(total, 1000, lambda s: None, lambda s: None)
     try:
-        result = lg.run_test(
-            sut, qsl, quick_settings(lg, "Offline", "AccuracyOnly"), log_settings_in(lg, tmp_path)
+        result = run_in_process(
+            lg, quick_settings(lg, "Offline", "AccuracyOnly"), tmp_path, issue, total=total, perf=1000
         )
     finally:
         for inbox in inboxes:
             inbox.put(None)
         for t in threads:
             t.join()
-        lg.DestroySUT(sut)
-        lg.DestroyQSL(qsl)
     assert result.num_errors == 0, result.errors
     logged = read_accuracy(tmp_path / ACCURACY)
     assert Counter(e["qsl_idx"] for e in logged) == Counter(range(total))
@@ -306,15 +296,7 @@ ts.min_query_count = 10
 lg.StartTest(sut, qsl, ts)
 """
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", code],
-        check=False,
-        cwd=tmp_path,
-        env=child_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    proc = run_command(sys.executable, "-c", code, cwd=tmp_path, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "mlperf_log_accuracy.json",
@@ -494,16 +476,8 @@ class TokenSUT:
 @pytest.mark.parametrize("complete_with", ["QuerySamplesComplete", "complete_samples"])
 @pytest.mark.parametrize("scenario", ["SingleStream", "Server"])
 def test_token_latencies_give_first_token_stats(scenario, complete_with, tmp_path):
-    tok = TokenSUT(complete_with)
-    sut = lg.ConstructSUT(tok.issue, lambda: None)
-    qsl = lg.ConstructQSL(100, 40, lambda s: None, lambda s: None)
-    try:
-        result = lg.run_test(
-            sut, qsl, quick_settings(lg, scenario, use_token_latencies=True), log_settings_in(lg, tmp_path)
-        )
-    finally:
-        lg.DestroySUT(sut)
-        lg.DestroyQSL(qsl)
+    settings = quick_settings(lg, scenario, use_token_latencies=True)
+    result = run_in_process(lg, settings, tmp_path, TokenSUT(complete_with).issue, total=100, perf=40)
     perf = result.performance[0]
     assert result.num_errors == 0, result.errors
     assert perf.first_token.count == perf.samples_issued > 0
@@ -516,19 +490,9 @@ def test_token_latencies_give_first_token_stats(scenario, complete_with, tmp_pat
 
 @pytest.mark.parametrize("scenario", ["SingleStream", "Offline"])
 def test_token_latencies_add_token_count_to_the_accuracy_log(scenario, tmp_path):
+    settings = quick_settings(lg, scenario, "AccuracyOnly", use_token_latencies=True)
     tok = TokenSUT()
-    sut = lg.ConstructSUT(tok.issue, lambda: None)
-    qsl = lg.ConstructQSL(30, 30, lambda s: None, lambda s: None)
-    try:
-        result = lg.run_test(
-            sut,
-            qsl,
-            quick_settings(lg, scenario, "AccuracyOnly", use_token_latencies=True),
-            log_settings_in(lg, tmp_path),
-        )
-    finally:
-        lg.DestroySUT(sut)
-        lg.DestroyQSL(qsl)
+    result = run_in_process(lg, settings, tmp_path, tok.issue, total=30, perf=30)
     assert result.num_errors == 0, result.errors
     logged = read_accuracy(tmp_path / ACCURACY)
     assert len(logged) == 30
@@ -546,21 +510,8 @@ DEMO = Path(__file__).with_name("demo_single_stream.py")
 def test_reference_style_demo_script_runs(module, tmp_path):
     if module == "mlperf_loadgen":
         pytest.importorskip("mlperf_loadgen")
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(DEMO),
-            "--outdir",
-            str(tmp_path),
-            *(["--reference"] if module != "loadgen" else []),
-        ],
-        check=False,
-        cwd=tmp_path,
-        env=child_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    reference = ["--reference"] if module != "loadgen" else []
+    proc = run_command(sys.executable, DEMO, "--outdir", tmp_path, *reference, cwd=tmp_path, timeout=60)
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = child_result(proc)
     assert out["module"] == module
@@ -584,20 +535,10 @@ def test_response_callback_runs_once_per_logged_response(mode, probability, tmp_
             lambda r: callbacks.append((r.id, r.size)),
         )
 
-    sut = lg.ConstructSUT(issue, lambda: None)
-    qsl = lg.ConstructQSL(60, 60, lambda s: None, lambda s: None)
-    try:
-        result = lg.run_test(
-            sut,
-            qsl,
-            quick_settings(
-                lg, "SingleStream", mode, accuracy_log_probability=probability, accuracy_log_rng_seed=5
-            ),
-            log_settings_in(lg, tmp_path),
-        )
-    finally:
-        lg.DestroySUT(sut)
-        lg.DestroyQSL(qsl)
+    settings = quick_settings(
+        lg, "SingleStream", mode, accuracy_log_probability=probability, accuracy_log_rng_seed=5
+    )
+    result = run_in_process(lg, settings, tmp_path, issue, total=60, perf=60)
     logged = read_accuracy(tmp_path / ACCURACY)
     assert len(callbacks) == len(logged)
     assert all(size == 4 for _, size in callbacks)

@@ -197,16 +197,18 @@ def payload(rows) -> bytes:
     return np.array(rows, np.float32).tobytes()
 
 
+def evaluate_hand_image(hand_set, data: bytes, target):
+    """coco.evaluate of the hand set's one image (id 7, 50 x 100, w x h)
+    answered with ``data``; ``target``: the mAP target, or None."""
+    return coco.evaluate(
+        {0: data}, [{"id": 7, "height": 100, "width": 50}], hand_set / coco.ANNOTATION_FILE, False, target
+    )
+
+
 def test_map_of_perfect_detections_is_100(hand_set):
     # Normalised [ymin, xmin, ymax, xmax] of the two boxes in a 50 x 100 (w x h) image.
     rows = [[0, 0.0, 0.0, 0.1, 0.2, 0.9, 18], [0, 0.2, 0.4, 0.3, 0.6, 0.8, 18]]
-    r = coco.evaluate(
-        {0: payload(rows)},
-        [{"id": 7, "height": 100, "width": 50}],
-        hand_set / coco.ANNOTATION_FILE,
-        False,
-        20.0,
-    )
+    r = evaluate_hand_image(hand_set, payload(rows), 20.0)
     assert r.line == "mAP=100.000%" and r.passed
 
 
@@ -214,21 +216,13 @@ def test_map_with_one_shifted_box_is_the_hand_computed_value(hand_set):
     # Box 2 shifted 2 px right: IoU = 80 / 120 = 2/3: a match at IoU 0.50..0.65 (4 thresholds),
     # a false positive at 0.70..0.95 (6), where AP = 51/101 (recall 0.5 at precision 1).
     rows = [[0, 0.0, 0.0, 0.1, 0.2, 0.9, 18], [0, 0.2, 0.44, 0.3, 0.64, 0.8, 18]]
-    r = coco.evaluate(
-        {0: payload(rows)},
-        [{"id": 7, "height": 100, "width": 50}],
-        hand_set / coco.ANNOTATION_FILE,
-        False,
-        None,
-    )
+    r = evaluate_hand_image(hand_set, payload(rows), None)
     assert r.value == pytest.approx(100 * (4 + 6 * 51 / 101) / 10, abs=1e-3)
     assert r.line == "mAP=70.297%"
 
 
 def test_an_empty_response_counts_as_all_missed(hand_set):
-    r = coco.evaluate(
-        {0: b""}, [{"id": 7, "height": 100, "width": 50}], hand_set / coco.ANNOTATION_FILE, False, None
-    )
+    r = evaluate_hand_image(hand_set, b"", None)
     assert r.line == "mAP=0.000%"
 
 

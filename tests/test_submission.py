@@ -16,12 +16,12 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from lg_helpers import run_command
 
 lg = pytest.importorskip("loadgen")
 
@@ -204,14 +204,10 @@ def test_packing_ssd_mobilenet_for_v60_names_the_rounds_that_have_it(runs: Path,
         r"the rules versions that have it: v0\.5, v2\.0",
     ):
         pack([ssd], tmp_path / "sub", "closed", "ACME", system, user_conf, rules_version="v6.0")
-    base = [sys.executable, "-m", "loadgen", "submission", "pack", str(ssd), "-o", str(tmp_path / "o")]
-    base += ["--division", "closed", "--submitter", "ACME", "--system-json", str(system)]
-    done = subprocess.run(
-        base + ["--user-conf", str(user_conf), "--rules-version", "v6.0"],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    done = run_command(
+        *(sys.executable, "-m", "loadgen", "submission", "pack", ssd, "-o", tmp_path / "o"),
+        *("--division", "closed", "--submitter", "ACME", "--system-json", system),
+        *("--user-conf", user_conf, "--rules-version", "v6.0"),
     )
     assert done.returncode == 2 and "the rules versions that have it: v0.5, v2.0" in done.stderr
 
@@ -478,43 +474,20 @@ def test_cli_pack_then_check(runs: Path, tmp_path: Path) -> None:
     system.write_text(json.dumps(SYSTEM))
     (tmp_path / "user.conf").write_text("\n")
     base = [sys.executable, "-m", "loadgen", "submission"]
-    done = subprocess.run(
-        base
-        + ["pack", str(runs), "-o", str(tmp_path / "sub"), "--division", "closed", "--submitter", "ACME"]
-        + [
-            "--system-json",
-            str(system),
-            "--user-conf",
-            str(tmp_path / "user.conf"),
-            "--rules-version",
-            "v6.0",
-        ],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    done = run_command(
+        *base,
+        *("pack", runs, "-o", tmp_path / "sub", "--division", "closed", "--submitter", "ACME"),
+        *("--system-json", system, "--user-conf", tmp_path / "user.conf", "--rules-version", "v6.0"),
     )
     assert done.returncode == 0, done.stderr
     assert (
         "(rules v6.0); check it with: python -m loadgen submission check --rules-version v6.0" in done.stdout
     )
     tree = tmp_path / "sub" / "closed" / "ACME"
-    ok = subprocess.run(
-        base + ["check", str(tree), "--relax-duration", "--rules-version", "v6.0"],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    ok = run_command(*base, "check", tree, "--relax-duration", "--rules-version", "v6.0")
     assert ok.returncode == 0, ok.stdout
     assert "submission check PASSED" in ok.stdout and "resnet" in ok.stdout and "v6.0" in ok.stdout
-    strict = subprocess.run(
-        base + ["check", str(tree), "--rules-version", "v6.0"],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    strict = run_command(*base, "check", tree, "--rules-version", "v6.0")
     assert strict.returncode == 1 and "short run, not official" in strict.stdout
 
 

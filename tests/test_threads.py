@@ -10,7 +10,7 @@ import threading
 
 import loadgen as lg
 import pytest
-from lg_helpers import log_settings_in, quick_settings
+from lg_helpers import log_settings_in, quick_settings, run_in_process
 
 
 class WorkerPoolSUT:
@@ -66,19 +66,15 @@ def test_start_test_releases_the_gil_while_it_waits(tmp_path):
 
     spin = threading.Thread(target=spinner)
     spin.start()
-    sut = lg.ConstructSUT(issue, lambda: None)
-    qsl = lg.ConstructQSL(100, 40, lambda s: None, lambda s: None)
+    settings = quick_settings(
+        lg, "SingleStream", min_query_count=200, min_duration_ms=50, watchdog_timeout_ms=3000
+    )
     try:
-        settings = quick_settings(
-            lg, "SingleStream", min_query_count=200, min_duration_ms=50, watchdog_timeout_ms=3000
-        )
-        result = lg.run_test(sut, qsl, settings, log_settings_in(lg, tmp_path))
+        result = run_in_process(lg, settings, tmp_path, issue, total=100, perf=40)
     finally:
         stop.set()
         spin.join()
         pool.stop()
-        lg.DestroySUT(sut)
-        lg.DestroyQSL(qsl)
     perf = result.performance[0]
     assert perf.samples_completed == perf.samples_issued >= 200
     assert result.num_errors == 0, result.errors
@@ -98,22 +94,18 @@ def test_completions_from_eight_threads_at_once_are_all_counted(scenario, use_co
         for s in samples:
             pool.issue([s])
 
-    sut = lg.ConstructSUT(issue, lambda: None)
-    qsl = lg.ConstructQSL(1000, 500, lambda s: None, lambda s: None)
+    settings = quick_settings(
+        lg,
+        scenario,
+        server_target_qps=20000,
+        offline_expected_qps=100000,
+        min_duration_ms=100,
+        min_query_count=2000,
+    )
     try:
-        settings = quick_settings(
-            lg,
-            scenario,
-            server_target_qps=20000,
-            offline_expected_qps=100000,
-            min_duration_ms=100,
-            min_query_count=2000,
-        )
-        result = lg.run_test(sut, qsl, settings, log_settings_in(lg, tmp_path))
+        result = run_in_process(lg, settings, tmp_path, issue, total=1000, perf=500)
     finally:
         pool.stop()
-        lg.DestroySUT(sut)
-        lg.DestroyQSL(qsl)
     perf = result.performance[0]
     assert perf.samples_issued >= 2000
     assert perf.samples_completed == perf.samples_issued

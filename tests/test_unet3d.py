@@ -424,21 +424,15 @@ def test_an_onnx_model_for_another_patch_size_is_rejected(assets):
 # --- Runs through the harness.
 
 
-@bench.every_scenario_with_both_backends
-def test_every_scenario_runs_with_both_backends(assets, cache, tmp_path, scenario, backend):
-    short = bench.offline_outlasting_min_duration(scenario)
-    report = run_benchmark(SPEC, options(assets, cache, tmp_path, scenario, backend, count=2, **short))
-    bench.check_scenario_run(report, tmp_path / "out", scenario)
+test_every_scenario_runs_with_both_backends = bench.every_scenario_runs_test(SPEC, options, 2)
 
 
 @pytest.mark.parametrize("backend", bench.BACKENDS)
 @pytest.mark.parametrize("scenario", ["SingleStream", "Offline"])
 def test_both_backends_meet_both_quality_targets(assets, cache, tmp_path, scenario, backend):
-    opts = options(assets, cache, tmp_path, scenario, backend, accuracy=True, time_s=None)
-    acc = bench.accuracy_of(run_benchmark(SPEC, opts))
+    acc = bench.accuracy_run(SPEC, options, assets, cache, tmp_path, scenario, backend)
     assert acc.details["cases"] == N_CASES
     assert acc.value >= 0.999 and acc.passed
-    assert (tmp_path / "out" / "accuracy.txt").read_text().startswith(acc.line)
     for c in TINY.cases:
         assert (tmp_path / "out" / "postprocessed" / c.name / "prediction.nii.gz").is_file()
 
@@ -466,13 +460,7 @@ def test_run_py_single_stream_accuracy_writes_accuracy_txt(cache, tmp_path):
     assert (out_dir / "mlperf_log_accuracy.json").is_file()
 
 
-def test_run_py_with_dataset_but_no_model_is_a_usage_error(assets, tmp_path):
-    bench.check_usage_error_without_model(RUN_PY, assets.data_dir, tmp_path / "o", "--model")
+test_run_py_with_dataset_but_no_model_is_a_usage_error = bench.usage_error_without_model_test(RUN_PY)
 
 
-def test_compliance_and_submission_flow(assets, cache, tmp_path):
-    """Performance, accuracy and the model's compliance tests, packed and checked (issue 15)."""
-    from submission_flow import check_flow
-    from unet3d.run import SPEC
-
-    check_flow(SPEC, lambda **kw: options(assets, cache, tmp_path, "Offline", "onnxruntime", **kw), tmp_path)
+test_compliance_and_submission_flow = bench.submission_flow_test(SPEC, options)

@@ -59,7 +59,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_llama_server(model: str, port: int, threads: int, log: Path) -> subprocess.Popen:
+def start_llama_server(
+    model: str, port: int, threads: int, log: Path, *, interrupt: bool = False, timeout_s: float = 120
+) -> subprocess.Popen:
+    """``llama_cpp.server`` (behind llamacpp_amx.py's guard) on 127.0.0.1:``port``, logging to ``log``;
+    returns once it answers /v1/models (at most ``timeout_s``). ``interrupt``:
+    its ``--interrupt_requests`` (a new request cancels the streams in flight)."""
     import httpx
 
     cmd = [
@@ -78,10 +83,10 @@ def start_llama_server(model: str, port: int, threads: int, log: Path) -> subpro
         "--model_alias",
         "smollm2",
         "--interrupt_requests",
-        "False",
+        str(interrupt),
     ]
     proc = subprocess.Popen(cmd, stdout=log.open("w"), stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"llama_cpp.server exited; see {log}")
@@ -91,7 +96,7 @@ def start_llama_server(model: str, port: int, threads: int, log: Path) -> subpro
         except httpx.HTTPError:
             time.sleep(0.3)
     proc.kill()
-    raise RuntimeError("llama_cpp.server did not start within 120 s")
+    raise RuntimeError(f"llama_cpp.server did not start within {timeout_s:g} s")
 
 
 def make_dataset(model: str, input_tokens: int, count: int, path: Path) -> None:
