@@ -236,17 +236,9 @@ long long PeakRssKib() {
 }
 
 const char* ScenarioName(mlperf::TestScenario s) {
-  switch (s) {
-    case mlperf::TestScenario::SingleStream:
-      return "SingleStream";
-    case mlperf::TestScenario::MultiStream:
-      return "MultiStream";
-    case mlperf::TestScenario::Server:
-      return "Server";
-    case mlperf::TestScenario::Offline:
-      return "Offline";
-  }
-  return "?";
+  constexpr const char* kNames[] = {"SingleStream", "MultiStream", "Server",
+                                    "Offline"};
+  return kNames[static_cast<int>(s)];
 }
 
 }  // namespace

@@ -37,22 +37,9 @@ class Pacing {
                             const RegisterFn& reg) {
     return 1;
   }
+  // The default (SingleStream, MultiStream, Offline): both minimums met.
   virtual bool EndsAfter(uint64_t queries, int64_t duration_ns,
-                         RunMeasurements* m) = 0;
-  // Frees what the pacing holds once issuing has ended.
-  virtual void Release() {}
-
- protected:
-  bool Generate(std::vector<QuerySample>* q, int64_t* sched_rel) {
-    bool more = false;
-    if (!ctx_->control->CallSafely("query generation",
-                                   [&] { more = gen_->Next(q, sched_rel); })) {
-      return false;
-    }
-    return more;
-  }
-  // The end of SingleStream, MultiStream and Offline: both minimums met.
-  bool NaturalEnd(uint64_t queries, int64_t duration_ns) {
+                         RunMeasurements*) {
     if (queries >= s_.min_query_count &&
         duration_ns >= s_.target_duration_ms * 1000000) {
       ctx_->detail->Add(
@@ -63,6 +50,21 @@ class Pacing {
       return true;
     }
     return false;
+  }
+  // Frees what the pacing holds once issuing has ended.
+  virtual void Release() {}
+
+ protected:
+  // `sched_rel` (the query's scheduled time from the start): where wanted.
+  bool Generate(std::vector<QuerySample>* q, int64_t* sched_rel = nullptr) {
+    int64_t unused = 0;
+    if (sched_rel == nullptr) sched_rel = &unused;
+    bool more = false;
+    if (!ctx_->control->CallSafely("query generation",
+                                   [&] { more = gen_->Next(q, sched_rel); })) {
+      return false;
+    }
+    return more;
   }
 
   IssueContext* ctx_;
@@ -79,8 +81,7 @@ class ClosedLoopPacing final : public Pacing {
       : Pacing(ctx, s, gen, start), limits_(limits) {}
   bool Next(std::vector<QuerySample>* query, uint64_t samples_so_far,
             int64_t* scheduled_ns, int64_t* now_ns) override {
-    int64_t sched_rel = 0;
-    if (!Generate(query, &sched_rel)) return false;
+    if (!Generate(query)) return false;
     if (samples_so_far > 0 &&
         !ctx_->control->WaitForCompleted(samples_so_far, false, limits_)) {
       return false;
@@ -88,10 +89,6 @@ class ClosedLoopPacing final : public Pacing {
     *now_ns = ctx_->clock->NowNs();
     *scheduled_ns = *now_ns;
     return true;
-  }
-  bool EndsAfter(uint64_t queries, int64_t duration_ns,
-                 RunMeasurements*) override {
-    return NaturalEnd(queries, duration_ns);
   }
 
  private:
@@ -104,15 +101,10 @@ class OfflinePacing final : public Pacing {
   using Pacing::Pacing;
   bool Next(std::vector<QuerySample>* query, uint64_t, int64_t* scheduled_ns,
             int64_t* now_ns) override {
-    int64_t sched_rel = 0;
-    if (!Generate(query, &sched_rel)) return false;
+    if (!Generate(query)) return false;
     *scheduled_ns = start_;
     *now_ns = ctx_->clock->NowNs();
     return true;
-  }
-  bool EndsAfter(uint64_t queries, int64_t duration_ns,
-                 RunMeasurements*) override {
-    return NaturalEnd(queries, duration_ns);
   }
 };
 

@@ -5,38 +5,22 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "config_rules.h"
+
 namespace mlperf {
 namespace internal {
 
-const char* ToString(TestScenario scenario) {
-  switch (scenario) {
-    case TestScenario::SingleStream:
-      return "SingleStream";
-    case TestScenario::MultiStream:
-      return "MultiStream";
-    case TestScenario::Server:
-      return "Server";
-    case TestScenario::Offline:
-      return "Offline";
-  }
-  return "InvalidScenario";
-}
-
-const char* ToString(TestMode mode) {
-  switch (mode) {
-    case TestMode::SubmissionRun:
-      return "SubmissionRun";
-    case TestMode::AccuracyOnly:
-      return "AccuracyOnly";
-    case TestMode::PerformanceOnly:
-      return "PerformanceOnly";
-    case TestMode::FindPeakPerformance:
-      return "FindPeakPerformance";
-  }
-  return "InvalidMode";
-}
-
 namespace {
+
+constexpr const char* kModeNames[] = {"SubmissionRun", "AccuracyOnly",
+                                      "PerformanceOnly", "FindPeakPerformance"};
+
+// names[value], or `invalid` for a value out of the enum's range.
+template <size_t N>
+const char* NameOf(const char* const (&names)[N], int value,
+                   const char* invalid) {
+  return value >= 0 && static_cast<size_t>(value) < N ? names[value] : invalid;
+}
 
 template <typename T>
 [[noreturn]] void Reject(const char* field, T value, const std::string& why) {
@@ -61,6 +45,15 @@ void CheckPositiveFinite(const char* field, double v) {
 constexpr uint64_t kMaxSampleIndex = (1ull << 32) - 1;
 
 }  // namespace
+
+const char* ToString(TestScenario scenario) {
+  return NameOf(cfg::kScenarioNames, static_cast<int>(scenario),
+                "InvalidScenario");
+}
+
+const char* ToString(TestMode mode) {
+  return NameOf(kModeNames, static_cast<int>(mode), "InvalidMode");
+}
 
 void ValidateSettings(const TestSettings& s, uint64_t qsl_total,
                       uint64_t qsl_performance) {
