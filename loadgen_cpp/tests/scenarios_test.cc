@@ -69,6 +69,16 @@ void EachCallTakes(FakeSut* sut, ManualClock* clock, int64_t ns) {
   };
 }
 
+// `scenario` with the two minimums that every run below sets.
+TestSettings Minimums(TestScenario scenario, uint64_t min_duration_ms,
+                      uint64_t min_query_count) {
+  TestSettings s;
+  s.scenario = scenario;
+  s.min_duration_ms = min_duration_ms;
+  s.min_query_count = min_query_count;
+  return s;
+}
+
 TestResult RunWith(FakeSut* sut, FakeQsl* qsl, const TestSettings& s,
                    ManualClock* clock, const std::string& name) {
   LogSettings log;
@@ -84,9 +94,7 @@ TEST(SingleStream, LatencyIsTheSutTimeAndTheRunStopsAtMinDurationAndCount) {
   FakeSut sut;
   EachCallTakes(&sut, &clock, 1000000);
   FakeQsl qsl(100, 50);
-  TestSettings s;
-  s.min_duration_ms = 100;
-  s.min_query_count = 10;
+  TestSettings s = Minimums(TestScenario::SingleStream, 100, 10);
   TestResult r = RunWith(&sut, &qsl, s, &clock, "ss");
   ASSERT_EQ(r.performance.size(), 1u);
   const PerformanceResult& p = r.performance[0];
@@ -106,9 +114,8 @@ TEST(SingleStream, TooFewQueriesForEarlyStoppingIsInvalid) {
   FakeSut sut;
   EachCallTakes(&sut, &clock, 10000000);
   FakeQsl qsl(100, 50);
-  TestSettings s;
-  s.min_duration_ms = 100;  // 11 queries of 10 ms
-  s.min_query_count = 1;
+  // 11 queries of 10 ms.
+  TestSettings s = Minimums(TestScenario::SingleStream, 100, 1);
   TestResult r = RunWith(&sut, &qsl, s, &clock, "ss_es");
   const PerformanceResult& p = r.performance[0];
   EXPECT_EQ(p.queries_issued, 11);
@@ -129,11 +136,8 @@ TEST(MultiStream, QueryLatencyIsItsSlowestSample) {
     }
   };
   FakeQsl qsl(100, 50);
-  TestSettings s;
-  s.scenario = TestScenario::MultiStream;
+  TestSettings s = Minimums(TestScenario::MultiStream, 2000, 662);
   s.multi_stream_samples_per_query = 4;
-  s.min_duration_ms = 2000;
-  s.min_query_count = 662;
   TestResult r = RunWith(&sut, &qsl, s, &clock, "ms");
   const PerformanceResult& p = r.performance[0];
   EXPECT_GE(p.queries_issued, 662);
@@ -155,11 +159,8 @@ TEST(Server, IssuesAtThePoissonScheduleOfTheSeed) {
     clock.Advance(100000);  // 100 us of work
   };
   FakeQsl qsl(100, 50);
-  TestSettings s;
-  s.scenario = TestScenario::Server;
+  TestSettings s = Minimums(TestScenario::Server, 500, 100);
   s.server_target_qps = 1000;
-  s.min_duration_ms = 500;
-  s.min_query_count = 100;
   s.schedule_rng_seed = 42;
   TestResult r = RunWith(&sut, &qsl, s, &clock, "server");
   const PerformanceResult& p = r.performance[0];
@@ -194,12 +195,9 @@ TEST(Server, CoalescesQueriesWhoseTimeHasPassed) {
   FakeSut sut;
   EachCallTakes(&sut, &clock, 5000000);
   FakeQsl qsl(100, 50);
-  TestSettings s;
-  s.scenario = TestScenario::Server;
+  TestSettings s = Minimums(TestScenario::Server, 200, 10);
   s.server_target_qps = 1000;  // 1 ms apart, 5 ms of work per call
   s.server_coalesce_queries = true;
-  s.min_duration_ms = 200;
-  s.min_query_count = 10;
   TestResult r = RunWith(&sut, &qsl, s, &clock, "coalesce");
   const PerformanceResult& p = r.performance[0];
   size_t samples = 0;
@@ -214,11 +212,8 @@ TEST(Offline, OneQueryOfTheSlackedSampleCount) {
   FakeSut sut;
   EachCallTakes(&sut, &clock, 2000000000);
   FakeQsl qsl(100, 30);
-  TestSettings s;
-  s.scenario = TestScenario::Offline;
+  TestSettings s = Minimums(TestScenario::Offline, 1000, 24);
   s.offline_expected_qps = 500;
-  s.min_duration_ms = 1000;
-  s.min_query_count = 24;
   TestResult r = RunWith(&sut, &qsl, s, &clock, "offline");
   ASSERT_EQ(sut.calls.size(), 1u);
   EXPECT_EQ(sut.calls[0].size(), 550u);  // max(24, 1.1 * 1 s * 500)
@@ -300,11 +295,9 @@ TEST(Errors, WatchdogEndsARunWhoseSutStopsAnswering) {
   FakeSut sut;
   sut.complete = false;
   FakeQsl qsl(100, 50);
-  TestSettings s;
-  s.scenario = TestScenario::Offline;
+  // 1.1 * 1 s * 1 qps < 10: the query holds 10.
+  TestSettings s = Minimums(TestScenario::Offline, 1000, 10);
   s.watchdog_timeout_ms = 200;
-  s.min_duration_ms = 1000;  // 1.1 * 1 s * 1 qps < 10: the query holds 10
-  s.min_query_count = 10;
   LogSettings log;
   log.log_output.outdir = TempDir("watchdog");
   internal::Run run(&sut, &qsl, s, log, WithoutAuditConfig());
