@@ -15,6 +15,16 @@ namespace internal {
 
 namespace {
 
+// Stops issuing before the minimums are met: `reason` is the run's
+// early_end_reason and, as the reference logs it, an error_runtime record
+// with `details`.
+void EndEarly(RunControl* control, RunMeasurements* m,
+              const std::string& reason, const std::string& details) {
+  m->early_end_reason = reason;
+  control->AddError("error_runtime", "IssueQueryThread 0 Ending early: " +
+                                         reason + ". " + details);
+}
+
 // The pace of one scenario. Next() fetches the next query and waits until it
 // may be issued; Coalesce() may merge further due queries into the same
 // IssueQuery call; EndsAfter() applies the scenario's own end rule after
@@ -162,12 +172,9 @@ class ServerPacing final : public Pacing {
     if (s_.max_async_queries == 0) return false;
     const uint64_t outstanding = queries - ctx_->tracker->completed();
     if (outstanding <= s_.max_async_queries) return false;
-    m->early_end_reason = "Too many outstanding queries";
-    ctx_->control->AddError("error_runtime",
-                            "IssueQueryThread 0 Ending early: Too many "
-                            "outstanding queries. issued " +
-                                std::to_string(queries) + " outstanding " +
-                                std::to_string(outstanding));
+    EndEarly(ctx_->control, m, "Too many outstanding queries",
+             "issued " + std::to_string(queries) + " outstanding " +
+                 std::to_string(outstanding));
     return true;
   }
   void Release() override { std::vector<QuerySample>().swap(stash_); }
@@ -282,19 +289,13 @@ RunMeasurements IssuePhase(IssueContext* ctx, const EffectiveSettings& s,
     const int64_t duration_ns = now - start;
     if (pacing->EndsAfter(queries, duration_ns, &m)) break;
     if (s.max_query_count != 0 && queries >= s.max_query_count) {
-      m.early_end_reason = "Max query count reached";
-      control->AddError("error_runtime",
-                        "IssueQueryThread 0 Ending early: Max query count "
-                        "reached. query_count " +
-                            std::to_string(queries));
+      EndEarly(control, &m, "Max query count reached",
+               "query_count " + std::to_string(queries));
       break;
     }
     if (s.max_duration_ms != 0 && duration_ns > s.max_duration_ms * 1000000) {
-      m.early_end_reason = "Max test duration reached";
-      control->AddError("error_runtime",
-                        "IssueQueryThread 0 Ending early: Max test duration "
-                        "reached. duration_ns " +
-                            std::to_string(duration_ns));
+      EndEarly(control, &m, "Max test duration reached",
+               "duration_ns " + std::to_string(duration_ns));
       break;
     }
     if (decider != nullptr) {
