@@ -56,6 +56,14 @@ TestSettings ReadAlone(const std::string &text, const std::string &model,
   return s;
 }
 
+// The settings the built-in mlperf.conf alone gives (conf_type 0).
+TestSettings BuiltinOnly(const std::string &model,
+                         const std::string &scenario) {
+  TestSettings s;
+  EXPECT_EQ(s.FromConfig("", model, scenario, 0), 0);
+  return s;
+}
+
 // The errors (or the warnings) among s.config_diagnostics.
 std::vector<ConfigDiagnostic> Diagnostics(const TestSettings &s, bool errors) {
   std::vector<ConfigDiagnostic> out;
@@ -92,8 +100,7 @@ int BuiltinLineOf(const std::string &key) {
 TEST(BuiltinConf, IsEmbeddedAndAppliesWithoutAnyDiagnostic) {
   const std::string text = BuiltinMlperfConf();
   EXPECT_NE(text.find("resnet50.Server.target_latency"), std::string::npos);
-  TestSettings s;
-  EXPECT_EQ(s.FromConfig("", "resnet50", "Server", 0), 0);
+  TestSettings s = BuiltinOnly("resnet50", "Server");
   EXPECT_TRUE(s.config_diagnostics.empty());
 }
 
@@ -108,8 +115,7 @@ TEST(BuiltinConf, ReadAsAUserFileHasNoErrorsOnlyNoEffectWarnings) {
 }
 
 TEST(BuiltinConf, ConfType0AppliesTheSeedsOfTheReference) {
-  TestSettings s;
-  ASSERT_EQ(s.FromConfig("", "resnet50", "Offline", 0), 0);
+  TestSettings s = BuiltinOnly("resnet50", "Offline");
   // The values LoadGen 6.0.17 embeds (listed as HEAD/v6.1 in the spec table).
   EXPECT_EQ(s.qsl_rng_seed, 2085463073848966840ull);
   EXPECT_EQ(s.sample_index_rng_seed, 2747215439041700203ull);
@@ -122,8 +128,7 @@ TEST(BuiltinConf, ConfType0AppliesTheSeedsOfTheReference) {
 }
 
 TEST(BuiltinConf, ConfType0SetsTheModelsRules) {
-  TestSettings s;
-  ASSERT_EQ(s.FromConfig("", "resnet50", "Offline", 0), 0);
+  TestSettings s = BuiltinOnly("resnet50", "Offline");
   EXPECT_EQ(s.min_duration_ms, 600000u);
   EXPECT_EQ(s.min_query_count, 24576u);
   EXPECT_EQ(s.performance_sample_count_override, 1024u);
@@ -131,16 +136,14 @@ TEST(BuiltinConf, ConfType0SetsTheModelsRules) {
   EXPECT_EQ(s.single_stream_target_latency_percentile, 90 * 0.01);
   EXPECT_FALSE(s.builtin_config_applied);  // only conf_type 1 sets it
 
-  TestSettings llm;
-  ASSERT_EQ(llm.FromConfig("", "llama2-70b", "Server", 0), 0);
+  TestSettings llm = BuiltinOnly("llama2-70b", "Server");
   EXPECT_TRUE(llm.use_token_latencies);
   EXPECT_TRUE(llm.sample_concatenate_permutation);
   EXPECT_EQ(llm.server_target_latency_ns, 0u);
   EXPECT_EQ(llm.server_ttft_latency, 2000000000u);
   EXPECT_EQ(llm.server_tpot_latency, 200000000u);
 
-  TestSettings gptj;
-  ASSERT_EQ(gptj.FromConfig("", "gptj", "Offline", 0), 0);
+  TestSettings gptj = BuiltinOnly("gptj", "Offline");
   EXPECT_TRUE(gptj.infer_token_latencies);
   EXPECT_EQ(gptj.token_latency_scaling_factor, 69u);
   EXPECT_EQ(gptj.server_target_latency_ns, 20000000000u);
@@ -536,8 +539,7 @@ TEST(Diagnostics, MlperfConfOnlyKeysAreIgnoredFromAUserConfWithAWarning) {
 }
 
 TEST(Diagnostics, UnknownScenarioArgumentIsAWarning) {
-  TestSettings s;
-  EXPECT_EQ(s.FromConfig("", "resnet50", "server", 0), 0);
+  TestSettings s = BuiltinOnly("resnet50", "server");
   ASSERT_EQ(Warnings(s).size(), 1u);
   EXPECT_EQ(Warnings(s)[0].file, kBuiltinConfName);
 }
@@ -570,8 +572,7 @@ TEST(Audit, OnlyWildcardModelLinesApplyAndSeedsStay) {
       "*.Server.accuracy_log_sampling_target = 7\n"
       "*.*.accuracy_log_rng_seed = 720381539243781796\n"
       "*.*.qsl_rng_seed = 1\n");
-  TestSettings s;
-  ASSERT_EQ(s.FromConfig("", "resnet50", "Server", 0), 0);
+  TestSettings s = BuiltinOnly("resnet50", "Server");
   s.mode = TestMode::SubmissionRun;
   ASSERT_EQ(ApplyAuditConfig(&s, f.path(), "Server"), 0);
   EXPECT_EQ(s.mode, TestMode::PerformanceOnly);
