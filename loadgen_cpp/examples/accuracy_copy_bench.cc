@@ -17,6 +17,7 @@
 
 #include "../src/safe_copy.h"  // SetCheckedCopyForBenchmark (internal)
 #include "loadgen.h"
+#include "null_qsl.h"
 
 namespace {
 
@@ -64,22 +65,6 @@ class DataSut : public mlperf::SystemUnderTest {
   const char data_[8] = {'r', 'e', 's', 'p', 'o', 'n', 's', 'e'};
 };
 
-class Qsl : public mlperf::QuerySampleLibrary {
- public:
-  explicit Qsl(size_t n) : n_(n) {}
-  const std::string& Name() override { return name_; }
-  size_t TotalSampleCount() override { return n_; }
-  size_t PerformanceSampleCount() override { return n_; }
-  void LoadSamplesToRam(const std::vector<mlperf::QuerySampleIndex>&) override {
-  }
-  void UnloadSamplesFromRam(
-      const std::vector<mlperf::QuerySampleIndex>&) override {}
-
- private:
-  std::string name_ = "Qsl";
-  size_t n_;
-};
-
 double Median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v[v.size() / 2];
@@ -111,7 +96,7 @@ int main(int argc, char** argv) {
     for (int checked = 1; checked >= 0; --checked) {
       mlperf::internal::SetCheckedCopyForBenchmark(checked == 1);
       DataSut sut(batch, layout, samples);
-      Qsl qsl(samples);
+      NullQsl qsl(samples, "Qsl");
       mlperf::TestSettings s;
       s.scenario = mlperf::TestScenario::Offline;
       s.mode = mlperf::TestMode::AccuracyOnly;

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "loadgen.h"
+#include "null_qsl.h"
 #include "query_sample_library.h"
 #include "system_under_test.h"
 #include "test_settings.h"
@@ -91,24 +92,10 @@ class CompletingSut : public mlperf::SystemUnderTest {
   std::string name_ = "CompletingSUT";
 };
 
-class Qsl : public mlperf::QuerySampleLibrary {
- public:
-  const std::string& Name() override { return name_; }
-  size_t TotalSampleCount() override { return 1024; }
-  size_t PerformanceSampleCount() override { return 1024; }
-  void LoadSamplesToRam(const std::vector<mlperf::QuerySampleIndex>&) override {
-  }
-  void UnloadSamplesFromRam(
-      const std::vector<mlperf::QuerySampleIndex>&) override {}
-
- private:
-  std::string name_ = "Qsl";
-};
-
 // One test; returns the SUT's figures.
 CompletingSut RunOnce(int threads, size_t samples, bool count_locks) {
   CompletingSut sut(threads, count_locks);
-  Qsl qsl;
+  NullQsl qsl(1024, "Qsl");
   mlperf::TestSettings s;
   s.scenario = mlperf::TestScenario::Offline;
   s.mode = mlperf::TestMode::PerformanceOnly;

@@ -1,4 +1,5 @@
-// null_sut.cc: a native SUT and QSL that do no work, run through LoadGen.
+// null_sut.cc: a native SUT and QSL (null_qsl.h) that do no work, run
+// through LoadGen.
 //
 // It answers every sample at once from IssueQuery, so what it measures is
 // LoadGen's own overhead; it is also the smallest complete example of the
@@ -30,6 +31,7 @@
 #include <vector>
 
 #include "loadgen.h"
+#include "null_qsl.h"
 #include "query_sample_library.h"
 #include "system_under_test.h"
 #include "test_settings.h"
@@ -65,23 +67,6 @@ class NullSut : public mlperf::SystemUnderTest {
  private:
   std::string name_ = "NullSUT";
   std::vector<mlperf::QuerySampleResponse> responses_;
-};
-
-// A data set of `count` samples that need no loading.
-class NullQsl : public mlperf::QuerySampleLibrary {
- public:
-  explicit NullQsl(size_t count) : count_(count) {}
-  const std::string& Name() override { return name_; }
-  size_t TotalSampleCount() override { return count_; }
-  size_t PerformanceSampleCount() override { return count_; }
-  void LoadSamplesToRam(const std::vector<mlperf::QuerySampleIndex>&) override {
-  }
-  void UnloadSamplesFromRam(
-      const std::vector<mlperf::QuerySampleIndex>&) override {}
-
- private:
-  std::string name_ = "NullQSL";
-  size_t count_;
 };
 
 struct Options {
@@ -236,17 +221,9 @@ long long PeakRssKib() {
 }
 
 const char* ScenarioName(mlperf::TestScenario s) {
-  switch (s) {
-    case mlperf::TestScenario::SingleStream:
-      return "SingleStream";
-    case mlperf::TestScenario::MultiStream:
-      return "MultiStream";
-    case mlperf::TestScenario::Server:
-      return "Server";
-    case mlperf::TestScenario::Offline:
-      return "Offline";
-  }
-  return "?";
+  constexpr const char* kNames[] = {"SingleStream", "MultiStream", "Server",
+                                    "Offline"};
+  return kNames[static_cast<int>(s)];
 }
 
 }  // namespace

@@ -368,24 +368,28 @@ CompletionTracker::Claim CompletionTracker::ClaimSample(ResponseId id,
   return Claim::kOk;
 }
 
+CompletionTracker::Straggler* CompletionTracker::FindStraggler(uint64_t index) {
+  auto it = straggler_table_.find(index / spq_);
+  if (it == straggler_table_.end()) return nullptr;
+  for (Straggler& st : it->second.samples) {
+    if (st.index == index) return &st;
+  }
+  return nullptr;
+}
+
 CompletionTracker::Claim CompletionTracker::ClaimStraggler(uint64_t index,
                                                            int64_t now_ns,
                                                            int64_t n_tokens,
                                                            Claimed* out) {
   MutexLock lock(&straggler_mu_);
-  auto it = straggler_table_.find(index / spq_);
-  if (it == straggler_table_.end()) return Claim::kDuplicate;
-  for (Straggler& st : it->second.samples) {
-    if (st.index != index) continue;
-    if (!IsPending(st.word)) return Claim::kDuplicate;
-    out->qsl_index = st.qsl_index;
-    out->logged = StateOf(st.word) == SlotState::kPendingLogged;
-    out->had_first_token = !IsState(st.first_token_ns);
-    st.word = now_ns;
-    st.n_tokens = n_tokens;
-    return Claim::kOk;
-  }
-  return Claim::kDuplicate;
+  Straggler* st = FindStraggler(index);
+  if (st == nullptr || !IsPending(st->word)) return Claim::kDuplicate;
+  out->qsl_index = st->qsl_index;
+  out->logged = StateOf(st->word) == SlotState::kPendingLogged;
+  out->had_first_token = !IsState(st->first_token_ns);
+  st->word = now_ns;
+  st->n_tokens = n_tokens;
+  return Claim::kOk;
 }
 
 CompletionTracker::FirstTokenClaim CompletionTracker::ClaimFirstToken(
@@ -418,18 +422,15 @@ CompletionTracker::FirstTokenClaim CompletionTracker::ClaimFirstToken(
 CompletionTracker::FirstTokenClaim CompletionTracker::FirstTokenStraggler(
     uint64_t index, int64_t now_ns, Claimed* out) {
   MutexLock lock(&straggler_mu_);
-  auto it = straggler_table_.find(index / spq_);
-  if (it == straggler_table_.end()) return FirstTokenClaim::kAfterComplete;
-  for (Straggler& st : it->second.samples) {
-    if (st.index != index) continue;
-    if (!IsPending(st.word)) return FirstTokenClaim::kAfterComplete;
-    if (!IsState(st.first_token_ns)) return FirstTokenClaim::kTwice;
-    st.first_token_ns = now_ns;
-    out->qsl_index = st.qsl_index;
-    out->logged = StateOf(st.word) == SlotState::kPendingLogged;
-    return FirstTokenClaim::kOk;
+  Straggler* st = FindStraggler(index);
+  if (st == nullptr || !IsPending(st->word)) {
+    return FirstTokenClaim::kAfterComplete;
   }
-  return FirstTokenClaim::kAfterComplete;
+  if (!IsState(st->first_token_ns)) return FirstTokenClaim::kTwice;
+  st->first_token_ns = now_ns;
+  out->qsl_index = st->qsl_index;
+  out->logged = StateOf(st->word) == SlotState::kPendingLogged;
+  return FirstTokenClaim::kOk;
 }
 
 void CompletionTracker::Finish(uint64_t n) {

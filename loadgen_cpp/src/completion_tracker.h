@@ -189,6 +189,8 @@ class CompletionTracker {
   bool FoldFromSlots(uint64_t qi, bool force);
   void MoveToStragglers(uint64_t qi) LG_EXCLUDES(straggler_mu_);
   void FoldStragglers(bool force) LG_EXCLUDES(straggler_mu_);
+  // Sample `index`'s straggler record; null where it has none.
+  Straggler* FindStraggler(uint64_t index) LG_REQUIRES(straggler_mu_);
   Claim ClaimStraggler(uint64_t index, int64_t now_ns, int64_t n_tokens,
                        Claimed* out) LG_EXCLUDES(straggler_mu_);
   FirstTokenClaim FirstTokenStraggler(uint64_t index, int64_t now_ns,

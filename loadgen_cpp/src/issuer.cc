@@ -15,6 +15,16 @@ namespace internal {
 
 namespace {
 
+// Stops issuing before the minimums are met: `reason` is the run's
+// early_end_reason and, as the reference logs it, an error_runtime record
+// with `details`.
+void EndEarly(RunControl* control, RunMeasurements* m,
+              const std::string& reason, const std::string& details) {
+  m->early_end_reason = reason;
+  control->AddError("error_runtime", "IssueQueryThread 0 Ending early: " +
+                                         reason + ". " + details);
+}
+
 // The pace of one scenario. Next() fetches the next query and waits until it
 // may be issued; Coalesce() may merge further due queries into the same
 // IssueQuery call; EndsAfter() applies the scenario's own end rule after
@@ -37,22 +47,9 @@ class Pacing {
                             const RegisterFn& reg) {
     return 1;
   }
+  // The default (SingleStream, MultiStream, Offline): both minimums met.
   virtual bool EndsAfter(uint64_t queries, int64_t duration_ns,
-                         RunMeasurements* m) = 0;
-  // Frees what the pacing holds once issuing has ended.
-  virtual void Release() {}
-
- protected:
-  bool Generate(std::vector<QuerySample>* q, int64_t* sched_rel) {
-    bool more = false;
-    if (!ctx_->control->CallSafely("query generation",
-                                   [&] { more = gen_->Next(q, sched_rel); })) {
-      return false;
-    }
-    return more;
-  }
-  // The end of SingleStream, MultiStream and Offline: both minimums met.
-  bool NaturalEnd(uint64_t queries, int64_t duration_ns) {
+                         RunMeasurements*) {
     if (queries >= s_.min_query_count &&
         duration_ns >= s_.target_duration_ms * 1000000) {
       ctx_->detail->Add(
@@ -63,6 +60,21 @@ class Pacing {
       return true;
     }
     return false;
+  }
+  // Frees what the pacing holds once issuing has ended.
+  virtual void Release() {}
+
+ protected:
+  // `sched_rel` (the query's scheduled time from the start): where wanted.
+  bool Generate(std::vector<QuerySample>* q, int64_t* sched_rel = nullptr) {
+    int64_t unused = 0;
+    if (sched_rel == nullptr) sched_rel = &unused;
+    bool more = false;
+    if (!ctx_->control->CallSafely("query generation",
+                                   [&] { more = gen_->Next(q, sched_rel); })) {
+      return false;
+    }
+    return more;
   }
 
   IssueContext* ctx_;
@@ -79,8 +91,7 @@ class ClosedLoopPacing final : public Pacing {
       : Pacing(ctx, s, gen, start), limits_(limits) {}
   bool Next(std::vector<QuerySample>* query, uint64_t samples_so_far,
             int64_t* scheduled_ns, int64_t* now_ns) override {
-    int64_t sched_rel = 0;
-    if (!Generate(query, &sched_rel)) return false;
+    if (!Generate(query)) return false;
     if (samples_so_far > 0 &&
         !ctx_->control->WaitForCompleted(samples_so_far, false, limits_)) {
       return false;
@@ -88,10 +99,6 @@ class ClosedLoopPacing final : public Pacing {
     *now_ns = ctx_->clock->NowNs();
     *scheduled_ns = *now_ns;
     return true;
-  }
-  bool EndsAfter(uint64_t queries, int64_t duration_ns,
-                 RunMeasurements*) override {
-    return NaturalEnd(queries, duration_ns);
   }
 
  private:
@@ -104,15 +111,10 @@ class OfflinePacing final : public Pacing {
   using Pacing::Pacing;
   bool Next(std::vector<QuerySample>* query, uint64_t, int64_t* scheduled_ns,
             int64_t* now_ns) override {
-    int64_t sched_rel = 0;
-    if (!Generate(query, &sched_rel)) return false;
+    if (!Generate(query)) return false;
     *scheduled_ns = start_;
     *now_ns = ctx_->clock->NowNs();
     return true;
-  }
-  bool EndsAfter(uint64_t queries, int64_t duration_ns,
-                 RunMeasurements*) override {
-    return NaturalEnd(queries, duration_ns);
   }
 };
 
@@ -170,12 +172,9 @@ class ServerPacing final : public Pacing {
     if (s_.max_async_queries == 0) return false;
     const uint64_t outstanding = queries - ctx_->tracker->completed();
     if (outstanding <= s_.max_async_queries) return false;
-    m->early_end_reason = "Too many outstanding queries";
-    ctx_->control->AddError("error_runtime",
-                            "IssueQueryThread 0 Ending early: Too many "
-                            "outstanding queries. issued " +
-                                std::to_string(queries) + " outstanding " +
-                                std::to_string(outstanding));
+    EndEarly(ctx_->control, m, "Too many outstanding queries",
+             "issued " + std::to_string(queries) + " outstanding " +
+                 std::to_string(outstanding));
     return true;
   }
   void Release() override { std::vector<QuerySample>().swap(stash_); }
@@ -290,19 +289,13 @@ RunMeasurements IssuePhase(IssueContext* ctx, const EffectiveSettings& s,
     const int64_t duration_ns = now - start;
     if (pacing->EndsAfter(queries, duration_ns, &m)) break;
     if (s.max_query_count != 0 && queries >= s.max_query_count) {
-      m.early_end_reason = "Max query count reached";
-      control->AddError("error_runtime",
-                        "IssueQueryThread 0 Ending early: Max query count "
-                        "reached. query_count " +
-                            std::to_string(queries));
+      EndEarly(control, &m, "Max query count reached",
+               "query_count " + std::to_string(queries));
       break;
     }
     if (s.max_duration_ms != 0 && duration_ns > s.max_duration_ms * 1000000) {
-      m.early_end_reason = "Max test duration reached";
-      control->AddError("error_runtime",
-                        "IssueQueryThread 0 Ending early: Max test duration "
-                        "reached. duration_ns " +
-                            std::to_string(duration_ns));
+      EndEarly(control, &m, "Max test duration reached",
+               "duration_ns " + std::to_string(duration_ns));
       break;
     }
     if (decider != nullptr) {

@@ -83,25 +83,29 @@ std::string PerformanceJson(const PerformanceResult& r, bool tokens) {
   return o.Close();
 }
 
-std::string ProbesJson(const std::vector<PeakProbe>& probes) {
+// A JSON array of to_json(item) for each item, one a line.
+template <typename T, typename ToJson>
+std::string JsonArray(const std::vector<T>& items, ToJson to_json) {
   std::string out = "[";
-  for (size_t k = 0; k < probes.size(); ++k) {
-    const PeakProbe& p = probes[k];
-    out += (k ? ",\n    " : "\n    ") +
-           JsonObject()
-               .Num("target_qps", p.target_qps)
-               .Bool("passed", p.passed)
-               .Str("decided_by", p.decided_by)
-               .Str("reason", p.reason)
-               .Int("queries_issued", p.queries_issued)
-               .Int("queries_completed", p.queries_completed)
-               .Int("decided_queries", p.decided_queries)
-               .Int("overlatency_queries", p.overlatency_queries)
-               .Int("full_probe_queries", p.full_probe_queries)
-               .Num("seconds", p.seconds)
-               .Close();
+  for (size_t k = 0; k < items.size(); ++k) {
+    out += (k ? ",\n    " : "\n    ") + to_json(items[k]);
   }
-  return out + (probes.empty() ? "]" : "\n  ]");
+  return out + (items.empty() ? "]" : "\n  ]");
+}
+
+std::string ProbeJson(const PeakProbe& p) {
+  return JsonObject()
+      .Num("target_qps", p.target_qps)
+      .Bool("passed", p.passed)
+      .Str("decided_by", p.decided_by)
+      .Str("reason", p.reason)
+      .Int("queries_issued", p.queries_issued)
+      .Int("queries_completed", p.queries_completed)
+      .Int("decided_queries", p.decided_queries)
+      .Int("overlatency_queries", p.overlatency_queries)
+      .Int("full_probe_queries", p.full_probe_queries)
+      .Num("seconds", p.seconds)
+      .Close();
 }
 
 std::string SettingsJson(const EffectiveSettings& e) {
@@ -172,15 +176,14 @@ std::string RenderSummaryJson(const TestResult& result,
                .Close());
   if (s.mode == TestMode::FindPeakPerformance) {
     o.Num("peak_qps", result.peak_qps)
-        .Raw("peak_probes", ProbesJson(result.peak_probes));
+        .Raw("peak_probes", JsonArray(result.peak_probes, ProbeJson));
   }
-  std::string perf = "[";
-  for (size_t k = 0; k < result.performance.size(); ++k) {
-    perf += (k ? ",\n    " : "\n    ") +
-            PerformanceJson(result.performance[k], s.use_token_latencies);
-  }
-  perf += result.performance.empty() ? "]" : "\n  ]";
-  o.Raw("performance", perf).Raw("settings", SettingsJson(s));
+  o.Raw("performance", JsonArray(result.performance,
+                                 [&](const PerformanceResult& r) {
+                                   return PerformanceJson(
+                                       r, s.use_token_latencies);
+                                 }))
+      .Raw("settings", SettingsJson(s));
   return o.Close();
 }
 

@@ -126,24 +126,20 @@ PerformanceResult Summarize(RunMeasurements* m) {
   r.samples_never_completed = static_cast<int64_t>(m->samples_never_completed);
   r.samples_completed = static_cast<int64_t>(m->sample_latencies.size());
   r.target_qps = s.target_qps;
-  r.early_end_reason = m->early_end_reason;
-  r.final_query_scheduled_s = m->final_query_scheduled_s;
-  r.final_query_issued_s = m->final_query_issued_s;
-  r.final_query_done_s = m->final_query_done_s;
-  r.max_latency_s = m->max_latency_s;
+#define LOADGEN_COPY(name) r.name = m->name;
+  LOADGEN_MEASURED_AS_REPORTED(LOADGEN_COPY)
+#undef LOADGEN_COPY
   r.sample_latency = ComputeStats(&m->sample_latencies);
   r.query_latency = ComputeStats(&m->query_latencies);
   r.issue_lag = ComputeStats(&m->issue_lags);
   r.first_token = ComputeStats(&m->first_token_latencies);
   r.time_per_output_token = ComputeStats(&m->time_per_output_token);
-  r.token_count = m->token_count;
   r.first_token_target_percentile_ns =
       m->first_token_latencies.Percentile(s.target_latency_percentile);
   r.record_mode = m->record_mode;
   r.latency_relative_error =
       m->record_mode == "exact" ? 0.0 : LatencyHistogram::kRelativeError;
   r.streaming_from_sample = m->streaming_from_sample;
-  r.streaming_window = m->streaming_window;
   r.stragglers = static_cast<int64_t>(m->stragglers);
   const double n = static_cast<double>(r.samples_completed);
 

@@ -14,6 +14,17 @@
 namespace mlperf {
 namespace internal {
 
+// The figures of PerformanceResult that are what was measured: X(name) for
+// each. RunMeasurements has them with PerformanceResult's type (value-
+// initialized) and Summarize copies them. early_end_reason: why issuing
+// stopped before the natural end ("" when it did not).
+// clang-format off
+#define LOADGEN_MEASURED_AS_REPORTED(X)                                    \
+  X(early_end_reason)                                                      \
+  X(final_query_scheduled_s) X(final_query_issued_s) X(final_query_done_s) \
+  X(max_latency_s) X(token_count) X(streaming_window)
+// clang-format on
+
 // What one performance run measured. Times are seconds from the start of
 // issuing; latencies nanoseconds.
 struct RunMeasurements {
@@ -27,18 +38,13 @@ struct RunMeasurements {
   LatencySet issue_lags;        // Server, per query: issued - scheduled
   LatencySet first_token_latencies;
   LatencySet time_per_output_token;
-  int64_t token_count = 0;
-  double final_query_scheduled_s = 0;
-  double final_query_issued_s = 0;
-  double final_query_done_s = 0;
-  double max_latency_s = 0;
-  // Why issuing stopped before the natural end ("" when it did not).
-  std::string early_end_reason;
   // How the latencies were recorded (PerformanceResult has the same fields).
   std::string record_mode = "exact";
   int64_t streaming_from_sample = -1;
-  uint64_t streaming_window = 0;
   uint64_t stragglers = 0;
+#define LOADGEN_DECLARE_MEASURED(name) decltype(PerformanceResult::name) name{};
+  LOADGEN_MEASURED_AS_REPORTED(LOADGEN_DECLARE_MEASURED)
+#undef LOADGEN_DECLARE_MEASURED
 };
 
 // Finishes `v` (sorts exact values) and fills count/min/max/mean/percentiles.

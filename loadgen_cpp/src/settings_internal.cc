@@ -5,38 +5,22 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "config_rules.h"
+
 namespace mlperf {
 namespace internal {
 
-const char* ToString(TestScenario scenario) {
-  switch (scenario) {
-    case TestScenario::SingleStream:
-      return "SingleStream";
-    case TestScenario::MultiStream:
-      return "MultiStream";
-    case TestScenario::Server:
-      return "Server";
-    case TestScenario::Offline:
-      return "Offline";
-  }
-  return "InvalidScenario";
-}
-
-const char* ToString(TestMode mode) {
-  switch (mode) {
-    case TestMode::SubmissionRun:
-      return "SubmissionRun";
-    case TestMode::AccuracyOnly:
-      return "AccuracyOnly";
-    case TestMode::PerformanceOnly:
-      return "PerformanceOnly";
-    case TestMode::FindPeakPerformance:
-      return "FindPeakPerformance";
-  }
-  return "InvalidMode";
-}
-
 namespace {
+
+constexpr const char* kModeNames[] = {"SubmissionRun", "AccuracyOnly",
+                                      "PerformanceOnly", "FindPeakPerformance"};
+
+// names[value], or `invalid` for a value out of the enum's range.
+template <size_t N>
+const char* NameOf(const char* const (&names)[N], int value,
+                   const char* invalid) {
+  return value >= 0 && static_cast<size_t>(value) < N ? names[value] : invalid;
+}
 
 template <typename T>
 [[noreturn]] void Reject(const char* field, T value, const std::string& why) {
@@ -61,6 +45,15 @@ void CheckPositiveFinite(const char* field, double v) {
 constexpr uint64_t kMaxSampleIndex = (1ull << 32) - 1;
 
 }  // namespace
+
+const char* ToString(TestScenario scenario) {
+  return NameOf(cfg::kScenarioNames, static_cast<int>(scenario),
+                "InvalidScenario");
+}
+
+const char* ToString(TestMode mode) {
+  return NameOf(kModeNames, static_cast<int>(mode), "InvalidMode");
+}
 
 void ValidateSettings(const TestSettings& s, uint64_t qsl_total,
                       uint64_t qsl_performance) {
@@ -207,6 +200,9 @@ EffectiveSettings DeriveSettings(const TestSettings& r, uint64_t qsl_total,
                                  uint64_t qsl_performance) {
   EffectiveSettings e;
   e.requested = r;
+#define LOADGEN_COPY(name) e.name = r.name;
+  LOADGEN_COPIED_SETTINGS(LOADGEN_COPY)
+#undef LOADGEN_COPY
   e.scenario = r.scenario;
   e.mode = r.mode;
   e.qsl_total_sample_count = qsl_total;
@@ -215,24 +211,13 @@ EffectiveSettings DeriveSettings(const TestSettings& r, uint64_t qsl_total,
   e.min_duration_ms = static_cast<int64_t>(r.min_duration_ms);
   e.max_duration_ms = static_cast<int64_t>(r.max_duration_ms);
   e.min_query_count = r.min_query_count;
-  e.max_query_count = r.max_query_count;
   e.qsl_rng_seed = r.test05 ? r.test05_qsl_rng_seed : r.qsl_rng_seed;
   e.sample_index_rng_seed =
       r.test05 ? r.test05_sample_index_rng_seed : r.sample_index_rng_seed;
   e.schedule_rng_seed =
       r.test05 ? r.test05_schedule_rng_seed : r.schedule_rng_seed;
-  e.accuracy_log_rng_seed = r.accuracy_log_rng_seed;
-  e.accuracy_log_probability = r.accuracy_log_probability;
-  e.accuracy_log_sampling_target = r.accuracy_log_sampling_target;
-  e.print_timestamps = r.print_timestamps;
-  e.performance_issue_unique = r.performance_issue_unique;
-  e.performance_issue_same = r.performance_issue_same;
-  e.performance_issue_same_index = r.performance_issue_same_index;
-  e.use_token_latencies = r.use_token_latencies;
   e.server_ttft_latency_ns = static_cast<int64_t>(r.server_ttft_latency);
   e.server_tpot_latency_ns = static_cast<int64_t>(r.server_tpot_latency);
-  e.infer_token_latencies = r.infer_token_latencies;
-  e.token_latency_scaling_factor = r.token_latency_scaling_factor;
 
   switch (r.scenario) {
     case TestScenario::SingleStream:
@@ -263,7 +248,6 @@ EffectiveSettings DeriveSettings(const TestSettings& r, uint64_t qsl_total,
   e.accuracy_sample_count = r.accuracy_sample_count_override == 0
                                 ? qsl_total
                                 : r.accuracy_sample_count_override;
-  e.sample_concatenate_permutation = r.sample_concatenate_permutation;
   if (r.scenario == TestScenario::MultiStream) {
     e.samples_per_query = r.multi_stream_samples_per_query;
   }

@@ -14,6 +14,19 @@ namespace internal {
 const char* ToString(TestScenario scenario);
 const char* ToString(TestMode mode);
 
+// The settings EffectiveSettings takes from TestSettings as they are: X(name)
+// for each (DeriveSettings copies them; each has TestSettings' type).
+// clang-format off
+#define LOADGEN_COPIED_SETTINGS(X)                                          \
+  X(max_query_count)                                                        \
+  X(accuracy_log_rng_seed) X(accuracy_log_probability)                      \
+  X(accuracy_log_sampling_target)                                           \
+  X(print_timestamps) X(performance_issue_unique) X(performance_issue_same) \
+  X(performance_issue_same_index) X(sample_concatenate_permutation)         \
+  X(use_token_latencies) X(infer_token_latencies)                           \
+  X(token_latency_scaling_factor)
+// clang-format on
+
 // Derived as the reference LoadGen derives them (see docs/design.md).
 struct EffectiveSettings {
   TestSettings requested;
@@ -28,28 +41,19 @@ struct EffectiveSettings {
   int64_t min_duration_ms = 0;
   int64_t max_duration_ms = 0;
   uint64_t min_query_count = 0;  // Offline: 1
-  uint64_t max_query_count = 0;
   uint64_t min_sample_count = 0;
   uint64_t qsl_rng_seed = 0;
   uint64_t sample_index_rng_seed = 0;
   uint64_t schedule_rng_seed = 0;
-  uint64_t accuracy_log_rng_seed = 0;
-  double accuracy_log_probability = 0;
-  uint64_t accuracy_log_sampling_target = 0;
-  bool print_timestamps = false;
-  bool performance_issue_unique = false;
-  bool performance_issue_same = false;
-  uint64_t performance_issue_same_index = 0;
   uint64_t performance_sample_count = 0;
   uint64_t accuracy_sample_count = 0;
-  bool sample_concatenate_permutation = false;
-  bool use_token_latencies = false;
   int64_t server_ttft_latency_ns = 0;
   int64_t server_tpot_latency_ns = 0;
-  bool infer_token_latencies = false;
-  uint64_t token_latency_scaling_factor = 0;
   uint64_t qsl_total_sample_count = 0;
   uint64_t qsl_performance_sample_count = 0;
+#define LOADGEN_DECLARE_COPIED(name) decltype(TestSettings::name) name{};
+  LOADGEN_COPIED_SETTINGS(LOADGEN_DECLARE_COPIED)
+#undef LOADGEN_DECLARE_COPIED
 };
 
 // Checks every requested setting and the QSL's counts; throws

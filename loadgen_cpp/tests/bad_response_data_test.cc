@@ -130,10 +130,7 @@ TEST(BadResponseData, AccuracyRunKeepsTheGoodDataAndNamesEachBadSample) {
 TEST(BadResponseData, SampledPerformanceRunIsInvalid) {
   BadDataSut sut;
   TestQsl qsl(50, 50);
-  TestSettings s;
-  s.scenario = TestScenario::Offline;
-  s.min_duration_ms = 0;
-  s.min_query_count = 50;
+  TestSettings s = OfflineQueryOf(50);
   s.accuracy_log_probability = 1.0;  // every response is logged
   const TestResult r = RunTest(
       &sut, &qsl, s, LogsInTemp("loadgen_bad_data_perf"), WithoutAuditConfig());

@@ -160,11 +160,7 @@ TEST(CompletionStress,
   for (int round = 0; round < 3; ++round) {
     ThreadedSut sut;
     TestQsl qsl(64, 64, "SmallQSL");
-    TestSettings s;
-    s.scenario = TestScenario::Offline;
-    s.min_duration_ms = 0;
-    s.min_query_count = 4000;
-    s.offline_expected_qps = 1;
+    TestSettings s = OfflineQueryOf(4000);
     s.watchdog_timeout_ms = 20000;
     LogSettings log = LogsInTemp("loadgen_stress");
     log.enable_trace = false;

@@ -46,20 +46,39 @@ class TempFile {
   std::string path_;
 };
 
-std::vector<ConfigDiagnostic> Errors(const TestSettings &s) {
+// The settings FromConfig gives from a file holding `text` alone (conf_type
+// 2: without the built-in file), checking that it returns `rc`.
+TestSettings ReadAlone(const std::string &text, const std::string &model,
+                       const std::string &scenario, int rc = 0) {
+  TempFile f(text);
+  TestSettings s;
+  EXPECT_EQ(s.FromConfig(f.path(), model, scenario, 2), rc) << text;
+  return s;
+}
+
+// The settings the built-in mlperf.conf alone gives (conf_type 0).
+TestSettings BuiltinOnly(const std::string &model,
+                         const std::string &scenario) {
+  TestSettings s;
+  EXPECT_EQ(s.FromConfig("", model, scenario, 0), 0);
+  return s;
+}
+
+// The errors (or the warnings) among s.config_diagnostics.
+std::vector<ConfigDiagnostic> Diagnostics(const TestSettings &s, bool errors) {
   std::vector<ConfigDiagnostic> out;
   for (const auto &d : s.config_diagnostics) {
-    if (d.is_error) out.push_back(d);
+    if (d.is_error == errors) out.push_back(d);
   }
   return out;
 }
 
+std::vector<ConfigDiagnostic> Errors(const TestSettings &s) {
+  return Diagnostics(s, true);
+}
+
 std::vector<ConfigDiagnostic> Warnings(const TestSettings &s) {
-  std::vector<ConfigDiagnostic> out;
-  for (const auto &d : s.config_diagnostics) {
-    if (!d.is_error) out.push_back(d);
-  }
-  return out;
+  return Diagnostics(s, false);
 }
 
 // The 1-based line of the built-in file that starts with `key`.
@@ -81,8 +100,7 @@ int BuiltinLineOf(const std::string &key) {
 TEST(BuiltinConf, IsEmbeddedAndAppliesWithoutAnyDiagnostic) {
   const std::string text = BuiltinMlperfConf();
   EXPECT_NE(text.find("resnet50.Server.target_latency"), std::string::npos);
-  TestSettings s;
-  EXPECT_EQ(s.FromConfig("", "resnet50", "Server", 0), 0);
+  TestSettings s = BuiltinOnly("resnet50", "Server");
   EXPECT_TRUE(s.config_diagnostics.empty());
 }
 
@@ -97,8 +115,7 @@ TEST(BuiltinConf, ReadAsAUserFileHasNoErrorsOnlyNoEffectWarnings) {
 }
 
 TEST(BuiltinConf, ConfType0AppliesTheSeedsOfTheReference) {
-  TestSettings s;
-  ASSERT_EQ(s.FromConfig("", "resnet50", "Offline", 0), 0);
+  TestSettings s = BuiltinOnly("resnet50", "Offline");
   // The values LoadGen 6.0.17 embeds (listed as HEAD/v6.1 in the spec table).
   EXPECT_EQ(s.qsl_rng_seed, 2085463073848966840ull);
   EXPECT_EQ(s.sample_index_rng_seed, 2747215439041700203ull);
@@ -111,8 +128,7 @@ TEST(BuiltinConf, ConfType0AppliesTheSeedsOfTheReference) {
 }
 
 TEST(BuiltinConf, ConfType0SetsTheModelsRules) {
-  TestSettings s;
-  ASSERT_EQ(s.FromConfig("", "resnet50", "Offline", 0), 0);
+  TestSettings s = BuiltinOnly("resnet50", "Offline");
   EXPECT_EQ(s.min_duration_ms, 600000u);
   EXPECT_EQ(s.min_query_count, 24576u);
   EXPECT_EQ(s.performance_sample_count_override, 1024u);
@@ -120,16 +136,14 @@ TEST(BuiltinConf, ConfType0SetsTheModelsRules) {
   EXPECT_EQ(s.single_stream_target_latency_percentile, 90 * 0.01);
   EXPECT_FALSE(s.builtin_config_applied);  // only conf_type 1 sets it
 
-  TestSettings llm;
-  ASSERT_EQ(llm.FromConfig("", "llama2-70b", "Server", 0), 0);
+  TestSettings llm = BuiltinOnly("llama2-70b", "Server");
   EXPECT_TRUE(llm.use_token_latencies);
   EXPECT_TRUE(llm.sample_concatenate_permutation);
   EXPECT_EQ(llm.server_target_latency_ns, 0u);
   EXPECT_EQ(llm.server_ttft_latency, 2000000000u);
   EXPECT_EQ(llm.server_tpot_latency, 200000000u);
 
-  TestSettings gptj;
-  ASSERT_EQ(gptj.FromConfig("", "gptj", "Offline", 0), 0);
+  TestSettings gptj = BuiltinOnly("gptj", "Offline");
   EXPECT_TRUE(gptj.infer_token_latencies);
   EXPECT_EQ(gptj.token_latency_scaling_factor, 69u);
   EXPECT_EQ(gptj.server_target_latency_ns, 20000000000u);
@@ -163,28 +177,26 @@ TEST(Lookup,
 }
 
 TEST(Lookup, ScenarioWildcardBeatsModelWildcard) {
-  TempFile f("resnet50.*.min_query_count = 5\n*.Offline.min_query_count = 6\n");
-  TestSettings s;
-  ASSERT_EQ(s.FromConfig(f.path(), "resnet50", "Offline", 2), 0);
+  TestSettings s = ReadAlone(
+      "resnet50.*.min_query_count = 5\n*.Offline.min_query_count = 6\n",
+      "resnet50", "Offline");
   EXPECT_EQ(s.min_query_count, 6u);
 }
 
 TEST(Lookup, ScenarioKeysAreReadUnderTheirOwnScenarioWhateverTheArgument) {
-  TempFile f(
+  TestSettings s = ReadAlone(
       "resnet50.Server.target_qps = 17\n"
       "resnet50.Offline.target_qps = 1234.5\n"
-      "*.MultiStream.samples_per_query = 4\n");
-  TestSettings s;
-  ASSERT_EQ(s.FromConfig(f.path(), "resnet50", "SingleStream", 2), 0);
+      "*.MultiStream.samples_per_query = 4\n",
+      "resnet50", "SingleStream");
   EXPECT_EQ(s.server_target_qps, 17.0);
   EXPECT_EQ(s.offline_expected_qps, 1234.5);
   EXPECT_EQ(s.multi_stream_samples_per_query, 4u);
 }
 
 TEST(Lookup, ModelNamesMayContainDots) {
-  TempFile f("wan-2.2-t2v-a14b.*.min_query_count = 3\n");
-  TestSettings s;
-  ASSERT_EQ(s.FromConfig(f.path(), "wan-2.2-t2v-a14b", "Offline", 2), 0);
+  TestSettings s = ReadAlone("wan-2.2-t2v-a14b.*.min_query_count = 3\n",
+                             "wan-2.2-t2v-a14b", "Offline");
   EXPECT_EQ(s.min_query_count, 3u);
   EXPECT_TRUE(s.config_diagnostics.empty());
 }
@@ -193,23 +205,22 @@ TEST(Lookup, ModelNamesMayContainDots) {
 // -------------------------------------------------------------------
 
 TEST(Syntax, CommentLinesBlankLinesAndExtraSpacesAreAccepted) {
-  TempFile f(
+  TestSettings s = ReadAlone(
       "# a comment\n"
       "\n"
       "   \t\n"
       "  *.*.min_query_count   =\t 9  \r\n"
-      "# *.*.max_query_count = 5\n");
-  TestSettings s;
-  ASSERT_EQ(s.FromConfig(f.path(), "resnet50", "Offline", 2), 0);
+      "# *.*.max_query_count = 5\n",
+      "resnet50", "Offline");
   EXPECT_EQ(s.min_query_count, 9u);
   EXPECT_EQ(s.max_query_count, 0u);
   EXPECT_TRUE(s.config_diagnostics.empty());
 }
 
 TEST(Syntax, ACommentAfterAValueIsAMalformedLine) {
-  TempFile f("*.*.min_query_count = 9\n*.*.max_query_count = 5 # why\n");
-  TestSettings s;
-  EXPECT_EQ(s.FromConfig(f.path(), "resnet50", "Offline", 2), -EINVAL);
+  TestSettings s =
+      ReadAlone("*.*.min_query_count = 9\n*.*.max_query_count = 5 # why\n",
+                "resnet50", "Offline", -EINVAL);
   EXPECT_EQ(s.min_query_count, 100u);  // nothing of the file applied
   ASSERT_EQ(Errors(s).size(), 1u);
   EXPECT_EQ(Errors(s)[0].line, 2);
@@ -217,16 +228,14 @@ TEST(Syntax, ACommentAfterAValueIsAMalformedLine) {
 }
 
 TEST(Syntax, HashWithoutASpaceIsNotAComment) {
-  TempFile f("#no space here\n");
-  TestSettings s;
-  EXPECT_EQ(s.FromConfig(f.path(), "resnet50", "Offline", 2), -EINVAL);
+  TestSettings s =
+      ReadAlone("#no space here\n", "resnet50", "Offline", -EINVAL);
   ASSERT_EQ(Errors(s).size(), 1u);
   EXPECT_NE(Errors(s)[0].message.find("space after '#'"), std::string::npos);
 
   // `#key = value` is accepted (as a key that never matches) with a warning.
-  TempFile g("#*.*.min_query_count = 9\n");
-  TestSettings t;
-  EXPECT_EQ(t.FromConfig(g.path(), "resnet50", "Offline", 2), 0);
+  TestSettings t =
+      ReadAlone("#*.*.min_query_count = 9\n", "resnet50", "Offline");
   EXPECT_EQ(t.min_query_count, 100u);
   ASSERT_EQ(Warnings(t).size(), 1u);
   EXPECT_EQ(Warnings(t)[0].line, 1);
@@ -254,9 +263,8 @@ TEST(Syntax, MalformedLineGivesEinvalAppliesNothingAndNamesTheLine) {
 }
 
 TEST(Syntax, KeyWithoutValueIsIgnoredWithAWarning) {
-  TempFile f("*.*.min_query_count=9\n*.*.max_query_count =\n");
-  TestSettings s;
-  EXPECT_EQ(s.FromConfig(f.path(), "resnet50", "Offline", 2), 0);
+  TestSettings s = ReadAlone("*.*.min_query_count=9\n*.*.max_query_count =\n",
+                             "resnet50", "Offline");
   EXPECT_EQ(s.min_query_count, 100u);
   ASSERT_EQ(Warnings(s).size(), 2u);
   EXPECT_EQ(Warnings(s)[0].line, 1);
@@ -266,9 +274,8 @@ TEST(Syntax, KeyWithoutValueIsIgnoredWithAWarning) {
 }
 
 TEST(Syntax, TheLastOfSeveralValuesWins) {
-  TempFile f("*.*.min_query_count = 9 10\n");
-  TestSettings s;
-  EXPECT_EQ(s.FromConfig(f.path(), "resnet50", "Offline", 2), 0);
+  TestSettings s =
+      ReadAlone("*.*.min_query_count = 9 10\n", "resnet50", "Offline");
   EXPECT_EQ(s.min_query_count, 10u);
   EXPECT_EQ(Warnings(s).size(), 1u);
 }
@@ -276,14 +283,13 @@ TEST(Syntax, TheLastOfSeveralValuesWins) {
 // --- Units and value conversion --------------------------------------------
 
 TEST(Units, MillisecondsBecomeNanosecondsWhereTheFieldIsNs) {
-  TempFile f(
+  TestSettings s = ReadAlone(
       "*.Server.target_latency = 15\n"
       "*.SingleStream.target_latency = 0.5\n"
       "*.MultiStream.target_latency = 12\n"
       "*.*.min_duration = 60000\n"
-      "*.*.max_duration = 90000\n");
-  TestSettings s;
-  ASSERT_EQ(s.FromConfig(f.path(), "x", "Server", 2), 0);
+      "*.*.max_duration = 90000\n",
+      "x", "Server");
   EXPECT_EQ(s.server_target_latency_ns, 15000000u);
   EXPECT_EQ(s.single_stream_expected_latency_ns, 500000.0);
   EXPECT_EQ(s.multi_stream_expected_latency_ns, 12000000.0);
@@ -292,27 +298,24 @@ TEST(Units, MillisecondsBecomeNanosecondsWhereTheFieldIsNs) {
 }
 
 TEST(Units, TokenLatenciesAreReadOnlyWhenTokenLatenciesAreOn) {
-  TempFile off("*.Server.ttft_latency = 5\n*.Server.tpot_latency = 6\n");
-  TestSettings s;
-  ASSERT_EQ(s.FromConfig(off.path(), "x", "Offline", 2), 0);
+  TestSettings s = ReadAlone(
+      "*.Server.ttft_latency = 5\n*.Server.tpot_latency = 6\n", "x", "Offline");
   EXPECT_EQ(s.server_ttft_latency, 100000000u);
 
-  TempFile on(
+  TestSettings t = ReadAlone(
       "*.*.use_token_latencies = 1\n"
-      "*.Server.ttft_latency = 5\n*.Server.tpot_latency = 6\n");
-  TestSettings t;
-  ASSERT_EQ(t.FromConfig(on.path(), "x", "Offline", 2), 0);
+      "*.Server.ttft_latency = 5\n*.Server.tpot_latency = 6\n",
+      "x", "Offline");
   EXPECT_EQ(t.server_ttft_latency, 5000000u);
   EXPECT_EQ(t.server_tpot_latency, 6000000u);
 }
 
 TEST(Units, PercentilesAreMultipliedByOneHundredth) {
-  TempFile f(
+  TestSettings s = ReadAlone(
       "*.SingleStream.target_latency_percentile = 99.9\n"
       "*.MultiStream.target_latency_percentile = 95\n"
-      "*.Server.target_latency_percentile = 97\n");
-  TestSettings s;
-  ASSERT_EQ(s.FromConfig(f.path(), "x", "Server", 2), 0);
+      "*.Server.target_latency_percentile = 97\n",
+      "x", "Server");
   // Exactly the reference's arithmetic (x * 0.01, not x / 100).
   EXPECT_EQ(s.single_stream_target_latency_percentile, 99.9 * 0.01);
   EXPECT_EQ(s.multi_stream_target_latency_percentile, 95 * 0.01);
@@ -343,14 +346,13 @@ TEST(Units, IntegersFollowStrtoullAndDoublesStrtod) {
 }
 
 TEST(Units, FlagsFollowTheReferencesTwoRules) {
-  TempFile f(
+  TestSettings s = ReadAlone(
       "*.*.use_token_latencies = 2\n"  // == 1 rule: off
       "*.*.sample_concatenate_permutation = 1\n"
       "*.*.print_timestamps = 2\n"  // != 0 rule: on
       "*.Server.coalesce_queries = 5\n"
-      "*.*.performance_issue_unique = 0\n");
-  TestSettings s;
-  ASSERT_EQ(s.FromConfig(f.path(), "x", "Offline", 2), 0);
+      "*.*.performance_issue_unique = 0\n",
+      "x", "Offline");
   EXPECT_FALSE(s.use_token_latencies);
   EXPECT_TRUE(s.sample_concatenate_permutation);
   EXPECT_TRUE(s.print_timestamps);
@@ -366,9 +368,8 @@ TEST(Mode, ModeKeySelectsTheTestMode) {
                                TestMode::PerformanceOnly,
                                TestMode::FindPeakPerformance};
   for (int m = 0; m < 4; ++m) {
-    TempFile f("resnet50.*.mode = " + std::to_string(m) + "\n");
-    TestSettings s;
-    ASSERT_EQ(s.FromConfig(f.path(), "resnet50", "Offline", 2), 0);
+    TestSettings s = ReadAlone("resnet50.*.mode = " + std::to_string(m) + "\n",
+                               "resnet50", "Offline");
     EXPECT_EQ(s.mode, expected[m]);
   }
 }
@@ -437,9 +438,9 @@ TEST(Files, DirectoryGivesZeroAndSetsNothing) {
 }
 
 TEST(Files, OversizedFileIsRefused) {
-  TempFile f(std::string(internal::kMaxConfigFileBytes + 1, '\n'));
-  TestSettings s;
-  EXPECT_EQ(s.FromConfig(f.path(), "resnet50", "Offline", 2), -EINVAL);
+  TestSettings s =
+      ReadAlone(std::string(internal::kMaxConfigFileBytes + 1, '\n'),
+                "resnet50", "Offline", -EINVAL);
   EXPECT_EQ(Errors(s).size(), 1u);
 }
 
@@ -488,9 +489,8 @@ TEST(Diagnostics, UnknownKeyIsAWarningWithLineAndSuggestion) {
 }
 
 TEST(Diagnostics, FieldNameUsedAsKeySuggestsTheKey) {
-  TempFile f("*.*.min_duration_ms = 5\n*.*.server_target_qps = 5\n");
-  TestSettings s;
-  EXPECT_EQ(s.FromConfig(f.path(), "x", "Server", 2), 0);
+  TestSettings s = ReadAlone(
+      "*.*.min_duration_ms = 5\n*.*.server_target_qps = 5\n", "x", "Server");
   const auto w = Warnings(s);
   ASSERT_EQ(w.size(), 2u);
   EXPECT_NE(w[0].message.find("did you mean min_duration?"), std::string::npos);
@@ -499,12 +499,11 @@ TEST(Diagnostics, FieldNameUsedAsKeySuggestsTheKey) {
 }
 
 TEST(Diagnostics, UnknownScenarioAndKeyUnderTheWrongScenario) {
-  TempFile f(
+  TestSettings s = ReadAlone(
       "*.server.target_qps = 5\n"
       "resnet50.SingleStream.target_qps = 5\n"
-      "*.Offline.target_latency = 5\n");
-  TestSettings s;
-  EXPECT_EQ(s.FromConfig(f.path(), "resnet50", "Server", 2), 0);
+      "*.Offline.target_latency = 5\n",
+      "resnet50", "Server");
   EXPECT_EQ(s.server_target_qps, 1.0);
   const auto w = Warnings(s);
   ASSERT_EQ(w.size(), 3u);
@@ -540,16 +539,13 @@ TEST(Diagnostics, MlperfConfOnlyKeysAreIgnoredFromAUserConfWithAWarning) {
 }
 
 TEST(Diagnostics, UnknownScenarioArgumentIsAWarning) {
-  TestSettings s;
-  EXPECT_EQ(s.FromConfig("", "resnet50", "server", 0), 0);
+  TestSettings s = BuiltinOnly("resnet50", "server");
   ASSERT_EQ(Warnings(s).size(), 1u);
   EXPECT_EQ(Warnings(s)[0].file, kBuiltinConfName);
 }
 
 TEST(Diagnostics, BytesFromTheFileAreEscapedInMessages) {
-  TempFile f("*.*.ke\xff\x01y = 5\n");
-  TestSettings s;
-  EXPECT_EQ(s.FromConfig(f.path(), "x", "Server", 2), 0);
+  TestSettings s = ReadAlone("*.*.ke\xff\x01y = 5\n", "x", "Server");
   ASSERT_EQ(Warnings(s).size(), 1u);
   EXPECT_NE(Warnings(s)[0].message.find("ke\\xff\\x01y"), std::string::npos);
   EXPECT_EQ(Warnings(s)[0].key, "*.*.ke\\xff\\x01y");
@@ -560,9 +556,7 @@ TEST(Diagnostics, AreCappedPerFile) {
   for (int i = 0; i < 1000; ++i) {
     text += "*.*.nope" + std::to_string(i) + " = 1\n";
   }
-  TempFile f(text);
-  TestSettings s;
-  EXPECT_EQ(s.FromConfig(f.path(), "x", "Server", 2), 0);
+  TestSettings s = ReadAlone(text, "x", "Server");
   ASSERT_EQ(s.config_diagnostics.size(), internal::kMaxDiagnosticsPerFile + 1);
   EXPECT_NE(s.config_diagnostics.back().message.find("900 more"),
             std::string::npos);
@@ -578,8 +572,7 @@ TEST(Audit, OnlyWildcardModelLinesApplyAndSeedsStay) {
       "*.Server.accuracy_log_sampling_target = 7\n"
       "*.*.accuracy_log_rng_seed = 720381539243781796\n"
       "*.*.qsl_rng_seed = 1\n");
-  TestSettings s;
-  ASSERT_EQ(s.FromConfig("", "resnet50", "Server", 0), 0);
+  TestSettings s = BuiltinOnly("resnet50", "Server");
   s.mode = TestMode::SubmissionRun;
   ASSERT_EQ(ApplyAuditConfig(&s, f.path(), "Server"), 0);
   EXPECT_EQ(s.mode, TestMode::PerformanceOnly);

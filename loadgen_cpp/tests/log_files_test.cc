@@ -43,14 +43,7 @@ std::string DirWithFullFile(const std::string& dir, const std::string& name) {
   return p.string();
 }
 
-TestSettings Quick() {
-  TestSettings s;
-  s.scenario = TestScenario::Offline;
-  s.min_duration_ms = 0;
-  s.min_query_count = 10;
-  s.offline_expected_qps = 1;
-  return s;
-}
+TestSettings Quick() { return OfflineQueryOf(10); }
 
 class LogWriteFailure : public ::testing::TestWithParam<const char*> {};
 

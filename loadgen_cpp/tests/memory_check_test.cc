@@ -17,11 +17,7 @@ namespace internal {
 namespace {
 
 EffectiveSettings Offline(uint64_t samples) {
-  TestSettings s;
-  s.scenario = TestScenario::Offline;
-  s.min_query_count = samples;
-  s.min_duration_ms = 0;
-  return DeriveSettings(s, 1024, 1024);
+  return DeriveSettings(OfflineQueryOf(samples), 1024, 1024);
 }
 
 TEST(MemoryCheck, OfflineQueryIsEstimatedPerSample) {
@@ -70,12 +66,8 @@ TEST(MemoryCheck, HugeOfflineQueryIsRefusedBeforeAnythingRuns) {
   const uint64_t samples = available / kBytesPerSample * 2 + 1000;
   NeverCalledSut sut;
   TestQsl qsl(1024, 1024);
-  TestSettings s;
-  s.scenario = TestScenario::Offline;
-  s.min_query_count = samples;
-  s.min_duration_ms = 0;
-  EXPECT_THROW(RunTest(&sut, &qsl, s, LogsInTemp("loadgen_memcheck"),
-                       WithoutAuditConfig()),
+  EXPECT_THROW(RunTest(&sut, &qsl, OfflineQueryOf(samples),
+                       LogsInTemp("loadgen_memcheck"), WithoutAuditConfig()),
                std::invalid_argument);
   EXPECT_EQ(sut.calls, 0);
   EXPECT_EQ(qsl.loads.size(), 0u);

@@ -69,6 +69,16 @@ void EachCallTakes(FakeSut* sut, ManualClock* clock, int64_t ns) {
   };
 }
 
+// `scenario` with the two minimums that every run below sets.
+TestSettings Minimums(TestScenario scenario, uint64_t min_duration_ms,
+                      uint64_t min_query_count) {
+  TestSettings s;
+  s.scenario = scenario;
+  s.min_duration_ms = min_duration_ms;
+  s.min_query_count = min_query_count;
+  return s;
+}
+
 TestResult RunWith(FakeSut* sut, FakeQsl* qsl, const TestSettings& s,
                    ManualClock* clock, const std::string& name) {
   LogSettings log;
@@ -79,15 +89,26 @@ TestResult RunWith(FakeSut* sut, FakeQsl* qsl, const TestSettings& s,
   return run.Execute();
 }
 
-TEST(SingleStream, LatencyIsTheSutTimeAndTheRunStopsAtMinDurationAndCount) {
+// A run's clock and SUT; the suites below are its aliases.
+class ScenarioRun : public ::testing::Test {
+ protected:
+  TestResult Run(FakeQsl* qsl, const TestSettings& s, const std::string& name) {
+    return RunWith(&sut, qsl, s, &clock, name);
+  }
+
   ManualClock clock;
   FakeSut sut;
+};
+using SingleStream = ScenarioRun;
+using MultiStream = ScenarioRun;
+using Server = ScenarioRun;
+using Offline = ScenarioRun;
+using Accuracy = ScenarioRun;
+
+TEST_F(SingleStream, LatencyIsTheSutTimeAndTheRunStopsAtMinDurationAndCount) {
   EachCallTakes(&sut, &clock, 1000000);
   FakeQsl qsl(100, 50);
-  TestSettings s;
-  s.min_duration_ms = 100;
-  s.min_query_count = 10;
-  TestResult r = RunWith(&sut, &qsl, s, &clock, "ss");
+  TestResult r = Run(&qsl, Minimums(TestScenario::SingleStream, 100, 10), "ss");
   ASSERT_EQ(r.performance.size(), 1u);
   const PerformanceResult& p = r.performance[0];
   // Query k is issued at k ms; the run stops after the query issued at 100 ms.
@@ -101,24 +122,19 @@ TEST(SingleStream, LatencyIsTheSutTimeAndTheRunStopsAtMinDurationAndCount) {
   for (const auto& call : sut.calls) EXPECT_EQ(call.size(), 1u);
 }
 
-TEST(SingleStream, TooFewQueriesForEarlyStoppingIsInvalid) {
-  ManualClock clock;
-  FakeSut sut;
+TEST_F(SingleStream, TooFewQueriesForEarlyStoppingIsInvalid) {
   EachCallTakes(&sut, &clock, 10000000);
   FakeQsl qsl(100, 50);
-  TestSettings s;
-  s.min_duration_ms = 100;  // 11 queries of 10 ms
-  s.min_query_count = 1;
-  TestResult r = RunWith(&sut, &qsl, s, &clock, "ss_es");
+  // 11 queries of 10 ms.
+  TestResult r =
+      Run(&qsl, Minimums(TestScenario::SingleStream, 100, 1), "ss_es");
   const PerformanceResult& p = r.performance[0];
   EXPECT_EQ(p.queries_issued, 11);
   EXPECT_FALSE(p.early_stopping_met);
   EXPECT_FALSE(p.valid);
 }
 
-TEST(MultiStream, QueryLatencyIsItsSlowestSample) {
-  ManualClock clock;
-  FakeSut sut;
+TEST_F(MultiStream, QueryLatencyIsItsSlowestSample) {
   sut.complete = false;
   sut.on_issue = [&](const std::vector<QuerySample>& q) {
     // Sample i of a query completes after (i + 1) ms.
@@ -129,12 +145,9 @@ TEST(MultiStream, QueryLatencyIsItsSlowestSample) {
     }
   };
   FakeQsl qsl(100, 50);
-  TestSettings s;
-  s.scenario = TestScenario::MultiStream;
+  TestSettings s = Minimums(TestScenario::MultiStream, 2000, 662);
   s.multi_stream_samples_per_query = 4;
-  s.min_duration_ms = 2000;
-  s.min_query_count = 662;
-  TestResult r = RunWith(&sut, &qsl, s, &clock, "ms");
+  TestResult r = Run(&qsl, s, "ms");
   const PerformanceResult& p = r.performance[0];
   EXPECT_GE(p.queries_issued, 662);
   for (const auto& call : sut.calls) EXPECT_EQ(call.size(), 4u);
@@ -146,22 +159,17 @@ TEST(MultiStream, QueryLatencyIsItsSlowestSample) {
   EXPECT_TRUE(p.valid);
 }
 
-TEST(Server, IssuesAtThePoissonScheduleOfTheSeed) {
-  ManualClock clock;
-  FakeSut sut;
+TEST_F(Server, IssuesAtThePoissonScheduleOfTheSeed) {
   std::vector<int64_t> issue_times;
   sut.on_issue = [&](const std::vector<QuerySample>&) {
     issue_times.push_back(clock.NowNs());
     clock.Advance(100000);  // 100 us of work
   };
   FakeQsl qsl(100, 50);
-  TestSettings s;
-  s.scenario = TestScenario::Server;
+  TestSettings s = Minimums(TestScenario::Server, 500, 100);
   s.server_target_qps = 1000;
-  s.min_duration_ms = 500;
-  s.min_query_count = 100;
   s.schedule_rng_seed = 42;
-  TestResult r = RunWith(&sut, &qsl, s, &clock, "server");
+  TestResult r = Run(&qsl, s, "server");
   const PerformanceResult& p = r.performance[0];
   // The expected schedule: exponential gaps, truncated to ns.
   std::mt19937 rng(42);
@@ -189,18 +197,13 @@ TEST(Server, IssuesAtThePoissonScheduleOfTheSeed) {
   EXPECT_GE(p.issue_lag.min_ns, 0);
 }
 
-TEST(Server, CoalescesQueriesWhoseTimeHasPassed) {
-  ManualClock clock;
-  FakeSut sut;
+TEST_F(Server, CoalescesQueriesWhoseTimeHasPassed) {
   EachCallTakes(&sut, &clock, 5000000);
   FakeQsl qsl(100, 50);
-  TestSettings s;
-  s.scenario = TestScenario::Server;
+  TestSettings s = Minimums(TestScenario::Server, 200, 10);
   s.server_target_qps = 1000;  // 1 ms apart, 5 ms of work per call
   s.server_coalesce_queries = true;
-  s.min_duration_ms = 200;
-  s.min_query_count = 10;
-  TestResult r = RunWith(&sut, &qsl, s, &clock, "coalesce");
+  TestResult r = Run(&qsl, s, "coalesce");
   const PerformanceResult& p = r.performance[0];
   size_t samples = 0;
   for (const auto& c : sut.calls) samples += c.size();
@@ -209,17 +212,12 @@ TEST(Server, CoalescesQueriesWhoseTimeHasPassed) {
   EXPECT_EQ(p.samples_completed, p.queries_issued);
 }
 
-TEST(Offline, OneQueryOfTheSlackedSampleCount) {
-  ManualClock clock;
-  FakeSut sut;
+TEST_F(Offline, OneQueryOfTheSlackedSampleCount) {
   EachCallTakes(&sut, &clock, 2000000000);
   FakeQsl qsl(100, 30);
-  TestSettings s;
-  s.scenario = TestScenario::Offline;
+  TestSettings s = Minimums(TestScenario::Offline, 1000, 24);
   s.offline_expected_qps = 500;
-  s.min_duration_ms = 1000;
-  s.min_query_count = 24;
-  TestResult r = RunWith(&sut, &qsl, s, &clock, "offline");
+  TestResult r = Run(&qsl, s, "offline");
   ASSERT_EQ(sut.calls.size(), 1u);
   EXPECT_EQ(sut.calls[0].size(), 550u);  // max(24, 1.1 * 1 s * 500)
   // The loaded set repeated in order.
@@ -231,13 +229,11 @@ TEST(Offline, OneQueryOfTheSlackedSampleCount) {
   EXPECT_NEAR(p.samples_per_sec, 275.0, 1e-9);
 }
 
-TEST(Accuracy, EverySampleOnceInLoadableSets) {
-  ManualClock clock;
-  FakeSut sut;
+TEST_F(Accuracy, EverySampleOnceInLoadableSets) {
   FakeQsl qsl(40, 16);
   TestSettings s;
   s.mode = TestMode::AccuracyOnly;
-  TestResult r = RunWith(&sut, &qsl, s, &clock, "accuracy");
+  TestResult r = Run(&qsl, s, "accuracy");
   ASSERT_EQ(qsl.loads.size(), 3u);
   EXPECT_EQ(qsl.loads[0].size(), 16u);
   EXPECT_EQ(qsl.loads[1].size(), 16u);
@@ -300,11 +296,9 @@ TEST(Errors, WatchdogEndsARunWhoseSutStopsAnswering) {
   FakeSut sut;
   sut.complete = false;
   FakeQsl qsl(100, 50);
-  TestSettings s;
-  s.scenario = TestScenario::Offline;
+  // 1.1 * 1 s * 1 qps < 10: the query holds 10.
+  TestSettings s = Minimums(TestScenario::Offline, 1000, 10);
   s.watchdog_timeout_ms = 200;
-  s.min_duration_ms = 1000;  // 1.1 * 1 s * 1 qps < 10: the query holds 10
-  s.min_query_count = 10;
   LogSettings log;
   log.log_output.outdir = TempDir("watchdog");
   internal::Run run(&sut, &qsl, s, log, WithoutAuditConfig());

@@ -4,6 +4,7 @@
 #define LOADGEN_TESTS_TEST_FIXTURES_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <utility>
@@ -45,6 +46,16 @@ inline LogSettings LogsInTemp(const std::string& dir) {
   log.log_output.outdir =
       (std::filesystem::temp_directory_path() / dir).string();
   return log;
+}
+
+// Offline settings whose one query holds exactly `samples` samples (no
+// minimum duration, so the expected qps adds none).
+inline TestSettings OfflineQueryOf(uint64_t samples) {
+  TestSettings s;
+  s.scenario = TestScenario::Offline;
+  s.min_duration_ms = 0;
+  s.min_query_count = samples;
+  return s;
 }
 
 // RunOptions that read no audit.config from the working folder.

@@ -117,22 +117,26 @@ void BindApi(py::module_& m) {
       "Run tests on a SUT created by ConstructSUT() with the provided QSL. "
       "Accepts "
       "custom log settings.");
-  m.def(
-      "QuerySamplesComplete",
-      [](const py::handle& responses, const py::object& cb) {
-        CompleteFromPython(responses, cb, false);
-      },
-      py::arg("responses"), py::arg("response_cb") = py::none(),
-      "Called by the SUT to indicate that samples from some combination of "
-      "IssueQuery calls have finished.");
-  m.def(
-      "FirstTokenComplete",
-      [](const py::handle& responses, const py::object& cb) {
-        CompleteFromPython(responses, cb, true);
-      },
-      py::arg("responses"), py::arg("response_cb") = py::none(),
-      "Called by the SUT to indicate that tokens from some combination of "
-      "IssueQuery calls have finished.");
+  struct CompleteCall {
+    const char* name;
+    bool first_token;
+    const char* doc;
+  };
+  for (const CompleteCall& c :
+       {CompleteCall{"QuerySamplesComplete", false,
+                     "Called by the SUT to indicate that samples from some "
+                     "combination of IssueQuery calls have finished."},
+        CompleteCall{"FirstTokenComplete", true,
+                     "Called by the SUT to indicate that tokens from some "
+                     "combination of IssueQuery calls have finished."}}) {
+    m.def(
+        c.name,
+        [first_token = c.first_token](const py::handle& responses,
+                                      const py::object& cb) {
+          CompleteFromPython(responses, cb, first_token);
+        },
+        py::arg("responses"), py::arg("response_cb") = py::none(), c.doc);
+  }
 
   // --- Extensions.
   m.def("AbortTest", &AbortTest,

@@ -5,6 +5,11 @@
 
 #include <pybind11/pybind11.h>
 
+// Binds field `f` of the class bound as `cls` (a py::class_) under its own
+// name, read-only or read-write.
+#define LG_RO(cls, f) cls.def_readonly(#f, &decltype(cls)::type::f)
+#define LG_RW(cls, f) cls.def_readwrite(#f, &decltype(cls)::type::f)
+
 namespace loadgen_py {
 
 // The enums, ConfigDiagnostic, TestSettings and the log settings

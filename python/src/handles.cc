@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <utility>
 
 #include "py_objects.h"
@@ -21,42 +22,53 @@ Handles& GetHandles() {
   return *h;
 }
 
-uintptr_t AddSut(std::shared_ptr<SystemUnderTest> sut) {
+namespace {
+
+template <typename T>
+using HandleMap = std::unordered_map<uintptr_t, std::shared_ptr<T>>;
+
+template <typename T>
+uintptr_t Add(HandleMap<T> Handles::*map, std::shared_ptr<T> object) {
   auto& h = GetHandles();
   std::lock_guard<std::mutex> lock(h.mu);
   const uintptr_t id = h.next++;
-  h.suts[id] = std::move(sut);
+  (h.*map)[id] = std::move(object);
   return id;
+}
+
+// `what`: "sut" or "qsl"; `kind`: "SUT" or "QSL"; `construct`: the call that
+// makes one.
+template <typename T>
+std::shared_ptr<T> Find(HandleMap<T> Handles::*map, uintptr_t handle,
+                        const char* what, const char* kind,
+                        const char* construct) {
+  auto& h = GetHandles();
+  std::lock_guard<std::mutex> lock(h.mu);
+  auto it = (h.*map).find(handle);
+  if (it == (h.*map).end()) {
+    throw py::value_error(std::string("StartTest: ") + what + " handle " +
+                          std::to_string(handle) + " does not name a live " +
+                          kind + " (use " + construct + ")");
+  }
+  return it->second;
+}
+
+}  // namespace
+
+uintptr_t AddSut(std::shared_ptr<SystemUnderTest> sut) {
+  return Add(&Handles::suts, std::move(sut));
 }
 
 uintptr_t AddQsl(std::shared_ptr<QuerySampleLibrary> qsl) {
-  auto& h = GetHandles();
-  std::lock_guard<std::mutex> lock(h.mu);
-  const uintptr_t id = h.next++;
-  h.qsls[id] = std::move(qsl);
-  return id;
+  return Add(&Handles::qsls, std::move(qsl));
 }
 
 std::shared_ptr<SystemUnderTest> FindSut(uintptr_t handle) {
-  auto& h = GetHandles();
-  std::lock_guard<std::mutex> lock(h.mu);
-  auto it = h.suts.find(handle);
-  if (it == h.suts.end()) {
-    throw py::value_error("StartTest: sut handle " + std::to_string(handle) +
-                          " does not name a live SUT (use ConstructSUT)");
-  }
-  return it->second;
+  return Find(&Handles::suts, handle, "sut", "SUT", "ConstructSUT");
 }
 
 std::shared_ptr<QuerySampleLibrary> FindQsl(uintptr_t handle) {
-  auto& h = GetHandles();
-  std::lock_guard<std::mutex> lock(h.mu);
-  auto it = h.qsls.find(handle);
-  if (it == h.qsls.end()) {
-    throw py::value_error("StartTest: qsl handle " + std::to_string(handle) +
-                          " does not name a live QSL (use ConstructQSL)");
-  }
-  return it->second;
+  return Find(&Handles::qsls, handle, "qsl", "QSL", "ConstructQSL");
 }
 
 std::shared_ptr<SystemUnderTest> SutFrom(const py::object& o) {

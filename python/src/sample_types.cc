@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <string>
+#include <type_traits>
 
 namespace loadgen_py {
 namespace {
@@ -11,35 +12,24 @@ namespace {
 PyTypeObject* g_sample_type = nullptr;
 PyTypeObject* g_response_type = nullptr;
 
-// An unsigned 64-bit value from a Python int; TypeError otherwise (negative
-// values included, as the reference's bindings do).
-bool ToU64(PyObject* v, const char* what, uint64_t* out) {
+// A 64-bit int from a Python int; TypeError otherwise, or when it does not
+// fit (negative values for an unsigned one, as the reference's bindings do).
+template <typename T>
+bool ToInt(PyObject* v, const char* what, T* out) {
+  static_assert(sizeof(T) == 8, "a 64-bit int");
   if (!PyLong_Check(v)) {
     PyErr_Format(PyExc_TypeError, "%s must be an int, not %.100s", what,
                  Py_TYPE(v)->tp_name);
     return false;
   }
-  const unsigned long long x = PyLong_AsUnsignedLongLong(v);
-  if (x == static_cast<unsigned long long>(-1) && PyErr_Occurred()) {
+  constexpr bool kUnsigned = std::is_unsigned_v<T>;
+  const T x = kUnsigned ? static_cast<T>(PyLong_AsUnsignedLongLong(v))
+                        : static_cast<T>(PyLong_AsLongLong(v));
+  if (x == static_cast<T>(-1) && PyErr_Occurred()) {
     PyErr_Clear();
-    PyErr_Format(PyExc_TypeError, "%s must be an int in [0, 2**64), got %R",
-                 what, v);
-    return false;
-  }
-  *out = x;
-  return true;
-}
-
-bool ToI64(PyObject* v, const char* what, int64_t* out) {
-  if (!PyLong_Check(v)) {
-    PyErr_Format(PyExc_TypeError, "%s must be an int, not %.100s", what,
-                 Py_TYPE(v)->tp_name);
-    return false;
-  }
-  const long long x = PyLong_AsLongLong(v);
-  if (x == -1 && PyErr_Occurred()) {
-    PyErr_Clear();
-    PyErr_Format(PyExc_TypeError, "%s must fit in a signed 64-bit int, got %R",
+    PyErr_Format(PyExc_TypeError,
+                 kUnsigned ? "%s must be an int in [0, 2**64), got %R"
+                           : "%s must fit in a signed 64-bit int, got %R",
                  what, v);
     return false;
   }
@@ -62,8 +52,8 @@ PyObject* SampleNew(PyTypeObject* type, PyObject* args, PyObject* kwds) {
   const Py_ssize_t n = PyTuple_GET_SIZE(args);
   uint64_t id = 0, index = 0;
   if (n == 2) {
-    if (!ToU64(PyTuple_GET_ITEM(args, 0), "QuerySample.id", &id) ||
-        !ToU64(PyTuple_GET_ITEM(args, 1), "QuerySample.index", &index)) {
+    if (!ToInt(PyTuple_GET_ITEM(args, 0), "QuerySample.id", &id) ||
+        !ToInt(PyTuple_GET_ITEM(args, 1), "QuerySample.index", &index)) {
       return nullptr;
     }
   } else if (n != 0) {
@@ -80,20 +70,37 @@ PyObject* SampleNew(PyTypeObject* type, PyObject* args, PyObject* kwds) {
   return self;
 }
 
-template <typename T, uint64_t T::*Field>
-PyObject* GetU64(PyObject* self, void*) {
-  return PyLong_FromUnsignedLongLong(reinterpret_cast<T*>(self)->*Field);
+template <typename M>
+struct MemberOf;
+template <typename T, typename V>
+struct MemberOf<V T::*> {
+  using Object = T;
+  using Value = V;
+};
+
+// The getter and setter of an int attribute; the setter's closure is the
+// attribute's name for messages.
+template <auto Field>
+PyObject* GetInt(PyObject* self, void*) {
+  using M = MemberOf<decltype(Field)>;
+  const auto v = reinterpret_cast<typename M::Object*>(self)->*Field;
+  if constexpr (std::is_unsigned_v<typename M::Value>) {
+    return PyLong_FromUnsignedLongLong(v);
+  } else {
+    return PyLong_FromLongLong(v);
+  }
 }
 
-template <typename T, uint64_t T::*Field>
-int SetU64(PyObject* self, PyObject* v, void* name) {
+template <auto Field>
+int SetInt(PyObject* self, PyObject* v, void* name) {
+  using M = MemberOf<decltype(Field)>;
   if (v == nullptr) {
     PyErr_SetString(PyExc_AttributeError, "cannot delete this attribute");
     return -1;
   }
-  uint64_t x;
-  if (!ToU64(v, static_cast<const char*>(name), &x)) return -1;
-  reinterpret_cast<T*>(self)->*Field = x;
+  typename M::Value x;
+  if (!ToInt(v, static_cast<const char*>(name), &x)) return -1;
+  reinterpret_cast<typename M::Object*>(self)->*Field = x;
   return 0;
 }
 
@@ -114,33 +121,12 @@ PyObject* SampleReduce(PyObject* self, PyObject*) {
 }
 
 PyGetSetDef kSampleGetSet[] = {
-    {"id", GetU64<PyQuerySample, &PyQuerySample::id>,
-     SetU64<PyQuerySample, &PyQuerySample::id>,
+    {"id", GetInt<&PyQuerySample::id>, SetInt<&PyQuerySample::id>,
      "Response id: pass it back in QuerySampleResponse.",
      const_cast<char*>("QuerySample.id")},
-    {"index", GetU64<PyQuerySample, &PyQuerySample::index>,
-     SetU64<PyQuerySample, &PyQuerySample::index>,
+    {"index", GetInt<&PyQuerySample::index>, SetInt<&PyQuerySample::index>,
      "Index of the sample in the QSL.", const_cast<char*>("QuerySample.index")},
     {nullptr, nullptr, nullptr, nullptr, nullptr}};
-
-PyMethodDef kSampleMethods[] = {
-    {"__reduce__", SampleReduce, METH_NOARGS, nullptr},
-    {nullptr, nullptr, 0, nullptr}};
-
-PyType_Slot kSampleSlots[] = {
-    {Py_tp_new, reinterpret_cast<void*>(SampleNew)},
-    {Py_tp_repr, reinterpret_cast<void*>(SampleRepr)},
-    {Py_tp_getset, kSampleGetSet},
-    {Py_tp_methods, kSampleMethods},
-    {Py_tp_doc,
-     const_cast<char*>(
-         "QuerySample(id, index): one sample of a query. id identifies "
-         "the response; index is the QSL sample index.")},
-    {0, nullptr}};
-
-PyType_Spec kSampleSpec = {"loadgen._core.QuerySample", sizeof(PyQuerySample),
-                           0, Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
-                           kSampleSlots};
 
 // --- QuerySampleResponse -------------------------------------------------
 
@@ -150,12 +136,12 @@ PyObject* ResponseNew(PyTypeObject* type, PyObject* args, PyObject* kwds) {
   uint64_t id = 0, data = 0, size = 0;
   int64_t n_tokens = 0;
   if (n == 3 || n == 4) {
-    if (!ToU64(PyTuple_GET_ITEM(args, 0), "QuerySampleResponse.id", &id) ||
-        !ToU64(PyTuple_GET_ITEM(args, 1), "QuerySampleResponse.data", &data) ||
-        !ToU64(PyTuple_GET_ITEM(args, 2), "QuerySampleResponse.size", &size)) {
+    if (!ToInt(PyTuple_GET_ITEM(args, 0), "QuerySampleResponse.id", &id) ||
+        !ToInt(PyTuple_GET_ITEM(args, 1), "QuerySampleResponse.data", &data) ||
+        !ToInt(PyTuple_GET_ITEM(args, 2), "QuerySampleResponse.size", &size)) {
       return nullptr;
     }
-    if (n == 4 && !ToI64(PyTuple_GET_ITEM(args, 3),
+    if (n == 4 && !ToInt(PyTuple_GET_ITEM(args, 3),
                          "QuerySampleResponse.n_tokens", &n_tokens)) {
       return nullptr;
     }
@@ -174,22 +160,6 @@ PyObject* ResponseNew(PyTypeObject* type, PyObject* args, PyObject* kwds) {
   r->size = size;
   r->n_tokens = n_tokens;
   return self;
-}
-
-PyObject* GetNTokens(PyObject* self, void*) {
-  return PyLong_FromLongLong(
-      reinterpret_cast<PyQuerySampleResponse*>(self)->n_tokens);
-}
-
-int SetNTokens(PyObject* self, PyObject* v, void*) {
-  if (v == nullptr) {
-    PyErr_SetString(PyExc_AttributeError, "cannot delete this attribute");
-    return -1;
-  }
-  int64_t x;
-  if (!ToI64(v, "QuerySampleResponse.n_tokens", &x)) return -1;
-  reinterpret_cast<PyQuerySampleResponse*>(self)->n_tokens = x;
-  return 0;
 }
 
 PyObject* ResponseRepr(PyObject* self) {
@@ -215,62 +185,74 @@ PyObject* ResponseReduce(PyObject* self, PyObject*) {
 }
 
 PyGetSetDef kResponseGetSet[] = {
-    {"id", GetU64<PyQuerySampleResponse, &PyQuerySampleResponse::id>,
-     SetU64<PyQuerySampleResponse, &PyQuerySampleResponse::id>,
-     "The QuerySample.id being answered.",
+    {"id", GetInt<&PyQuerySampleResponse::id>,
+     SetInt<&PyQuerySampleResponse::id>, "The QuerySample.id being answered.",
      const_cast<char*>("QuerySampleResponse.id")},
-    {"data", GetU64<PyQuerySampleResponse, &PyQuerySampleResponse::data>,
-     SetU64<PyQuerySampleResponse, &PyQuerySampleResponse::data>,
+    {"data", GetInt<&PyQuerySampleResponse::data>,
+     SetInt<&PyQuerySampleResponse::data>,
      "Address of the response bytes (valid during QuerySamplesComplete).",
      const_cast<char*>("QuerySampleResponse.data")},
-    {"size", GetU64<PyQuerySampleResponse, &PyQuerySampleResponse::size>,
-     SetU64<PyQuerySampleResponse, &PyQuerySampleResponse::size>,
-     "Size of the response in bytes.",
+    {"size", GetInt<&PyQuerySampleResponse::size>,
+     SetInt<&PyQuerySampleResponse::size>, "Size of the response in bytes.",
      const_cast<char*>("QuerySampleResponse.size")},
-    {"n_tokens", GetNTokens, SetNTokens, "Output tokens (token latencies).",
-     nullptr},
+    {"n_tokens", GetInt<&PyQuerySampleResponse::n_tokens>,
+     SetInt<&PyQuerySampleResponse::n_tokens>,
+     "Output tokens (token latencies).",
+     const_cast<char*>("QuerySampleResponse.n_tokens")},
     {nullptr, nullptr, nullptr, nullptr, nullptr}};
 
-PyMethodDef kResponseMethods[] = {
-    {"__reduce__", ResponseReduce, METH_NOARGS, nullptr},
-    {nullptr, nullptr, 0, nullptr}};
+// What each of the two types is made of.
+struct TypeParts {
+  const char* name;  // the qualified name, "loadgen._core.QuerySample"
+  int basicsize;
+  newfunc tp_new;
+  reprfunc tp_repr;
+  PyGetSetDef* getset;
+  PyCFunction reduce;  // __reduce__, for pickling
+  const char* doc;
+};
 
-PyType_Slot kResponseSlots[] = {
-    {Py_tp_new, reinterpret_cast<void*>(ResponseNew)},
-    {Py_tp_repr, reinterpret_cast<void*>(ResponseRepr)},
-    {Py_tp_getset, kResponseGetSet},
-    {Py_tp_methods, kResponseMethods},
-    {Py_tp_doc,
-     const_cast<char*>(
-         "QuerySampleResponse(id, data, size[, n_tokens]): the answer "
-         "for one sample; data is the address of size bytes.")},
-    {0, nullptr}};
-
-PyType_Spec kResponseSpec = {
-    "loadgen._core.QuerySampleResponse", sizeof(PyQuerySampleResponse), 0,
-    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, kResponseSlots};
+// Creates the type and adds it to `module` as `attr`; null on failure.
+PyTypeObject* AddType(PyObject* module, const char* attr, const TypeParts& p) {
+  // The type refers to its methods for the process's life (as to `getset`).
+  auto* methods =
+      new PyMethodDef[2]{{"__reduce__", p.reduce, METH_NOARGS, nullptr},
+                         {nullptr, nullptr, 0, nullptr}};
+  PyType_Slot slots[] = {{Py_tp_new, reinterpret_cast<void*>(p.tp_new)},
+                         {Py_tp_repr, reinterpret_cast<void*>(p.tp_repr)},
+                         {Py_tp_getset, p.getset},
+                         {Py_tp_methods, methods},
+                         {Py_tp_doc, const_cast<char*>(p.doc)},
+                         {0, nullptr}};
+  PyType_Spec spec = {p.name, p.basicsize, 0,
+                      Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, slots};
+  auto* type = reinterpret_cast<PyTypeObject*>(PyType_FromSpec(&spec));
+  if (type == nullptr) return nullptr;
+  // The module keeps its own reference; ours lives for the process.
+  Py_INCREF(type);
+  if (PyModule_AddObject(module, attr, reinterpret_cast<PyObject*>(type)) < 0) {
+    return nullptr;
+  }
+  return type;
+}
 
 }  // namespace
 
 bool AddSampleTypes(PyObject* module) {
-  g_sample_type =
-      reinterpret_cast<PyTypeObject*>(PyType_FromSpec(&kSampleSpec));
+  g_sample_type = AddType(
+      module, "QuerySample",
+      {"loadgen._core.QuerySample", sizeof(PyQuerySample), SampleNew,
+       SampleRepr, kSampleGetSet, SampleReduce,
+       "QuerySample(id, index): one sample of a query. id identifies the "
+       "response; index is the QSL sample index."});
   if (g_sample_type == nullptr) return false;
-  g_response_type =
-      reinterpret_cast<PyTypeObject*>(PyType_FromSpec(&kResponseSpec));
-  if (g_response_type == nullptr) return false;
-  // The module keeps its own references; ours live for the process.
-  Py_INCREF(g_sample_type);
-  Py_INCREF(g_response_type);
-  if (PyModule_AddObject(module, "QuerySample",
-                         reinterpret_cast<PyObject*>(g_sample_type)) < 0) {
-    return false;
-  }
-  if (PyModule_AddObject(module, "QuerySampleResponse",
-                         reinterpret_cast<PyObject*>(g_response_type)) < 0) {
-    return false;
-  }
-  return true;
+  g_response_type = AddType(
+      module, "QuerySampleResponse",
+      {"loadgen._core.QuerySampleResponse", sizeof(PyQuerySampleResponse),
+       ResponseNew, ResponseRepr, kResponseGetSet, ResponseReduce,
+       "QuerySampleResponse(id, data, size[, n_tokens]): the answer for one "
+       "sample; data is the address of size bytes."});
+  return g_response_type != nullptr;
 }
 
 PyTypeObject* QuerySampleType() { return g_sample_type; }
