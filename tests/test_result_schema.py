@@ -12,10 +12,10 @@ from pathlib import Path
 import loadgen as lg
 import numpy as np
 import pytest
+from harness_toys import toy_options
 from lg_helpers import run_in_process, settings_with
 from loadgen.harness import BenchmarkSpec, Dataset, RunOptions, run_benchmark
 from loadgen.harness.report import RESULTS_SCHEMA
-from test_harness import toy_options
 
 
 class TinyDataset(Dataset):
