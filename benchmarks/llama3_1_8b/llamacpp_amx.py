@@ -8,8 +8,8 @@ token, in ``ggml_backend_amx_mul_mat``. It is llama.cpp's bug (ggml-org/llama.cp
 with llama-cpp-python 0.3.36 on a 2-core Xeon VM.
 
 The AMX kernels are one of llama.cpp's "extra buffer types": weights repacked at load time for a faster kernel.
-Loading a model with ``use_extra_bufts = False`` keeps them out, and the same model runs on the AVX-512 kernels,
-with the same greedy tokens. ``avoid_amx()`` does that, for every ``llama_cpp.Llama`` made afterwards in this
+Loading a model with ``use_extra_bufts = False`` keeps them out, and the same model runs on the AVX-512 kernels
+(its greedy outputs still match the embedded default's references in the tests). ``avoid_amx()`` does that, for every ``llama_cpp.Llama`` made afterwards in this
 process, only where the build reports AMX. ``LOADGEN_LLAMA_EXTRA_BUFTS=1`` keeps the extra buffer types (for a
 llama.cpp whose AMX path is fixed). A build made with ``CMAKE_ARGS="-DGGML_NATIVE=OFF"`` has no AMX kernels.
 

@@ -85,14 +85,13 @@ def with_embedded_default(
     opts: RunOptions,
     default_cache_dir: str | Path,
     make: Callable[[RunOptions, str], Embedded],
-    own_model_note: str | None,
     which_model: str,
 ) -> RunOptions:
     """``opts`` with the embedded default filled in where no data set (or model) was given.
 
     ``default_cache_dir``: where the default lives without ``--cache-dir``;
-    ``own_model_note``: None takes the Embedded's; ``which_model``: what to
-    give with ``--dataset-path`` (the error's end: "give ... to run on it" or the like).
+    ``which_model``: what to give with ``--dataset-path`` (the error's end:
+    "give ... to run on it" or the like).
     """
     cache_dir = opts.cache_dir or str(default_cache_dir)
     notes = list(opts.extra.get("notes", []))
@@ -106,7 +105,7 @@ def with_embedded_default(
             model = made.model_for(opts.backend)
             notes.append(made.note)
         else:
-            notes.append(own_model_note or made.own_model_note)
+            notes.append(made.own_model_note)
     elif model is None and opts.backend != "null":
         raise ValueError(f"--dataset-path was given without --model: {which_model}")
     extra["notes"] = notes
@@ -123,7 +122,7 @@ def prepare_with_default(
     benchmark's own defaults ``then`` (if any) on the options it returns."""
 
     def prepare(opts: RunOptions) -> RunOptions:
-        opts = with_embedded_default(opts, default_cache_dir(), make, None, which_model)
+        opts = with_embedded_default(opts, default_cache_dir(), make, which_model)
         return opts if then is None else then(opts)
 
     return prepare
